@@ -1,0 +1,96 @@
+/*
+ * config: the INI file (inih) and its RXDESK_<SECTION>_<KEY> environment
+ * overrides, parsed into one struct config. The key table in config.c is the
+ * single list of settings; docs/config.md documents each one.
+ * Sections named "[kind name]" (for example "[form contact]") go to a hook
+ * registered by the module that owns that kind.
+ */
+#ifndef RX_CONFIG_H
+#define RX_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define CONFIG_ERR_MAX 512
+
+struct config {
+	/* [server] */
+	char *data_dir;		/* embedded Redis files, pid file */
+	char *log_level;
+	char *log_format;
+	char *log_file;		/* empty: stderr; reopened on SIGHUP */
+	char *node_id;		/* names this node in logs and events */
+	int shutdown_timeout;	/* seconds to finish in-flight work */
+	char *public_url;	/* how customers and agents reach us */
+	char *default_country;	/* ISO 3166 alpha-2 for national numbers */
+	/* [http] */
+	char *http_listen;
+	size_t http_max_body;
+	int http_timeout;	/* seconds a client may take per request */
+	char *http_allowed_origins; /* comma-separated, for WebSocket upgrades */
+	int http_rate_limit;	/* requests per minute per IP on public paths */
+	char *http_cert;
+	char *http_key;
+	char *web_root;
+	/* [redis] */
+	char *redis_url;	/* empty: start the embedded redis-server */
+	char *redis_prefix;
+	int redis_timeout_ms;
+	char *redis_server;	/* redis-server binary for the embedded mode */
+	char *redis_appendfsync;
+	/* [smtp] */
+	char *smtp_listen;
+	char *smtp_mode;	/* smtp | lmtp */
+	char *smtp_domains;
+	char *smtp_hostname;
+	size_t smtp_max_size;
+	int smtp_max_rcpt;
+	int smtp_max_sessions;
+	int smtp_idle_timeout;
+	char *smtp_cert;
+	char *smtp_key;
+	/* [mail_out] */
+	char *mailout_relay;	/* host:port; empty disables sending */
+	char *mailout_from;
+	char *mailout_starttls;	/* no | optional | required */
+	char *mailout_user;
+	char *mailout_password;
+	int mailout_workers;
+	/* [voice] */
+	char *voice_twilio_auth_token;
+	char *voice_cti_token;
+	/* [chat] */
+	int chat_max_sessions;
+	size_t chat_max_message;
+	/* [routing] */
+	char *routing_default_queue;
+	int routing_wrapup_seconds;
+	int routing_sticky_window;
+	/* [safety] */
+	int safety_forward_hours;
+	char *safety_encryption_key; /* hex, 32 bytes for AES-256-GCM */
+
+	char *path;		/* the file this came from, for messages */
+};
+
+/*
+ * A hook for "[kind name]" sections. Called once per key; returns 0, or -1
+ * with *cause set to a static or config-owned reason.
+ */
+typedef int config_section_fn(const char *name, const char *key,
+    const char *value, const char **cause);
+
+/* Register the hook for sections "[kind ...]"; call before config_load. */
+void config_section_hook(const char *kind, config_section_fn *fn);
+
+/*
+ * Load defaults, then PATH (NULL: defaults only), then the environment.
+ * Returns a new config, or NULL with "file:line: key: reason" in err.
+ */
+struct config *config_load(const char *path, char *err, size_t errlen);
+/* Free a config returned by config_load. */
+void config_free(struct config *);
+/* Print every key with its effective value as an INI file. */
+void config_dump(const struct config *, FILE *);
+
+#endif

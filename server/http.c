@@ -1,0 +1,585 @@
+/* http: see http.h. */
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "server/config.h"
+#include "server/http.h"
+#include "server/log.h"
+#include "server/metrics.h"
+
+#define MAX_ROUTES	128
+#define MAX_PARAMS	4
+#define RATE_SLOTS	8192
+
+struct route {
+	const char *method, *pattern, *name;
+	http_handler *fn;
+	void *arg;
+};
+
+struct http_req {
+	uint64_t id;
+	char tag[48];
+	struct evhttp_request *req;
+	const struct route *route;
+	char *path;
+	char *params[MAX_PARAMS];
+	int nparams;
+	struct evkeyvalq query;
+	int have_query;
+	char peer[64];
+	SLIST_ENTRY(http_req) free_entry;
+};
+
+struct slot {
+	uint32_t gen;
+	struct http_req *req;
+};
+
+struct rate {
+	char key[80];
+	time_t window;
+	int count;
+};
+
+static struct {
+	struct event_base *base;
+	struct evhttp *http;
+	struct evhttp_bound_socket *bound;
+	SSL_CTX *ssl;
+	struct route routes[MAX_ROUTES];
+	size_t nroutes;
+	struct slot *slots;
+	uint32_t nslots, *freeslots, nfree;
+	SLIST_HEAD(, http_req) freereqs;
+	unsigned inflight;
+	const char *node;
+	uint64_t seq;
+	int rate_limit;
+	struct rate *rates;
+	struct metric *inflight_gauge;
+} H;
+
+void
+http_route(const char *method, const char *pattern, const char *name,
+    http_handler *fn, void *arg)
+{
+	if (H.nroutes == MAX_ROUTES)
+		log_fatalx("http: too many routes");
+	H.routes[H.nroutes++] = (struct route){ method, pattern, name, fn, arg };
+}
+
+/* Match PATH against PATTERN, capturing "{}" segments into R. */
+static int
+route_match(const char *pattern, const char *path, struct http_req *r)
+{
+	const char *p = pattern, *s = path;
+
+	r->nparams = 0;
+	while (*p && *s) {
+		if (p[0] == '*' && p[1] == '\0')
+			return 1;
+		if (p[0] == '{' && p[1] == '}') {
+			const char *end = strchr(s, '/');
+			size_t n = end ? (size_t)(end - s) : strlen(s);
+			if (n == 0 || r->nparams == MAX_PARAMS)
+				return 0;
+			r->params[r->nparams++] = strndup(s, n);
+			p += 2;
+			s += n;
+			continue;
+		}
+		if (*p++ != *s++)
+			return 0;
+	}
+	return (*p == '\0' || (p[0] == '*' && p[1] == '\0')) && *s == '\0';
+}
+
+static void
+req_clear_params(struct http_req *r)
+{
+	for (int i = 0; i < r->nparams; i++)
+		free(r->params[i]);
+	r->nparams = 0;
+}
+
+static uint32_t
+slot_take(void)
+{
+	if (H.nfree == 0) {
+		uint32_t n = H.nslots ? H.nslots * 2 : 256;
+		H.slots = realloc(H.slots, n * sizeof(*H.slots));
+		H.freeslots = realloc(H.freeslots, n * sizeof(*H.freeslots));
+		if (H.slots == NULL || H.freeslots == NULL)
+			log_fatalx("http: out of memory");
+		for (uint32_t i = n; i > H.nslots; i--) {
+			H.slots[i - 1] = (struct slot){ 1, NULL };
+			H.freeslots[H.nfree++] = i - 1;
+		}
+		H.nslots = n;
+	}
+	return H.freeslots[--H.nfree];
+}
+
+static struct http_req *
+req_new(struct evhttp_request *evreq)
+{
+	struct http_req *r;
+	uint32_t idx = slot_take();
+	char *addr = NULL;
+	ev_uint16_t port = 0;
+
+	if ((r = SLIST_FIRST(&H.freereqs)) != NULL)
+		SLIST_REMOVE_HEAD(&H.freereqs, free_entry);
+	else if ((r = calloc(1, sizeof(*r))) == NULL)
+		log_fatalx("http: out of memory");
+	r->req = evreq;
+	r->id = ((uint64_t)H.slots[idx].gen << 32) | idx;
+	snprintf(r->tag, sizeof(r->tag), "%s-%llu", H.node,
+	    (unsigned long long)++H.seq);
+	H.slots[idx].req = r;
+	r->path = NULL;
+	r->have_query = 0;
+	r->route = NULL;
+	evhttp_connection_get_peer(evhttp_request_get_connection(evreq), &addr,
+	    &port);
+	snprintf(r->peer, sizeof(r->peer), "%s", addr ? addr : "");
+	H.inflight++;
+	metrics_set(H.inflight_gauge, H.inflight);
+	return r;
+}
+
+static void
+req_free(struct http_req *r)
+{
+	uint32_t idx = (uint32_t)r->id;
+
+	H.slots[idx].gen++;
+	H.slots[idx].req = NULL;
+	H.freeslots[H.nfree++] = idx;
+	req_clear_params(r);
+	free(r->path);
+	if (r->have_query)
+		evhttp_clear_headers(&r->query);
+	SLIST_INSERT_HEAD(&H.freereqs, r, free_entry);
+	H.inflight--;
+	metrics_set(H.inflight_gauge, H.inflight);
+}
+
+struct http_req *
+http_req_find(uint64_t id)
+{
+	uint32_t idx = (uint32_t)id;
+
+	if (idx >= H.nslots || H.slots[idx].gen != (uint32_t)(id >> 32))
+		return NULL;
+	return H.slots[idx].req;
+}
+
+/* The peer left before we answered: evhttp frees its request next. */
+static void
+on_conn_close(struct evhttp_connection *evcon, void *arg)
+{
+	struct http_req *r = arg;
+
+	log_debug("req=%s peer closed before the answer", r->tag);
+	evhttp_connection_set_closecb(evcon, NULL, NULL);
+	req_free(r);
+}
+
+static const char *
+method_name(enum evhttp_cmd_type t)
+{
+	switch (t) {
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_HEAD: return "HEAD";
+	case EVHTTP_REQ_PUT: return "PUT";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+	case EVHTTP_REQ_PATCH: return "PATCH";
+	default: return "OTHER";
+	}
+}
+
+static void
+count_reply(struct http_req *r, int status)
+{
+	char labels[160];
+
+	snprintf(labels, sizeof(labels), "route=\"%s\",status=\"%d\"",
+	    r->route ? r->route->name : "none", status);
+	metrics_add(metrics_counter("rxdesk_http_requests_total",
+	    "HTTP requests answered, by route and status.", labels), 1);
+	if (status >= 500)
+		log_info("req=%s method=%s path=\"%s\" status=%d", r->tag,
+		    http_method(r), r->path ? r->path : "", status);
+	else
+		log_debug("req=%s method=%s path=\"%s\" status=%d", r->tag,
+		    http_method(r), r->path ? r->path : "", status);
+}
+
+static void
+on_request(struct evhttp_request *evreq, void *arg)
+{
+	struct http_req *r = req_new(evreq);
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(evreq);
+	const char *method = method_name(evhttp_request_get_command(evreq));
+	int path_seen = 0;
+
+	evhttp_connection_set_closecb(evhttp_request_get_connection(evreq),
+	    on_conn_close, r);
+	r->path = evhttp_uridecode(evhttp_uri_get_path(uri) ? evhttp_uri_get_path(uri) : "/", 0, NULL);
+	if (r->path == NULL || r->path[0] != '/') {
+		http_error(r, 400, "bad_request", "bad request path", NULL);
+		return;
+	}
+	for (size_t i = 0; i < H.nroutes; i++) {
+		const struct route *rt = &H.routes[i];
+		if (!route_match(rt->pattern, r->path, r)) {
+			req_clear_params(r);
+			continue;
+		}
+		path_seen = 1;
+		if (strcmp(rt->method, "*") && strcmp(rt->method, method) &&
+		    !(strcmp(method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0)) {
+			req_clear_params(r);
+			continue;
+		}
+		r->route = rt;
+		evhttp_add_header(evhttp_request_get_output_headers(evreq),
+		    "X-Request-Id", r->tag);
+		rt->fn(r, rt->arg);
+		return;
+	}
+	if (path_seen)
+		http_error(r, 405, "method_not_allowed", "method not allowed here", NULL);
+	else
+		http_error(r, 404, "not_found", "no such resource", NULL);
+}
+
+uint64_t http_req_id(const struct http_req *r) { return r->id; }
+const char *http_req_tag(const struct http_req *r) { return r->tag; }
+const char *http_path(const struct http_req *r) { return r->path; }
+const char *http_peer(const struct http_req *r) { return r->peer; }
+struct evhttp_request *http_evreq(const struct http_req *r) { return r->req; }
+
+const char *
+http_method(const struct http_req *r)
+{
+	return method_name(evhttp_request_get_command(r->req));
+}
+
+const char *
+http_param(const struct http_req *r, int i)
+{
+	return i < r->nparams ? r->params[i] : NULL;
+}
+
+const char *
+http_query(const struct http_req *cr, const char *name)
+{
+	struct http_req *r = (struct http_req *)cr;
+
+	if (!r->have_query) {
+		const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(r->req));
+		TAILQ_INIT(&r->query);
+		r->have_query = 1;
+		if (q && evhttp_parse_query_str(q, &r->query) == -1)
+			evhttp_clear_headers(&r->query);
+	}
+	return evhttp_find_header(&r->query, name);
+}
+
+const char *
+http_header(const struct http_req *r, const char *name)
+{
+	return evhttp_find_header(evhttp_request_get_input_headers(r->req), name);
+}
+
+const char *
+http_body(struct http_req *r, size_t *len)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+	size_t n = evbuffer_get_length(in);
+	char *p;
+
+	/* A NUL after the body lets parsers treat it as a string. */
+	evbuffer_add(in, "", 1);
+	p = (char *)evbuffer_pullup(in, -1);
+	*len = n;
+	return p;
+}
+
+void
+http_set_header(struct http_req *r, const char *name, const char *value)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(r->req), name, value);
+}
+
+static void
+finish(struct http_req *r, int status, struct evbuffer *body)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
+
+	if (evhttp_find_header(h, "X-Content-Type-Options") == NULL)
+		evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	if (evhttp_find_header(h, "Cache-Control") == NULL)
+		evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_connection_set_closecb(evhttp_request_get_connection(r->req),
+	    NULL, NULL);
+	count_reply(r, status);
+	evhttp_send_reply(r->req, status, NULL, body);
+	req_free(r);
+}
+
+void
+http_reply(struct http_req *r, int status, const char *ctype, const void *body,
+    size_t len)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	if (ctype)
+		http_set_header(r, "Content-Type", ctype);
+	if (body && len)
+		evbuffer_add(b, body, len);
+	finish(r, status, b);
+	evbuffer_free(b);
+}
+
+void
+http_reply_buf(struct http_req *r, int status, const char *ctype,
+    struct evbuffer *body)
+{
+	if (ctype)
+		http_set_header(r, "Content-Type", ctype);
+	finish(r, status, body);
+}
+
+static int
+json_to_buf(const char *buf, size_t size, void *data)
+{
+	return evbuffer_add(data, buf, size);
+}
+
+void
+http_reply_json(struct http_req *r, int status, json_t *j)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	http_set_header(r, "Content-Type", "application/json");
+	json_dump_callback(j, json_to_buf, b, JSON_COMPACT);
+	evbuffer_add(b, "\n", 1);
+	json_decref(j);
+	finish(r, status, b);
+	evbuffer_free(b);
+}
+
+void
+http_error(struct http_req *r, int status, const char *code,
+    const char *message, const char *field)
+{
+	json_t *e = json_pack("{s:s, s:s}", "code", code, "message", message);
+
+	if (field)
+		json_object_set_new(e, "field", json_string(field));
+	http_reply_json(r, status, json_pack("{s:o}", "error", e));
+}
+
+void
+http_unavailable(struct http_req *r)
+{
+	http_set_header(r, "Retry-After", "1");
+	http_error(r, 503, "unavailable", "storage is unavailable; retry shortly", NULL);
+}
+
+void
+http_detach(struct http_req *r, int status)
+{
+	evhttp_connection_set_closecb(evhttp_request_get_connection(r->req),
+	    NULL, NULL);
+	count_reply(r, status);
+	req_free(r);
+}
+
+static uint32_t
+fnv1a(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+int
+http_rate_check(struct http_req *r, const char *bucket)
+{
+	char key[80], retry[16];
+	time_t now = time(NULL), window = now / 60;
+	struct rate *slot;
+
+	if (H.rate_limit == 0)
+		return 0;
+	snprintf(key, sizeof(key), "%s|%s", bucket, r->peer);
+	/* A fixed-size table: a collision with a stale window just resets it,
+	 * a collision with a live one shares its count (errs toward limiting). */
+	slot = &H.rates[fnv1a(key) % RATE_SLOTS];
+	if (slot->window != window || strcmp(slot->key, key)) {
+		if (slot->window == window && slot->count > 0 && strcmp(slot->key, key))
+			slot = &H.rates[(fnv1a(key) + 1) % RATE_SLOTS];
+		if (slot->window != window || strcmp(slot->key, key)) {
+			snprintf(slot->key, sizeof(slot->key), "%s", key);
+			slot->window = window;
+			slot->count = 0;
+		}
+	}
+	if (++slot->count <= H.rate_limit)
+		return 0;
+	snprintf(retry, sizeof(retry), "%ld", (long)(60 - now % 60));
+	http_set_header(r, "Retry-After", retry);
+	http_error(r, 429, "rate_limited", "too many requests; retry later", NULL);
+	return -1;
+}
+
+static struct bufferevent *
+on_bevcb(struct event_base *base, void *arg)
+{
+	return bufferevent_openssl_socket_new(base, -1, SSL_new(H.ssl),
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+}
+
+static int
+setup_tls(const struct config *cf, const char **cause)
+{
+	if (cf->http_cert[0] == '\0')
+		return 0;
+	if ((H.ssl = SSL_CTX_new(TLS_server_method())) == NULL ||
+	    SSL_CTX_use_certificate_chain_file(H.ssl, cf->http_cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(H.ssl, cf->http_key, SSL_FILETYPE_PEM) != 1) {
+		*cause = "http.cert or http.key cannot be loaded";
+		return -1;
+	}
+	SSL_CTX_set_min_proto_version(H.ssl, TLS1_2_VERSION);
+	evhttp_set_bevcb(H.http, on_bevcb, NULL);
+	return 0;
+}
+
+int
+http_split_hostport(char *buf, char **host, int *port)
+{
+	char *colon = strrchr(buf, ':');
+
+	if (colon == NULL)
+		return -1;
+	*colon = '\0';
+	*port = atoi(colon + 1);
+	*host = buf;
+	if (**host == '[') {
+		(*host)++;
+		if ((*host)[strlen(*host) - 1] == ']')
+			(*host)[strlen(*host) - 1] = '\0';
+	}
+	return *port > 0 && *port < 65536 ? 0 : -1;
+}
+
+int
+http_start(struct event_base *base, const struct config *cf, const char **cause)
+{
+	char buf[256], *host;
+	int port;
+	static char node[64];
+
+	H.base = base;
+	if (cf->node_id[0])
+		snprintf(node, sizeof(node), "%s", cf->node_id);
+	else
+		snprintf(node, sizeof(node), "n%d", (int)getpid());
+	H.node = node;
+	H.rate_limit = cf->http_rate_limit;
+	if ((H.rates = calloc(RATE_SLOTS, sizeof(*H.rates))) == NULL)
+		log_fatalx("http: out of memory");
+	SLIST_INIT(&H.freereqs);
+	H.inflight_gauge = metrics_gauge("rxdesk_open_connections",
+	    "Open connections (HTTP: requests in flight), by kind.", "kind=\"http\"");
+	snprintf(buf, sizeof(buf), "%s", cf->http_listen);
+	if (http_split_hostport(buf, &host, &port) == -1) {
+		*cause = "http.listen must be host:port";
+		return -1;
+	}
+	if ((H.http = evhttp_new(base)) == NULL) {
+		*cause = "evhttp_new failed";
+		return -1;
+	}
+	evhttp_set_timeout(H.http, cf->http_timeout);
+	evhttp_set_max_body_size(H.http, (ev_ssize_t)cf->http_max_body);
+	evhttp_set_max_headers_size(H.http, 64 * 1024);
+	evhttp_set_allowed_methods(H.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+	    EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
+	evhttp_set_default_content_type(H.http, "application/json");
+	evhttp_set_gencb(H.http, on_request, NULL);
+	if (setup_tls(cf, cause) == -1)
+		return -1;
+	if ((H.bound = evhttp_bind_socket_with_handle(H.http, host, (ev_uint16_t)port)) == NULL) {
+		*cause = "cannot bind http.listen";
+		return -1;
+	}
+	log_info("http listen=%s:%d tls=%s", host, port, H.ssl ? "yes" : "no");
+	return 0;
+}
+
+void
+http_stop_accepting(void)
+{
+	if (H.http && H.bound) {
+		evhttp_del_accept_socket(H.http, H.bound);
+		H.bound = NULL;
+	}
+}
+
+unsigned
+http_inflight(void)
+{
+	return H.inflight;
+}
+
+void
+http_free(void)
+{
+	struct http_req *r;
+
+	if (H.http)
+		evhttp_free(H.http);
+	H.http = NULL;
+	while ((r = SLIST_FIRST(&H.freereqs)) != NULL) {
+		SLIST_REMOVE_HEAD(&H.freereqs, free_entry);
+		free(r);
+	}
+	free(H.slots);
+	free(H.freeslots);
+	free(H.rates);
+	if (H.ssl)
+		SSL_CTX_free(H.ssl);
+	H.slots = NULL;
+	H.freeslots = NULL;
+	H.nslots = H.nfree = 0;
+	H.nroutes = 0;
+}

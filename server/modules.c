@@ -1,0 +1,90 @@
+/* modules: see modules.h. */
+#include <stdio.h>
+
+#include "server/config.h"
+#include "server/modules.h"
+#include "server/status.h"
+
+struct module {
+	const char *name;
+	void (*config)(void);
+	int (*check)(const struct config *, char *, size_t);
+	int (*init)(struct event_base *, const struct config *, const char **);
+	void (*quiesce)(void);
+	unsigned (*busy)(void);
+	void (*reload)(const struct config *);
+	void (*stop)(void);
+};
+
+static int
+status_start(struct event_base *base, const struct config *cf, const char **cause)
+{
+	status_init();
+	return 0;
+}
+
+static const struct module modules[] = {
+	{ "status", NULL, NULL, status_start, NULL, NULL, NULL, NULL },
+};
+#define NMODULES (sizeof(modules) / sizeof(modules[0]))
+
+void
+modules_register_config(void)
+{
+	for (size_t i = 0; i < NMODULES; i++)
+		if (modules[i].config)
+			modules[i].config();
+}
+
+int
+modules_check(const struct config *cf, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < NMODULES; i++)
+		if (modules[i].check && modules[i].check(cf, err, errlen) == -1)
+			return -1;
+	return 0;
+}
+
+int
+modules_init(struct event_base *base, const struct config *cf, const char **cause)
+{
+	for (size_t i = 0; i < NMODULES; i++)
+		if (modules[i].init && modules[i].init(base, cf, cause) == -1)
+			return -1;
+	return 0;
+}
+
+void
+modules_quiesce(void)
+{
+	for (size_t i = 0; i < NMODULES; i++)
+		if (modules[i].quiesce)
+			modules[i].quiesce();
+}
+
+unsigned
+modules_busy(void)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < NMODULES; i++)
+		if (modules[i].busy)
+			n += modules[i].busy();
+	return n;
+}
+
+void
+modules_reload(const struct config *cf)
+{
+	for (size_t i = 0; i < NMODULES; i++)
+		if (modules[i].reload)
+			modules[i].reload(cf);
+}
+
+void
+modules_stop(void)
+{
+	for (size_t i = NMODULES; i > 0; i--)
+		if (modules[i - 1].stop)
+			modules[i - 1].stop();
+}

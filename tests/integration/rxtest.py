@@ -1,0 +1,251 @@
+"""rxtest: the integration tests' harness.
+
+Each test file starts its own redis-server and rxdeskd on free loopback
+ports, prints TAP, and cleans up by PID. Only the standard library is used,
+so the clients here are real ones (http.client, smtplib, sockets).
+"""
+import atexit
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+BUILDDIR = os.environ.get("RXDESK_BUILDDIR", os.getcwd())
+SRCDIR = os.environ.get("RXDESK_SRCDIR", BUILDDIR)
+REDIS_SERVER = os.environ.get("REDIS_SERVER", "/usr/bin/redis-server")
+RXDESKD = os.path.join(BUILDDIR, "rxdeskd")
+RXDESKCTL = os.path.join(BUILDDIR, "rxdeskctl")
+
+_procs = []
+_tmpdirs = []
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def tmpdir():
+    d = tempfile.mkdtemp(prefix="rxt")
+    _tmpdirs.append(d)
+    return d
+
+
+def wait_until(pred, timeout=10.0, step=0.05, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            v = pred()
+            if v:
+                return v
+        except (OSError, http.client.HTTPException):
+            pass
+        time.sleep(step)
+    raise AssertionError("timed out waiting for " + what)
+
+
+class Redis:
+    """A private redis-server on a free loopback port."""
+
+    def __init__(self, port=None, appendonly=True):
+        self.port = port or free_port()
+        self.dir = tmpdir()
+        self.appendonly = appendonly
+        self.start()
+
+    def start(self):
+        args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
+                "--dir", self.dir, "--save", "", "--daemonize", "no",
+                "--appendonly", "yes" if self.appendonly else "no",
+                "--appendfsync", "everysec", "--logfile", os.path.join(self.dir, "log")]
+        self.proc = subprocess.Popen(args)
+        _procs.append(self.proc)
+        wait_until(lambda: self.cmd("PING") == "PONG", what="redis-server")
+
+    def url(self):
+        return "redis://127.0.0.1:%d/0" % self.port
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+    def cmd(self, *args):
+        """One command over RESP; returns str, int, list or None."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+            out = b"*%d\r\n" % len(args)
+            for a in args:
+                a = a if isinstance(a, bytes) else str(a).encode()
+                out += b"$%d\r\n%s\r\n" % (len(a), a)
+            s.sendall(out)
+            f = s.makefile("rb")
+            return _resp(f)
+
+
+def _resp(f):
+    line = f.readline()
+    if not line:
+        raise OSError("redis closed")
+    t, rest = line[:1], line[1:-2]
+    if t == b"+":
+        return rest.decode()
+    if t == b"-":
+        raise RuntimeError(rest.decode())
+    if t == b":":
+        return int(rest)
+    if t == b"$":
+        n = int(rest)
+        if n < 0:
+            return None
+        data = f.read(n + 2)[:-2]
+        try:
+            return data.decode()
+        except UnicodeDecodeError:
+            return data
+    if t == b"*":
+        n = int(rest)
+        return None if n < 0 else [_resp(f) for _ in range(n)]
+    raise OSError("bad RESP " + repr(line))
+
+
+class Daemon:
+    """A real rxdeskd with its own config file and ports."""
+
+    def __init__(self, redis=None, conf="", env=None, embedded=False):
+        self.dir = tmpdir()
+        self.http_port = free_port()
+        self.smtp_port = free_port()
+        self.redis = redis
+        text = "[server]\ndata_dir = %s\nlog_level = debug\nshutdown_timeout = 5\n" \
+               "[http]\nlisten = 127.0.0.1:%d\nweb_root = %s\n" \
+               "[smtp]\nlisten = 127.0.0.1:%d\n" % (
+                   os.path.join(self.dir, "data"), self.http_port,
+                   os.path.join(SRCDIR, "web"), self.smtp_port)
+        if not embedded:
+            text += "[redis]\nurl = %s\ntimeout_ms = 1000\n" % redis.url()
+        self.conf_path = os.path.join(self.dir, "rxdesk.conf")
+        with open(self.conf_path, "w") as f:
+            f.write(merge_ini(text, conf))
+        self.env = dict(os.environ)
+        self.env.update(env or {})
+        self.log_path = os.path.join(self.dir, "rxdeskd.log")
+        self.start()
+
+    def start(self, wait_ready=True):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([RXDESKD, "-c", self.conf_path],
+                                     stdout=self.log, stderr=self.log, env=self.env)
+        _procs.append(self.proc)
+        wait_until(lambda: self.get("/healthz")[0] == 200, what="rxdeskd /healthz")
+        if wait_ready:
+            wait_until(lambda: self.get("/readyz")[0] == 200, what="rxdeskd /readyz")
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=timeout)
+        self.log.close()
+        return self.proc.returncode
+
+    def logtext(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def request(self, method, path, body=None, headers=None, port=None):
+        c = http.client.HTTPConnection("127.0.0.1", port or self.http_port, timeout=10)
+        h = dict(headers or {})
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+            h.setdefault("Content-Type", "application/json")
+        elif isinstance(body, str):
+            body = body.encode()
+        c.request(method, path, body=body, headers=h)
+        r = c.getresponse()
+        data = r.read()
+        hdrs = {k.lower(): v for k, v in r.getheaders()}
+        c.close()
+        ctype = hdrs.get("content-type", "")
+        if ctype.startswith("application/json") and data:
+            data = json.loads(data)
+        return r.status, data, hdrs
+
+    def get(self, path, headers=None):
+        s, d, _ = self.request("GET", path, headers=headers)
+        return s, d
+
+    def post(self, path, body, headers=None):
+        s, d, _ = self.request("POST", path, body, headers)
+        return s, d
+
+    def ctl(self, *args, input=None):
+        return subprocess.run([RXDESKCTL, "-c", self.conf_path] + list(args),
+                              input=input, capture_output=True, env=self.env,
+                              text=True, timeout=600)
+
+
+def merge_ini(base, extra):
+    """Append EXTRA's keys into BASE's sections (later keys win in rxdeskd)."""
+    if not extra:
+        return base
+    return base + "\n" + extra + "\n"
+
+
+class Tap:
+    """Minimal TAP producer: every check is one numbered line."""
+
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def ok(self, cond, name, diag=None):
+        self.n += 1
+        print("%s %d - %s" % ("ok" if cond else "not ok", self.n, name), flush=True)
+        if not cond:
+            self.failed += 1
+            if diag is not None:
+                for line in str(diag).splitlines():
+                    print("# " + line, flush=True)
+        return cond
+
+    def eq(self, got, want, name):
+        return self.ok(got == want, name, "got:  %r\nwant: %r" % (got, want))
+
+    def run(self, tests):
+        """Run each test function; an exception fails that test."""
+        for fn in tests:
+            try:
+                fn(self)
+            except Exception:
+                self.ok(False, fn.__name__ + " raised", traceback.format_exc())
+        print("1..%d" % self.n, flush=True)
+        cleanup()
+        sys.exit(1 if self.failed else 0)
+
+
+def cleanup():
+    for p in _procs:
+        if p.poll() is None:
+            p.kill()
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+    del _procs[:]
+    if not os.environ.get("RXTEST_KEEP"):
+        for d in _tmpdirs:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+atexit.register(cleanup)

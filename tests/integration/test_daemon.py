@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""rxdeskd start and stop, health, readiness, metrics, Redis loss and return."""
+import os
+import signal
+import socket
+import subprocess
+import time
+
+from rxtest import Daemon, Redis, Tap, wait_until, RXDESKD, tmpdir
+
+
+def test_cli(t):
+    r = subprocess.run([RXDESKD, "--version"], capture_output=True, text=True)
+    t.ok(r.returncode == 0 and r.stdout.startswith("rxdeskd "), "--version")
+    r = subprocess.run([RXDESKD, "--help"], capture_output=True, text=True)
+    t.ok(r.returncode == 0 and "--check-config" in r.stdout, "--help")
+    d = tmpdir()
+    bad = os.path.join(d, "bad.conf")
+    with open(bad, "w") as f:
+        f.write("[server]\nlog_level = info\n[http]\nlisten = 127.0.0.1:1\nnope = 2\n")
+    r = subprocess.run([RXDESKD, "-c", bad, "--check-config"], capture_output=True, text=True)
+    t.ok(r.returncode == 1 and "bad.conf:5: [http] nope: unknown key" in r.stderr,
+         "--check-config names file, line, key and reason", r.stderr)
+    r = subprocess.run([RXDESKD, "-c", bad], capture_output=True, text=True, timeout=10)
+    t.ok(r.returncode == 1 and "unknown key" in r.stderr, "a bad config stops start-up")
+    good = os.path.join(d, "good.conf")
+    with open(good, "w") as f:
+        f.write("[smtp]\nmode = lmtp\n")
+    r = subprocess.run([RXDESKD, "-c", good, "--check-config"], capture_output=True, text=True,
+                       env=dict(os.environ, RXDESK_HTTP_LISTEN="127.0.0.1:1234"))
+    t.ok(r.returncode == 0 and "listen = 127.0.0.1:1234" in r.stdout and "mode = lmtp" in r.stdout,
+         "--check-config applies the environment override", r.stdout + r.stderr)
+
+
+def test_health_metrics(t):
+    redis = Redis()
+    d = Daemon(redis)
+    s, body = d.get("/healthz")
+    t.ok(s == 200 and body["status"] == "ok", "/healthz 200")
+    s, body = d.get("/readyz")
+    t.ok(s == 200 and body["checks"]["redis"] == "ok", "/readyz 200 with Redis")
+    s, body, h = d.request("GET", "/metrics")
+    text = body.decode()
+    t.ok(s == 200 and h["content-type"].startswith("text/plain"), "/metrics is text")
+    for name in ("rxdesk_http_requests_total{route=\"healthz\",status=\"200\"}",
+                 "rxdesk_redis_roundtrip_seconds_bucket", "rxdesk_build_info{version=",
+                 "rxdesk_open_connections{kind=\"http\"}", "# TYPE rxdesk_redis_roundtrip_seconds histogram"):
+        t.ok(name in text, "metrics has " + name)
+    s, body = d.get("/no/such/thing")
+    t.ok(s == 404 and body["error"]["code"] == "not_found", "unknown path: 404 JSON error")
+    s, body, _ = d.request("DELETE", "/healthz")
+    t.ok(s == 405 and "error" in body, "wrong method: 405 JSON error")
+    s, _, h = d.request("GET", "/healthz")
+    t.ok("x-request-id" in h, "every answer carries X-Request-Id")
+    rid = h["x-request-id"]
+    time.sleep(0.1)
+    t.ok("req=%s" % rid in d.logtext(), "the request id appears in the log")
+    rc = d.stop()
+    t.eq(rc, 0, "SIGTERM: exit 0")
+    redis.stop()
+
+
+def test_redis_loss(t):
+    redis = Redis()
+    d = Daemon(redis)
+    # An idle keep-alive connection must survive the outage.
+    keep = socket.create_connection(("127.0.0.1", d.http_port))
+    redis.kill()
+    wait_until(lambda: d.get("/readyz")[0] == 503, what="readyz 503 after Redis died")
+    s, body, h = d.request("GET", "/readyz")
+    t.ok(s == 503 and h.get("retry-after"), "readyz 503 with Retry-After while Redis is away")
+    t.eq(d.get("/healthz")[0], 200, "healthz stays 200 while Redis is away")
+    redis.start()
+    wait_until(lambda: d.get("/readyz")[0] == 200, timeout=15, what="readyz back")
+    t.ok(True, "readyz recovers by itself when Redis returns")
+    keep.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    t.ok(keep.recv(100).startswith(b"HTTP/1.1 200"), "a socket opened before the outage still works")
+    keep.close()
+    t.ok(d.proc.poll() is None, "rxdeskd kept running")
+    d.stop()
+    redis.stop()
+
+
+def test_embedded(t):
+    d = Daemon(embedded=True)
+    sock = os.path.join(d.dir, "data", "redis.sock")
+    t.ok(os.path.exists(sock), "embedded redis listens on a unix socket under data_dir")
+    pid = int(subprocess.run(["pgrep", "-P", str(d.proc.pid), "redis-server"],
+                             capture_output=True, text=True).stdout.split()[0])
+    os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: d.get("/readyz")[0] == 503, timeout=5, what="readyz 503")
+    wait_until(lambda: d.get("/readyz")[0] == 200, timeout=15, what="embedded redis restarted")
+    t.ok(True, "a killed embedded redis is restarted and readiness recovers")
+    t.ok(os.path.exists(os.path.join(d.dir, "data", "appendonlydir")) or
+         os.path.exists(os.path.join(d.dir, "data", "appendonly.aof")), "AOF is on")
+    rc = d.stop()
+    t.eq(rc, 0, "SIGTERM with embedded redis: exit 0")
+    time.sleep(0.2)
+    alive = subprocess.run(["pgrep", "-P", str(d.proc.pid)], capture_output=True).returncode == 0
+    t.ok(not os.path.exists("/proc/%d" % pid) and not alive, "embedded redis stopped with rxdeskd")
+
+
+if __name__ == "__main__":
+    Tap().run([test_cli, test_health_metrics, test_redis_loss, test_embedded])
