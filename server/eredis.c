@@ -133,11 +133,11 @@ eredis_start(struct event_base *base, const struct config *cf, char *url,
 	}
 	snprintf(E.dir, sizeof(E.dir), "%s", abs);
 	free(abs);
-	if (strlen(E.dir) + sizeof("/redis.sock") > sizeof(E.sock)) {
+	if (snprintf(E.sock, sizeof(E.sock), "%s/redis.sock", E.dir) >=
+	    (int)sizeof(E.sock)) {
 		*cause = "server.data_dir is too long for a unix socket path";
 		return -1;
 	}
-	snprintf(E.sock, sizeof(E.sock), "%s/redis.sock", E.dir);
 	snprintf(E.bin, sizeof(E.bin), "%s", cf->redis_server);
 	snprintf(E.fsync, sizeof(E.fsync), "%s", cf->redis_appendfsync);
 	if (access(E.bin, X_OK) == -1) {

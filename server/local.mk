@@ -7,7 +7,12 @@ librxcore_la_SOURCES += \
 	server/metrics.c server/metrics.h \
 	server/modules.c server/modules.h \
 	server/redis.c server/redis.h \
-	server/status.c server/status.h
+	server/status.c server/status.h \
+	server/store.c server/store.h server/interaction.h
+
+# The Redis function library: these files, concatenated in this order, then
+# whatever later fragments append (docs/datamodel.md).
+RX_LUA = server/lua/head.lua server/lua/customer.lua
 
 sbin_PROGRAMS += rxdeskd
 rxdeskd_SOURCES = server/main.c

@@ -4,6 +4,7 @@
 #include "server/config.h"
 #include "server/modules.h"
 #include "server/status.h"
+#include "server/store.h"
 
 struct module {
 	const char *name;
@@ -23,8 +24,17 @@ status_start(struct event_base *base, const struct config *cf, const char **caus
 	return 0;
 }
 
+static int
+store_start(struct event_base *base, const struct config *cf, const char **cause)
+{
+	store_init(cf);
+	return 0;
+}
+
+/* In start order; stopped in reverse. */
 static const struct module modules[] = {
 	{ "status", NULL, NULL, status_start, NULL, NULL, NULL, NULL },
+	{ "store", NULL, NULL, store_start, NULL, NULL, NULL, NULL },
 };
 #define NMODULES (sizeof(modules) / sizeof(modules[0]))
 

@@ -1,0 +1,23 @@
+/*
+ * events: what happens to tickets, queues and agents, told to every node.
+ * Redis functions publish most events themselves (docs/datamodel.md,
+ * Events); C code publishes with events_publish. Each node subscribes once
+ * and hands every event to the listeners registered here (the agent
+ * WebSocket, the chat channel), which deliver to their own connections.
+ */
+#ifndef RX_EVENTS_H
+#define RX_EVENTS_H
+
+typedef struct json_t json_t;
+
+/* EVENT is borrowed for the call. */
+typedef void events_fn(const json_t *event, void *arg);
+
+/* Subscribe to <prefix>events; call once at start. */
+void events_init(void);
+/* Add a listener for every event. */
+void events_listen(events_fn *fn, void *arg);
+/* Publish EVENT (not consumed) to every node, this one included. */
+void events_publish(const json_t *event);
+
+#endif

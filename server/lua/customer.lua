@@ -1,0 +1,97 @@
+-- Customers, identities and contact history (docs/datamodel.md).
+
+local function ident_keys(ident)
+  -- In match order: ext ids, email, phone, chat token.
+  local out = {}
+  for _, e in ipairs(ident.ext or {}) do
+    if e[1] and e[2] and e[1] ~= '' and e[2] ~= '' then
+      out[#out + 1] = 'ext:' .. string.lower(e[1]) .. ':' .. e[2]
+    end
+  end
+  if ident.email and ident.email ~= '' then out[#out + 1] = 'email:' .. ident.email end
+  if ident.phone and ident.phone ~= '' then out[#out + 1] = 'phone:' .. ident.phone end
+  if ident.chat and ident.chat ~= '' then out[#out + 1] = 'chat:' .. ident.chat end
+  return out
+end
+rx.ident_keys = ident_keys
+
+-- Follow merged_into links to the surviving record.
+rx.customer_live = function(p, cid)
+  for _ = 1, 16 do
+    if redis.call('EXISTS', p .. 'c:' .. cid) == 0 then return nil end
+    local m = redis.call('HGET', p .. 'c:' .. cid, 'merged_into')
+    if not m then return cid end
+    cid = m
+  end
+  return nil
+end
+
+-- Index identity ID ("email:x") to CID, unless another customer has it.
+rx.identity_add = function(p, cid, id)
+  local ok = redis.call('SET', p .. 'ix:' .. id, cid, 'NX')
+  if ok or redis.call('GET', p .. 'ix:' .. id) == cid then
+    redis.call('SADD', p .. 'c:' .. cid .. ':ids', id)
+    return true
+  end
+  return false
+end
+
+rx.name_index = function(p, cid, old, new)
+  if old and old ~= '' then
+    redis.call('ZREM', p .. 'ix:name', string.lower(old) .. '\0' .. cid)
+  end
+  if new and new ~= '' then
+    redis.call('ZADD', p .. 'ix:name', 0, string.lower(new) .. '\0' .. cid)
+  end
+end
+
+rx.customer_create = function(p, fields, now)
+  local cid = tostring(redis.call('INCR', p .. 'seq:c'))
+  local t = {}
+  for k, v in pairs(fields) do t[k] = v end
+  t.id = cid
+  t.type = t.type or 'other'
+  t.created = now
+  t.updated = now
+  rx.hset(p .. 'c:' .. cid, t)
+  redis.call('ZADD', p .. 'customers', tonumber(cid), cid)
+  rx.name_index(p, cid, nil, t.name)
+  return cid
+end
+
+-- Returns cid, matched, created (docs/datamodel.md, rx.identify).
+rx.identify = function(p, ident, now)
+  local ids = ident_keys(ident)
+  local cid
+  if ident.customer and ident.customer ~= '' then
+    cid = rx.customer_live(p, tostring(ident.customer))
+  end
+  if not cid then
+    for _, id in ipairs(ids) do
+      local c = redis.call('GET', p .. 'ix:' .. id)
+      if c then
+        cid = rx.customer_live(p, c)
+        if cid then break end
+      end
+    end
+  end
+  local matched, created = cid ~= nil, false
+  if not cid then
+    local valid = { hcp = 1, hco = 1, pharmacy = 1, patient = 1, other = 1 }
+    local ctype = valid[ident.type or ''] and ident.type or 'other'
+    cid = rx.customer_create(p, { type = ctype, name = ident.name or '' }, now)
+    created = true
+  end
+  for _, id in ipairs(ids) do rx.identity_add(p, cid, id) end
+  return cid, matched, created
+end
+
+-- Append one entry to the customer's contact history.
+rx.history_add = function(p, cid, fields)
+  local flat = {}
+  for k, v in pairs(fields) do
+    flat[#flat + 1] = k
+    flat[#flat + 1] = tostring(v)
+  end
+  return redis.call('XADD', p .. 'c:' .. cid .. ':hist', '*', unpack(flat))
+end

@@ -1,0 +1,189 @@
+/* store: see store.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "server/config.h"
+#include "server/log.h"
+#include "server/redis.h"
+#include "server/store.h"
+
+extern const char rxdesk_lua[];	/* generated from RX_LUA by the build */
+
+static char prefix[64] = "rx:";
+
+struct call {
+	store_json_cb *cb;
+	void *arg;
+};
+
+void
+store_init(const struct config *cf)
+{
+	snprintf(prefix, sizeof(prefix), "%s", cf->redis_prefix);
+	redis_function_library("rxdesk", rxdesk_lua);
+}
+
+const char *
+store_prefix(void)
+{
+	return prefix;
+}
+
+const char *
+interaction_channel_name(enum channel ch)
+{
+	static const char *const names[] = { "email", "form", "chat", "voice", "agent" };
+
+	return (unsigned)ch < sizeof(names) / sizeof(names[0]) ? names[ch] : "other";
+}
+
+static void
+on_call(const struct redisReply *r, const char *err, void *arg)
+{
+	struct call c = *(struct call *)arg;
+	json_t *j = NULL;
+	const char *s;
+	size_t len;
+
+	free(arg);
+	if (err) {
+		if (r == NULL || strcmp(err, "timeout") == 0)
+			err = "unavailable";
+		c.cb(NULL, err, c.arg);
+		return;
+	}
+	if ((s = redis_reply_str(r, &len)) == NULL ||
+	    (j = json_loadb(s, len, JSON_DECODE_ANY, NULL)) == NULL) {
+		c.cb(NULL, "bad reply from the function library", c.arg);
+		return;
+	}
+	c.cb(j, NULL, c.arg);
+	json_decref(j);
+}
+
+int
+store_call(const char *fn, json_t *args, store_json_cb *cb, void *arg)
+{
+	struct call *c;
+	char *text = NULL;
+	const char *argv[4];
+	size_t argvlen[4];
+	int rc;
+
+	if ((c = malloc(sizeof(*c))) == NULL)
+		return -1;
+	c->cb = cb;
+	c->arg = arg;
+	argv[0] = "FCALL";
+	argv[1] = fn;
+	argv[2] = "0";
+	argv[3] = prefix;
+	for (int i = 0; i < 4; i++)
+		argvlen[i] = strlen(argv[i]);
+	if (args) {
+		text = json_dumps(args, JSON_COMPACT);
+		if (text == NULL) {
+			free(c);
+			return -1;
+		}
+	}
+	{
+		const char *av[5] = { argv[0], argv[1], argv[2], argv[3], text };
+		size_t al[5] = { argvlen[0], argvlen[1], argvlen[2], argvlen[3],
+		    text ? strlen(text) : 0 };
+		rc = redis_commandv(on_call, c, text ? 5 : 4, av, al);
+	}
+	free(text);
+	if (rc == -1)
+		free(c);
+	return rc;
+}
+
+static void
+set_str(json_t *o, const char *key, const char *v)
+{
+	if (v && *v)
+		json_object_set_new(o, key, json_string(v));
+}
+
+static json_t *
+ident_json(const struct interaction *in)
+{
+	json_t *id = json_object(), *ext = json_array();
+
+	set_str(id, "customer", in->customer_id);
+	for (int i = 0; i < in->next; i++)
+		json_array_append_new(ext, json_pack("[ss]", in->ext[i].scheme,
+		    in->ext[i].value));
+	json_object_set_new(id, "ext", ext);
+	set_str(id, "email", in->email);
+	set_str(id, "phone", in->phone);
+	set_str(id, "chat", in->chat_token);
+	set_str(id, "name", in->name);
+	set_str(id, "type", in->customer_type);
+	return id;
+}
+
+static json_t *
+thread_json(const struct interaction *in)
+{
+	json_t *t = json_object(), *ids = json_array();
+
+	set_str(t, "token", in->thread_token);
+	for (int i = 0; i < in->nmsgids; i++)
+		json_array_append_new(ids, json_string(in->msgids[i]));
+	json_object_set_new(t, "msgids", ids);
+	if (in->subject_tag)
+		json_object_set_new(t, "tag", json_integer((json_int_t)in->subject_tag));
+	return t;
+}
+
+/* The interaction as rx_ingest reads it (docs/datamodel.md). */
+static json_t *
+interaction_json(const struct interaction *in)
+{
+	json_t *o = json_object(), *att = json_array();
+
+	json_object_set_new(o, "channel", json_string(interaction_channel_name(in->channel)));
+	json_object_set_new(o, "direction", json_string(in->outbound ? "out" : "in"));
+	set_str(o, "dedup", in->dedup);
+	json_object_set_new(o, "ident", ident_json(in));
+	if (in->ticket)
+		json_object_set_new(o, "ticket", json_integer((json_int_t)in->ticket));
+	json_object_set_new(o, "thread", thread_json(in));
+	set_str(o, "subject", in->subject);
+	set_str(o, "text", in->text);
+	set_str(o, "msgid", in->msgid);
+	set_str(o, "raw", in->raw_key);
+	set_str(o, "category", in->category);
+	set_str(o, "priority", in->priority);
+	set_str(o, "queue", in->queue);
+	set_str(o, "lang", in->lang);
+	set_str(o, "flags", in->flags);
+	for (int i = 0; i < in->natt; i++)
+		json_array_append_new(att, json_pack("{s:s, s:s, s:s, s:I}",
+		    "id", in->att[i].id, "name", in->att[i].name ? in->att[i].name : "",
+		    "type", in->att[i].type ? in->att[i].type : "application/octet-stream",
+		    "size", (json_int_t)in->att[i].size));
+	json_object_set_new(o, "attachments", att);
+	if (in->fields_json) {
+		json_t *f = json_loads(in->fields_json, 0, NULL);
+		if (f)
+			json_object_set_new(o, "fields", f);
+	}
+	json_object_set_new(o, "received_at", json_integer(in->received_at));
+	return o;
+}
+
+int
+store_ingest(const struct interaction *in, store_json_cb *cb, void *arg)
+{
+	json_t *j = interaction_json(in);
+	int rc = store_call("rx_ingest", j, cb, arg);
+
+	json_decref(j);
+	return rc;
+}
