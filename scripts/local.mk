@@ -1,1 +1,2 @@
-# scripts/: see Makefile.am.
+# scripts/: set-up and demo scripts, shipped in the tarball.
+EXTRA_DIST += scripts/bootstrap scripts/run scripts/check .ci/run

@@ -32,6 +32,25 @@ def test_cli(t):
          "--check-config applies the environment override", r.stdout + r.stderr)
 
 
+def test_config_documented(t):
+    """Every key rxdeskd knows is described in docs/config.md."""
+    from rxtest import SRCDIR
+    r = subprocess.run([RXDESKD, "--check-config"], capture_output=True, text=True)
+    doc = open(os.path.join(SRCDIR, "docs", "config.md"), encoding="utf-8").read()
+    missing, section = [], None
+    for line in r.stdout.splitlines():
+        if line.startswith("["):
+            section = line.strip("[]")
+            t.ok("## [%s]" % section in doc, "docs/config.md has section [%s]" % section)
+        elif " = " in line:
+            key = line.split(" = ")[0]
+            # a key is documented in its section's table as `key`
+            part = doc.split("## [%s]" % section, 1)[-1].split("\n## ", 1)[0]
+            if "`%s`" % key not in part:
+                missing.append("%s.%s" % (section, key))
+    t.ok(not missing, "docs/config.md documents every key", "missing: %s" % missing)
+
+
 def test_health_metrics(t):
     redis = Redis()
     d = Daemon(redis)
@@ -101,4 +120,4 @@ def test_embedded(t):
 
 
 if __name__ == "__main__":
-    Tap().run([test_cli, test_health_metrics, test_redis_loss, test_embedded])
+    Tap().run([test_cli, test_config_documented, test_health_metrics, test_redis_loss, test_embedded])
