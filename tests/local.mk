@@ -22,6 +22,7 @@ endif
 TESTS += $(check_PROGRAMS)
 
 INTEGRATION_TESTS = \
-	tests/integration/test_daemon.py
+	tests/integration/test_daemon.py \
+	tests/integration/test_valgrind.py
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/rxtest.py

@@ -123,7 +123,10 @@ def _resp(f):
 class Daemon:
     """A real rxdeskd with its own config file and ports."""
 
-    def __init__(self, redis=None, conf="", env=None, embedded=False):
+    def __init__(self, redis=None, conf="", env=None, embedded=False, wrapper=None,
+                 start_timeout=10.0):
+        self.wrapper = list(wrapper or [])
+        self.start_timeout = start_timeout
         self.dir = tmpdir()
         self.http_port = free_port()
         self.smtp_port = free_port()
@@ -145,14 +148,16 @@ class Daemon:
 
     def start(self, wait_ready=True):
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([RXDESKD, "-c", self.conf_path],
+        self.proc = subprocess.Popen(self.wrapper + [RXDESKD, "-c", self.conf_path],
                                      stdout=self.log, stderr=self.log, env=self.env)
         _procs.append(self.proc)
-        wait_until(lambda: self.get("/healthz")[0] == 200, what="rxdeskd /healthz")
+        wait_until(lambda: self.get("/healthz")[0] == 200, timeout=self.start_timeout,
+                   what="rxdeskd /healthz")
         if wait_ready:
-            wait_until(lambda: self.get("/readyz")[0] == 200, what="rxdeskd /readyz")
+            wait_until(lambda: self.get("/readyz")[0] == 200, timeout=self.start_timeout,
+                       what="rxdeskd /readyz")
 
-    def stop(self, sig=signal.SIGTERM, timeout=15):
+    def stop(self, sig=signal.SIGTERM, timeout=60):
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
             self.proc.wait(timeout=timeout)
