@@ -7,6 +7,7 @@ librxcore_la_SOURCES += \
 	server/metrics.c server/metrics.h \
 	server/modules.c server/modules.h \
 	server/redis.c server/redis.h \
+	server/static.c server/static.h \
 	server/status.c server/status.h \
 	server/store.c server/store.h server/interaction.h
 

@@ -3,6 +3,7 @@
 
 #include "server/config.h"
 #include "server/modules.h"
+#include "server/static.h"
 #include "server/status.h"
 #include "server/store.h"
 
@@ -31,10 +32,18 @@ store_start(struct event_base *base, const struct config *cf, const char **cause
 	return 0;
 }
 
+static int
+static_start(struct event_base *base, const struct config *cf, const char **cause)
+{
+	static_init(cf);
+	return 0;
+}
+
 /* In start order; stopped in reverse. */
 static const struct module modules[] = {
 	{ "status", NULL, NULL, status_start, NULL, NULL, NULL, NULL },
 	{ "store", NULL, NULL, store_start, NULL, NULL, NULL, NULL },
+	{ "static", NULL, NULL, static_start, NULL, NULL, NULL, static_free },
 };
 #define NMODULES (sizeof(modules) / sizeof(modules[0]))
 
