@@ -246,6 +246,8 @@ on_request(struct evhttp_request *evreq, void *arg)
 
 	evhttp_connection_set_closecb(evhttp_request_get_connection(evreq),
 	    on_conn_close, r);
+	evhttp_add_header(evhttp_request_get_output_headers(evreq),
+	    "X-Request-Id", r->tag);
 	r->path = evhttp_uridecode(evhttp_uri_get_path(uri) ? evhttp_uri_get_path(uri) : "/", 0, NULL);
 	if (r->path == NULL || r->path[0] != '/') {
 		http_error(r, 400, "bad_request", "bad request path", NULL);
@@ -264,8 +266,6 @@ on_request(struct evhttp_request *evreq, void *arg)
 			continue;
 		}
 		r->route = rt;
-		evhttp_add_header(evhttp_request_get_output_headers(evreq),
-		    "X-Request-Id", r->tag);
 		rt->fn(r, rt->arg);
 		return;
 	}

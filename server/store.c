@@ -7,6 +7,7 @@
 
 #include "server/config.h"
 #include "server/log.h"
+#include "server/metrics.h"
 #include "server/redis.h"
 #include "server/store.h"
 
@@ -17,13 +18,24 @@ static char prefix[64] = "rx:";
 struct call {
 	store_json_cb *cb;
 	void *arg;
+	struct metric *counted;	/* ingest: counted once Redis has it */
 };
+
+static struct metric *ingested[CH_AGENT + 1];
 
 void
 store_init(const struct config *cf)
 {
+	char labels[64];
+
 	snprintf(prefix, sizeof(prefix), "%s", cf->redis_prefix);
 	redis_function_library("rxdesk", rxdesk_lua);
+	for (int ch = CH_EMAIL; ch <= CH_AGENT; ch++) {
+		snprintf(labels, sizeof(labels), "channel=\"%s\"",
+		    interaction_channel_name(ch));
+		ingested[ch] = metrics_counter("rxdesk_interactions_total",
+		    "Interactions persisted, by channel.", labels);
+	}
 }
 
 const char *
@@ -60,12 +72,15 @@ on_call(const struct redisReply *r, const char *err, void *arg)
 		c.cb(NULL, "bad reply from the function library", c.arg);
 		return;
 	}
+	if (c.counted)
+		metrics_add(c.counted, 1);
 	c.cb(j, NULL, c.arg);
 	json_decref(j);
 }
 
-int
-store_call(const char *fn, json_t *args, store_json_cb *cb, void *arg)
+static int
+call_fn(const char *fn, json_t *args, store_json_cb *cb, void *arg,
+    struct metric *counted)
 {
 	struct call *c;
 	char *text = NULL;
@@ -77,6 +92,7 @@ store_call(const char *fn, json_t *args, store_json_cb *cb, void *arg)
 		return -1;
 	c->cb = cb;
 	c->arg = arg;
+	c->counted = counted;
 	argv[0] = "FCALL";
 	argv[1] = fn;
 	argv[2] = "0";
@@ -100,6 +116,12 @@ store_call(const char *fn, json_t *args, store_json_cb *cb, void *arg)
 	if (rc == -1)
 		free(c);
 	return rc;
+}
+
+int
+store_call(const char *fn, json_t *args, store_json_cb *cb, void *arg)
+{
+	return call_fn(fn, args, cb, arg, NULL);
 }
 
 static void
@@ -182,7 +204,7 @@ int
 store_ingest(const struct interaction *in, store_json_cb *cb, void *arg)
 {
 	json_t *j = interaction_json(in);
-	int rc = store_call("rx_ingest", j, cb, arg);
+	int rc = call_fn("rx_ingest", j, cb, arg, ingested[in->channel]);
 
 	json_decref(j);
 	return rc;

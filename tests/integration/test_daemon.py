@@ -63,7 +63,8 @@ def test_health_metrics(t):
     t.ok(s == 200 and h["content-type"].startswith("text/plain"), "/metrics is text")
     for name in ("rxdesk_http_requests_total{route=\"healthz\",status=\"200\"}",
                  "rxdesk_redis_roundtrip_seconds_bucket", "rxdesk_build_info{version=",
-                 "rxdesk_open_connections{kind=\"http\"}", "# TYPE rxdesk_redis_roundtrip_seconds histogram"):
+                 "rxdesk_open_connections{kind=\"http\"}",
+                 "rxdesk_interactions_total{channel=\"email\"}", "# TYPE rxdesk_redis_roundtrip_seconds histogram"):
         t.ok(name in text, "metrics has " + name)
     s, body = d.get("/no/such/thing")
     t.ok(s == 404 and body["error"]["code"] == "not_found", "unknown path: 404 JSON error")
@@ -76,6 +77,41 @@ def test_health_metrics(t):
     t.ok("req=%s" % rid in d.logtext(), "the request id appears in the log")
     rc = d.stop()
     t.eq(rc, 0, "SIGTERM: exit 0")
+    redis.stop()
+
+
+def test_logging(t):
+    import json as j
+    redis = Redis()
+    d = Daemon(redis, conf="[server]\nlog_format = json\n")
+    s, _, h = d.request("GET", "/nope")
+    rid = h["x-request-id"]
+    time.sleep(0.2)
+    lines = [l for l in d.logtext().splitlines() if l.strip()]
+    try:
+        objs = [j.loads(l) for l in lines]
+        parsed = True
+    except ValueError:
+        objs, parsed = [], False
+    t.ok(parsed and all("ts" in o and "level" in o for o in objs),
+         "log_format=json: every line is a JSON object with ts and level", "\n".join(lines[:5]))
+    t.ok(any(o.get("req") == rid for o in objs), "the request id is a field of its JSON log line")
+    # SIGHUP: a new log level and a log file, applied without a restart
+    logf = os.path.join(d.dir, "reopened.log")
+    with open(d.conf_path, "a") as f:
+        f.write("\n[server]\nlog_format = text\nlog_level = info\nlog_file = %s\n" % logf)
+    d.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: os.path.exists(logf), what="log file opened on SIGHUP")
+    d.get("/nope")
+    time.sleep(0.2)
+    text = open(logf).read()
+    t.ok("configuration reloaded" in text and "status=404" not in text,
+         "SIGHUP applies log_level and opens log_file", text[-500:])
+    os.rename(logf, logf + ".1")
+    d.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: os.path.exists(logf), what="log file reopened after rotation")
+    t.ok(True, "SIGHUP reopens the log file after rotation")
+    t.eq(d.stop(), 0, "exit 0 after reloads")
     redis.stop()
 
 
@@ -120,4 +156,4 @@ def test_embedded(t):
 
 
 if __name__ == "__main__":
-    Tap().run([test_cli, test_config_documented, test_health_metrics, test_redis_loss, test_embedded])
+    Tap().run([test_cli, test_config_documented, test_health_metrics, test_logging, test_redis_loss, test_embedded])
