@@ -1,6 +1,6 @@
 # bench/: the ceilings the benchmarks compare against, and the harness
 # (bench/run). Built with everything else so they never rot.
-noinst_PROGRAMS = bench/bare_http bench/bare_redis
+noinst_PROGRAMS += bench/bare_http bench/bare_redis
 bench_bare_http_SOURCES = bench/bare_http.c
 bench_bare_http_LDADD = $(LIBEVENT_LIBS)
 bench_bare_redis_SOURCES = bench/bare_redis.c
