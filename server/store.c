@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/rand.h>
 
 #include "server/config.h"
 #include "server/log.h"
@@ -163,6 +164,23 @@ thread_json(const struct interaction *in)
 	return t;
 }
 
+/*
+ * The mail reply token a new ticket gets (rx:tok:<token>): random here,
+ * because Lua in Redis has no source of unpredictable numbers.
+ */
+static void
+set_token(json_t *o)
+{
+	unsigned char raw[16];
+	char hex[sizeof(raw) * 2 + 1];
+
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		log_fatalx("store: RAND_bytes failed");
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+	json_object_set_new(o, "token", json_string(hex));
+}
+
 /* The interaction as rx_ingest reads it (docs/datamodel.md). */
 static json_t *
 interaction_json(const struct interaction *in)
@@ -197,6 +215,7 @@ interaction_json(const struct interaction *in)
 			json_object_set_new(o, "fields", f);
 	}
 	json_object_set_new(o, "received_at", json_integer(in->received_at));
+	set_token(o);
 	return o;
 }
 

@@ -254,3 +254,70 @@ def cleanup():
 
 
 atexit.register(cleanup)
+
+
+def load_functions(redis):
+    """Load the built Redis function library (server/rxdesk.lua) into REDIS,
+    as rxdeskd would at connect, for tests that drive functions by FCALL."""
+    with open(os.path.join(BUILDDIR, "server", "rxdesk.lua"), "rb") as f:
+        return redis.cmd("FUNCTION", "LOAD", "REPLACE", f.read())
+
+
+class Subscriber:
+    """A SUBSCRIBE connection to REDIS on CHANNEL; next() returns the next
+    published message (str), or None when none came within TIMEOUT seconds
+    (the connection stays usable)."""
+
+    def __init__(self, redis, channel):
+        self.sock = socket.create_connection(("127.0.0.1", redis.port), timeout=10)
+        ch = channel.encode()
+        self.sock.sendall(b"*2\r\n$9\r\nSUBSCRIBE\r\n$%d\r\n%s\r\n" % (len(ch), ch))
+        self.buf = b""
+        self.next(10.0, confirm=True)
+
+    def _parse(self, pos):
+        """One RESP value at POS of the buffer: (value, end) or None if short."""
+        nl = self.buf.find(b"\r\n", pos)
+        if nl < 0:
+            return None
+        t, rest = self.buf[pos:pos + 1], self.buf[pos + 1:nl]
+        if t == b"$":
+            n = int(rest)
+            if len(self.buf) < nl + 2 + n + 2:
+                return None
+            return self.buf[nl + 2:nl + 2 + n].decode("utf-8", "replace"), nl + 4 + n
+        if t == b"*":
+            out, at = [], nl + 2
+            for _ in range(int(rest)):
+                r = self._parse(at)
+                if r is None:
+                    return None
+                out.append(r[0])
+                at = r[1]
+            return out, at
+        return rest.decode(), nl + 2
+
+    def next(self, timeout=10.0, confirm=False):
+        deadline = time.monotonic() + timeout
+        while True:
+            r = self._parse(0) if self.buf else None
+            if r is not None:
+                self.buf = self.buf[r[1]:]
+                m = r[0]
+                if isinstance(m, list) and m[0] == ("subscribe" if confirm else "message"):
+                    return m[1] if confirm else m[2]
+                continue
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self.sock.settimeout(left)
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                return None
+            if not data:
+                raise OSError("redis closed the subscription")
+            self.buf += data
+
+    def close(self):
+        self.sock.close()

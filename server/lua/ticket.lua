@@ -1,0 +1,335 @@
+-- Tickets: the model helpers and rx_ingest, one interaction in one atomic
+-- call (docs/datamodel.md, Tickets). ticket_ops.lua holds what agents do.
+
+rx.CATEGORIES = { general = 1, medinfo = 1, complaint = 1, ae = 1, order = 1 }
+rx.PRIORITIES = { low = 0, normal = 1, high = 2, urgent = 3 }
+rx.STATUSES = { new = 1, open = 1, pending = 1, resolved = 1, closed = 1 }
+local CHANNELS = { email = 1, form = 1, chat = 1, voice = 1, agent = 1 }
+-- The filter sets rx:tix:<field>:<value> exist for these hash fields.
+local INDEXED = { status = 1, queue = 1, category = 1, agent = 1 }
+local DEDUP_TTL = 30 * 24 * 3600
+
+rx.tkey = function(p, n) return p .. 't:' .. n end
+
+-- The ticket hash as a table, or nil.
+rx.ticket_load = function(p, n)
+  n = tonumber(n)
+  if not n or n < 1 or n ~= math.floor(n) then return nil end
+  local t = rx.hgetall(rx.tkey(p, n))
+  if not t.n then return nil end
+  return t
+end
+
+-- "a,b" <-> {"a","b"}; empty parts dropped.
+rx.split = function(s)
+  local out = {}
+  for part in string.gmatch(s or '', '[^,]+') do
+    part = string.match(part, '^%s*(.-)%s*$')
+    if part ~= '' then out[#out + 1] = part end
+  end
+  return out
+end
+
+local function has(list, x)
+  for _, v in ipairs(list) do if v == x then return true end end
+  return false
+end
+
+local function index_move(p, n, field, old, new)
+  if not INDEXED[field] then return end
+  if old and old ~= '' then redis.call('SREM', p .. 'tix:' .. field .. ':' .. old, n) end
+  if new and new ~= '' then redis.call('SADD', p .. 'tix:' .. field .. ':' .. new, n) end
+end
+
+-- Set FIELD of ticket T (number N) to NEW: hash, filter sets, audit and the
+-- ticket log. Returns true when the value changed.
+rx.ticket_set = function(p, n, t, field, new, actor, now)
+  new = tostring(new or '')
+  local old = t[field] or ''
+  if old == new then return false end
+  redis.call('HSET', rx.tkey(p, n), field, new)
+  index_move(p, n, field, old, new)
+  rx.audit(p, actor, 'ticket:' .. n, field, old, new, now)
+  redis.call('XADD', rx.tkey(p, n) .. ':log', '*', 'type', 'event', 'author', actor,
+    'field', field, 'old', old, 'new', new, 'ts', now)
+  t[field] = new
+  return true
+end
+
+-- Priority and its number (prio, for sorting) change together.
+rx.ticket_priority = function(p, n, t, priority, actor, now)
+  if not rx.ticket_set(p, n, t, 'priority', priority, actor, now) then return false end
+  t.prio = tostring(rx.PRIORITIES[priority])
+  redis.call('HSET', rx.tkey(p, n), 'prio', t.prio)
+  return true
+end
+
+-- cjson in Redis encodes every empty table as {}: lists that may be empty
+-- go through rx.list and documents through rx.encode, which writes [].
+local EMPTY_LIST = '\1rx-empty-list\1'
+rx.list = function(t)
+  if #t == 0 then return EMPTY_LIST end
+  return t
+end
+rx.encode = function(v)
+  return (string.gsub(cjson.encode(v), '"\\u0001rx%-empty%-list\\u0001"', '[]'))
+end
+
+-- Raise a clean error: "CODE: message" (BADARG, NOTFOUND, CONFLICT).
+rx.fail = function(code, msg)
+  error({ err = code .. ': ' .. msg })
+end
+
+-- Move T to the top of rx:tickets.
+rx.ticket_touch = function(p, n, t, now)
+  t.updated = tostring(now)
+  redis.call('HSET', rx.tkey(p, n), 'updated', now)
+  redis.call('ZADD', p .. 'tickets', now, n)
+end
+
+-- AE and complaint tickets are for safety staff.
+rx.ticket_restricted = function(t)
+  local flags = rx.split(t.flags)
+  return t.category == 'ae' or t.category == 'complaint' or has(flags, 'ae')
+    or has(flags, 'complaint')
+end
+
+-- WHO = {agent="5", roles="agent,safety"}, or nil for the system.
+-- Agents see general tickets, safety staff AE and complaint tickets, both
+-- what is assigned to them; supervisors and admins everything.
+rx.ticket_visible = function(t, who)
+  if who == nil then return true end
+  local roles = rx.split(who.roles)
+  if has(roles, 'supervisor') or has(roles, 'admin') then return true end
+  if who.agent and who.agent ~= '' and t.agent == tostring(who.agent) then return true end
+  if rx.ticket_restricted(t) then return has(roles, 'safety') end
+  return has(roles, 'agent')
+end
+
+-- The ticket as the API shows it.
+rx.ticket_public = function(t)
+  local o = {}
+  for k, v in pairs(t) do o[k] = v end
+  o.token = nil
+  o.id = tonumber(t.n)
+  o.n = nil
+  o.number = 'RX-' .. t.n
+  o.tags = rx.list(rx.split(t.tags))
+  o.flags = rx.list(rx.split(t.flags))
+  for _, k in ipairs({ 'prio', 'created', 'updated', 'first_response_due',
+      'resolution_due', 'first_response', 'resolved_at', 'last_in', 'last_out' }) do
+    if o[k] then o[k] = tonumber(o[k]) end
+  end
+  if o.linked == '' then o.linked = nil end
+  if o.linked then o.linked = tonumber(o.linked) end
+  return o
+end
+
+-- Hand a waiting ticket to routing; a plain FIFO queue when routing is not
+-- loaded (route.lua comes later in the library and defines route_enqueue).
+rx.ticket_enqueue = function(p, n, t, now)
+  if rx.route_enqueue then return rx.route_enqueue(p, n, t, now) end
+  redis.call('ZADD', p .. 'q:' .. t.queue, now, n)
+end
+
+local function str(v, field, max)
+  if v == nil or v == cjson.null then return '' end
+  if type(v) ~= 'string' and type(v) ~= 'number' then
+    rx.fail('BADARG', field .. ' must be a string')
+  end
+  v = tostring(v)
+  if #v > max then rx.fail('BADARG', field .. ' is longer than ' .. max .. ' bytes') end
+  return v
+end
+
+-- The validated interaction: unknown enum values are refused, not guessed.
+local function ingest_args(argv)
+  local a = rx.args(argv, 2)
+  local i = {}
+  i.channel = str(a.channel, 'channel', 16)
+  if not CHANNELS[i.channel] then rx.fail('BADARG', 'unknown channel "' .. i.channel .. '"') end
+  i.direction = a.direction == 'out' and 'out' or 'in'
+  i.category = str(a.category, 'category', 16)
+  if i.category == '' then i.category = 'general' end
+  if not rx.CATEGORIES[i.category] then rx.fail('BADARG', 'unknown category "' .. i.category .. '"') end
+  i.priority = str(a.priority, 'priority', 16)
+  if i.priority == '' then i.priority = 'normal' end
+  if not rx.PRIORITIES[i.priority] then rx.fail('BADARG', 'unknown priority "' .. i.priority .. '"') end
+  i.queue = str(a.queue, 'queue', 64)
+  if i.queue == '' then i.queue = 'general' end
+  for _, k in ipairs({ 'dedup', 'subject', 'text', 'summary', 'msgid', 'lang', 'token',
+      'raw', 'author', 'agent' }) do
+    i[k] = str(a[k], k, k == 'text' and 16777216 or 4096)
+  end
+  i.flags = type(a.flags) == 'table' and a.flags or rx.split(str(a.flags, 'flags', 256))
+  i.ident = type(a.ident) == 'table' and a.ident or {}
+  i.thread = type(a.thread) == 'table' and a.thread or {}
+  i.attachments = type(a.attachments) == 'table' and a.attachments or {}
+  i.ticket = tonumber(a.ticket)
+  i.received_at = tonumber(a.received_at)
+  i.fields = type(a.fields) == 'table' and a.fields or nil
+  i.first_response_due = tonumber(a.first_response_due)
+  i.resolution_due = tonumber(a.resolution_due)
+  return i
+end
+
+-- Is ticket T the customer CID's (a merged-away owner counts as its survivor)?
+local function owned_by(p, t, cid)
+  return t and (t.customer == cid or rx.customer_live(p, t.customer) == cid)
+end
+
+-- The ticket this interaction continues (docs/datamodel.md, rx_ingest).
+local function ingest_find(p, i, cid)
+  if i.ticket then
+    local t = rx.ticket_load(p, i.ticket)
+    if owned_by(p, t, cid) then return t end
+  end
+  local tok = i.thread.token
+  if type(tok) == 'string' and tok ~= '' then
+    local n = redis.call('GET', p .. 'tok:' .. tok)
+    if n then return rx.ticket_load(p, n) end
+  end
+  for _, m in ipairs(type(i.thread.msgids) == 'table' and i.thread.msgids or {}) do
+    local n = type(m) == 'string' and redis.call('GET', p .. 'msgid:' .. m)
+    if n then return rx.ticket_load(p, n) end
+  end
+  local tag = tonumber(i.thread.tag)
+  if tag then
+    local t = rx.ticket_load(p, tag)
+    if owned_by(p, t, cid) then return t end
+  end
+  return nil
+end
+
+local function ticket_open(p, i, cid, linked, now)
+  local n = redis.call('INCR', p .. 'seq:t')
+  local token = i.token
+  if token == '' then
+    -- C passes a random token; this fallback serves direct FCALL users.
+    local t = redis.call('TIME')
+    token = redis.sha1hex(p .. n .. ':' .. t[1] .. ':' .. t[2] .. ':' .. i.text)
+  end
+  local t = {
+    n = tostring(n), customer = cid, channel = i.channel,
+    subject = i.subject ~= '' and i.subject or string.sub(i.summary ~= '' and i.summary or i.text, 1, 120),
+    status = 'new', category = i.category, priority = i.priority,
+    prio = tostring(rx.PRIORITIES[i.priority]), queue = i.queue, agent = '',
+    tags = '', flags = table.concat(i.flags, ','), lang = i.lang,
+    created = tostring(now), updated = tostring(now), token = token,
+    linked = linked or '', first_response_due = i.first_response_due,
+    resolution_due = i.resolution_due,
+  }
+  rx.hset(rx.tkey(p, n), t)
+  redis.call('SET', p .. 'tok:' .. token, n)
+  redis.call('ZADD', p .. 'c:' .. cid .. ':tickets', now, n)
+  redis.call('ZADD', p .. 'tickets', now, n)
+  for f in pairs(INDEXED) do index_move(p, n, f, nil, t[f]) end
+  rx.audit(p, 'system', 'ticket:' .. n, 'created', '', i.channel .. ':c:' .. cid, now)
+  if i.agent ~= '' then rx.ticket_set(p, n, t, 'agent', i.agent, 'system', now) end
+  return t
+end
+
+-- A follow-up can raise what triage found, never lower it.
+local function ingest_escalate(p, n, t, i, now)
+  local flags = rx.split(t.flags)
+  local grew = false
+  for _, f in ipairs(i.flags) do
+    if not has(flags, f) then flags[#flags + 1] = f; grew = true end
+  end
+  if grew then rx.ticket_set(p, n, t, 'flags', table.concat(flags, ','), 'system', now) end
+  if rx.PRIORITIES[i.priority] > (tonumber(t.prio) or 1) then
+    rx.ticket_priority(p, n, t, i.priority, 'system', now)
+  end
+  local rank = { ae = 2, complaint = 1 }
+  if (rank[i.category] or 0) > (rank[t.category] or 0) then
+    rx.ticket_set(p, n, t, 'category', i.category, 'system', now)
+  end
+end
+
+local function ingest_append(p, n, t, i, cid, now)
+  local atts = {}
+  for _, a in ipairs(i.attachments) do
+    if type(a) == 'table' and a.id then
+      local id = tostring(a.id)
+      atts[#atts + 1] = { id = id, name = a.name, type = a.type, size = tonumber(a.size) }
+      redis.call('RPUSH', rx.tkey(p, n) .. ':att', id)
+      if redis.call('EXISTS', p .. 'att:' .. id) == 1 then
+        redis.call('HSET', p .. 'att:' .. id, 'ticket', n)
+      end
+    end
+  end
+  local author = i.direction == 'in' and ('c:' .. cid) or (i.author ~= '' and i.author or 'system')
+  local entry = { 'type', 'message', 'direction', i.direction, 'channel', i.channel,
+    'author', author, 'text', i.text, 'subject', i.subject, 'ts', now }
+  if i.msgid ~= '' then
+    entry[#entry + 1] = 'msgid'; entry[#entry + 1] = i.msgid
+    redis.call('SET', p .. 'msgid:' .. i.msgid, n)
+  end
+  if #atts > 0 then
+    entry[#entry + 1] = 'attachments'; entry[#entry + 1] = cjson.encode(atts)
+  end
+  if i.fields then
+    entry[#entry + 1] = 'fields'; entry[#entry + 1] = cjson.encode(i.fields)
+  end
+  if i.raw ~= '' then entry[#entry + 1] = 'raw'; entry[#entry + 1] = i.raw end
+  local id = redis.call('XADD', rx.tkey(p, n) .. ':log', '*', unpack(entry))
+  local last = i.direction == 'in' and 'last_in' or 'last_out'
+  redis.call('HSET', rx.tkey(p, n), last, now)
+  if i.direction == 'in' and i.msgid ~= '' then
+    redis.call('HSET', rx.tkey(p, n), 'last_msgid', i.msgid)
+  end
+  local summary = i.summary ~= '' and i.summary or string.sub(i.text, 1, 200)
+  rx.history_add(p, cid, { channel = i.channel, direction = i.direction, ticket = n,
+    summary = summary, ts = now, kind = 'message' })
+  return id
+end
+
+local function ingest(keys, argv)
+  local p = argv[1]
+  local i = ingest_args(argv)
+  if i.dedup ~= '' then
+    local first = redis.call('GET', p .. 'dedup:' .. i.dedup)
+    if first then
+      local ans = cjson.decode(first)
+      ans.duplicate = true
+      return cjson.encode(ans)
+    end
+  end
+  local now = rx.now()
+  local cid, matched, created = rx.identify(p, i.ident, now)
+  local t = ingest_find(p, i, cid)
+  local linked, reopened, fresh = nil, false, false
+  if t and t.status == 'closed' then
+    linked, t = t.n, nil
+  end
+  if t then
+    ingest_escalate(p, t.n, t, i, now)
+    if i.direction == 'in' and (t.status == 'resolved' or t.status == 'pending') then
+      reopened = t.status == 'resolved'
+      rx.ticket_set(p, t.n, t, 'status', 'open', 'system', now)
+    end
+  else
+    t = ticket_open(p, i, cid, linked, now)
+    fresh = true
+  end
+  local n = t.n
+  local logid = ingest_append(p, n, t, i, cid, now)
+  rx.ticket_touch(p, n, t, now)
+  if (fresh or reopened) and t.agent == '' then rx.ticket_enqueue(p, n, t, now) end
+  t = rx.ticket_load(p, n)
+  local ans = { customer = cid, customer_new = created, matched = matched,
+    ticket = tonumber(n), number = 'RX-' .. n, ticket_new = fresh, reopened = reopened,
+    duplicate = false, status = t.status, queue = t.queue, agent = t.agent,
+    linked = tonumber(linked), log = logid }
+  local text = rx.encode(ans)
+  if i.dedup ~= '' then
+    redis.call('SET', p .. 'dedup:' .. i.dedup, text, 'EX', DEDUP_TTL)
+  end
+  rx.publish(p, { type = fresh and 'ticket.new' or 'ticket.message', ticket = tonumber(n),
+    customer = cid, channel = i.channel, direction = i.direction, queue = t.queue,
+    agent = t.agent, category = t.category, priority = t.priority, status = t.status,
+    reopened = reopened, log = logid })
+  return text
+end
+
+redis.register_function { function_name = 'rx_ingest', callback = ingest }
