@@ -1,6 +1,7 @@
 /* modules: see modules.h. */
 #include <stdio.h>
 
+#include "channels/webform.h"
 #include "server/config.h"
 #include "server/modules.h"
 #include "server/static.h"
@@ -44,6 +45,8 @@ static const struct module modules[] = {
 	{ "status", NULL, NULL, status_start, NULL, NULL, NULL, NULL },
 	{ "store", NULL, NULL, store_start, NULL, NULL, NULL, NULL },
 	{ "static", NULL, NULL, static_start, NULL, NULL, NULL, static_free },
+	{ "webform", webform_register_config, webform_check, webform_init, NULL,
+	    webform_busy, webform_reload, webform_stop },
 };
 #define NMODULES (sizeof(modules) / sizeof(modules[0]))
 
