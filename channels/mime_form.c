@@ -76,7 +76,8 @@ part_bytes(GMimePart *part, size_t *size)
 	*size = ba->len;
 	if ((data = malloc(ba->len + 1)) == NULL)
 		abort();
-	memcpy(data, ba->data, ba->len);
+	if (ba->len)
+		memcpy(data, ba->data, ba->len);
 	data[ba->len] = '\0';
 	g_object_unref(out);
 	return data;
