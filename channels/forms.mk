@@ -15,16 +15,10 @@ endif
 
 INTEGRATION_TESTS += tests/integration/test_forms.py
 
-if ENABLE_FUZZING
-noinst_PROGRAMS += tests/fuzz/fuzz_form_parse
-# The parsers are compiled into the harness so that they carry the
-# fuzzer's coverage instrumentation; the rest comes from the library.
-tests_fuzz_fuzz_form_parse_SOURCES = tests/fuzz/fuzz_form_parse.c \
-	channels/form_check.c channels/form_config.c channels/form_parse.c \
-	channels/mime_form.c
-tests_fuzz_fuzz_form_parse_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined
-tests_fuzz_fuzz_form_parse_LDFLAGS = -fsanitize=fuzzer,address,undefined
-tests_fuzz_fuzz_form_parse_LDADD = librxcore.la $(RX_LIBS)
-endif
-EXTRA_DIST += tests/fuzz/fuzz_form_parse.c tests/fuzz/form_parse.dict \
+# libFuzzer harness (tests/fuzz/local.mk's convention).
+FUZZ_TARGETS += tests/fuzz/fuzz_form_parse
+tests_fuzz_fuzz_form_parse_SOURCES = tests/fuzz/fuzz_form_parse.c
+tests_fuzz_fuzz_form_parse_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_form_parse_LDFLAGS = $(FUZZ_LDFLAGS)
+EXTRA_DIST += tests/fuzz/form_parse.dict \
 	tests/fuzz/corpus/form_parse docs/forms.md
