@@ -5,3 +5,12 @@ RX_LUA += server/lua/audit.lua server/lua/ticket.lua server/lua/ticket_ops.lua
 TICKET_TESTS = tests/integration/test_tickets.py
 TESTS += $(TICKET_TESTS)
 EXTRA_DIST += $(TICKET_TESTS)
+
+librxcore_la_SOURCES += server/ticket.c server/ticket.h
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/server/test_ticket
+tests_unit_server_test_ticket_SOURCES = tests/unit/server/test_ticket.c
+tests_unit_server_test_ticket_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_server_test_ticket_LDADD = $(UNIT_LDADD)
+endif
