@@ -56,6 +56,17 @@ struct config {
 	char *mailout_user;
 	char *mailout_password;
 	int mailout_workers;
+	char *mailout_domain;	/* of our Message-IDs; empty: smtp.hostname */
+	char *mailout_templates; /* directory of ack.<lang>.txt */
+	int mailout_timeout;	/* seconds per SMTP step */
+	int mailout_poll_ms;	/* how often the outbox is read */
+	int mailout_retry_min;	/* seconds before the first retry */
+	int mailout_retry_max;	/* seconds: the back-off's ceiling */
+	int mailout_max_attempts; /* then the failure is permanent */
+	int mailout_claim_after; /* seconds before another node takes a job */
+	int mailout_auto_per_ticket;	/* automatic mails per ticket per 24 h */
+	int mailout_auto_per_address;	/* ... per recipient per 24 h */
+	int mailout_auto_per_hour;	/* ... overall per clock hour */
 	/* [voice] */
 	char *voice_twilio_auth_token;
 	char *voice_cti_token;

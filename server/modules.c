@@ -1,6 +1,7 @@
 /* modules: see modules.h. */
 #include <stdio.h>
 
+#include "channels/outbox.h"
 #include "channels/webform.h"
 #include "server/config.h"
 #include "server/modules.h"
@@ -47,6 +48,7 @@ static const struct module modules[] = {
 	{ "static", NULL, NULL, static_start, NULL, NULL, NULL, static_free },
 	{ "webform", webform_register_config, webform_check, webform_init, NULL,
 	    webform_busy, webform_reload, webform_stop },
+	{ "outbox", NULL, outbox_check, outbox_start, outbox_quiesce, outbox_busy, NULL, outbox_stop },
 };
 #define NMODULES (sizeof(modules) / sizeof(modules[0]))
 

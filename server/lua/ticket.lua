@@ -317,6 +317,7 @@ local function ingest(keys, argv)
   rx.ticket_touch(p, n, t, now)
   if (fresh or reopened) and t.agent == '' then rx.ticket_enqueue(p, n, t, now) end
   t = rx.ticket_load(p, n)
+  if fresh and rx.outbox_ack then rx.outbox_ack(p, n, t, i, now) end -- mailout: acknowledge (channels/lua/outbox.lua)
   local ans = { customer = cid, customer_new = created, matched = matched,
     ticket = tonumber(n), number = 'RX-' .. n, ticket_new = fresh, reopened = reopened,
     duplicate = false, status = t.status, queue = t.queue, agent = t.agent,

@@ -1,0 +1,351 @@
+#!/usr/bin/env python3
+"""Mail out: the rx:outbox stream sent through a real SMTP sink (Debian's
+python3-aiosmtpd): threading headers, UTF-8, acknowledgements, retries of
+temporary failures, permanent failures on the ticket, caps on automatic
+mail, and jobs of a dead node claimed by a live one."""
+import collections
+import email
+import email.policy
+import json
+import os
+import socket
+import sys
+import threading
+import time
+import warnings
+
+warnings.simplefilter("ignore")
+
+from rxtest import Daemon, Redis, Tap, wait_until, free_port, SRCDIR
+
+try:
+    from aiosmtpd.controller import Controller
+except ImportError:
+    print("1..0 # SKIP python3-aiosmtpd is not installed (scripts/bootstrap)")
+    sys.exit(0)
+
+P = "rx:"
+
+
+class Sink:
+    """What the relay does depends on the recipient's local part:
+    tempdataN-: 451 after DATA N times; temprcptN-: 451 at RCPT N times;
+    reject-: 550 at RCPT; anything else is accepted."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.mails = []
+        self.tries = collections.Counter()
+        self.attempt_ids = collections.defaultdict(list)
+
+    def _fail(self, kind, address):
+        local = address.split("@")[0]
+        if not local.startswith(kind):
+            return False
+        with self.lock:
+            self.tries[kind + address] += 1
+            return self.tries[kind + address] <= int(local[len(kind)])
+
+    async def handle_RCPT(self, server, session, envelope, address, options):
+        if address.startswith("reject"):
+            return "550 5.1.1 no such user here"
+        if self._fail("temprcpt", address):
+            return "451 4.3.0 busy, try later"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        for a in envelope.rcpt_tos:
+            with self.lock:
+                self.attempt_ids[a].append(msg["Message-ID"])
+            if self._fail("tempdata", a):
+                return "451 4.3.0 try again later"
+        with self.lock:
+            self.mails.append((envelope.mail_from, list(envelope.rcpt_tos), msg))
+        return "250 2.0.0 queued"
+
+    def to(self, addr):
+        with self.lock:
+            return [m for (_, rcpts, m) in self.mails if addr in rcpts]
+
+
+SINK = Sink()
+CTL = None
+REDIS = None
+D = None
+
+
+def start():
+    global CTL, REDIS, D
+    port = free_port()
+    CTL = Controller(SINK, hostname="127.0.0.1", port=port)
+    CTL.start()
+    REDIS = Redis()
+    conf = ("[mail_out]\nrelay = 127.0.0.1:%d\nstarttls = no\ntimeout = 10\n"
+            "poll_ms = 100\nretry_min = 1\nretry_max = 2\nmax_attempts = 5\n"
+            "claim_after = 3\nauto_per_ticket = 2\nauto_per_address = 3\n"
+            "templates = %s\n" % (port, os.path.join(SRCDIR, "etc", "templates")))
+    D = Daemon(REDIS, conf=conf)
+
+
+def ticket(n, lang="en", token=None, email_addr=None, name="", subject="Question"):
+    cid = str(1000 + n)
+    REDIS.cmd("HSET", P + "t:%d" % n, "n", n, "customer", cid, "subject", subject,
+              "status", "new", "lang", lang, "token", token or "tok%d" % n)
+    REDIS.cmd("HSET", P + "c:" + cid, "id", cid, "name", name)
+    if email_addr:
+        REDIS.cmd("SADD", P + "c:%s:ids" % cid, "email:" + email_addr)
+
+
+def enqueue(**fields):
+    args = []
+    for k, v in fields.items():
+        args += [k, str(v)]
+    return REDIS.cmd("XADD", P + "outbox", "*", *args)
+
+
+def fcall(fn, arg):
+    return json.loads(REDIS.cmd("FCALL", fn, 0, P, json.dumps(arg)))
+
+
+def one_mail(addr, timeout=20):
+    return wait_until(lambda: SINK.to(addr), timeout=timeout, what="mail to " + addr)[0]
+
+
+def pending():
+    return REDIS.cmd("XPENDING", P + "outbox", "mailout")[0]
+
+
+def log_texts(n):
+    return [dict(zip(e[1][::2], e[1][1::2])) for e in
+            REDIS.cmd("XRANGE", P + "t:%d:log" % n, "-", "+")]
+
+
+def test_reply_threads(t):
+    ticket(17, token="Tok17abc", subject="Побічна дія")
+    text = "Доброго дня!\nДякуємо за повідомлення про побічну дію.\n" + "Рядок " * 40
+    enqueue(ticket=17, to="olena@example.org", subject="Re: Побічна дія", text=text,
+            in_reply_to="<c2@example.org>", references="<c1@example.org> <c2@example.org>",
+            kind="reply")
+    m = one_mail("olena@example.org")
+    t.eq(str(m["Subject"]), "[RX-17] Re: Побічна дія", "UTF-8 subject with [RX-n] (RFC 2047)")
+    raw = m.as_bytes(policy=email.policy.SMTP)
+    t.ok(all(b < 0x80 for b in raw), "the mail on the wire is 7-bit")
+    t.eq(m.get_body(("plain",)).get_content().replace("\r\n", "\n"), text,
+         "Ukrainian body arrives intact")
+    t.eq(m["In-Reply-To"], "<c2@example.org>", "In-Reply-To: the customer's mail")
+    t.eq(m["References"].split(), ["<c1@example.org>", "<c2@example.org>"], "References")
+    t.eq(m["Reply-To"], "support+Tok17abc@example.com", "Reply-To carries the ticket token")
+    t.ok(m["Auto-Submitted"] is None, "a person's reply is not Auto-Submitted")
+    mid = m["Message-ID"]
+    t.ok(mid.startswith("<RX-17.") and mid.endswith("@rxdesk.localhost>"),
+         "our own Message-ID at smtp.hostname", mid)
+    wait_until(lambda: REDIS.cmd("GET", P + "msgid:" + mid) == "17", what="rx:msgid")
+    t.ok(True, "the Message-ID threads back to the ticket")
+    wait_until(lambda: pending() == 0, what="job acked")
+    t.eq(REDIS.cmd("XLEN", P + "outbox"), 0, "a sent job leaves the stream")
+
+
+def test_subject_once_and_chinese(t):
+    ticket(18, subject="药品咨询")
+    text = "您好，关于您询问的药品，我们的答复如下。"
+    enqueue(ticket=18, to="wang@example.cn", subject="Re: [RX-18] 药品咨询", text=text,
+            html="<p>您好</p>", kind="reply")
+    m = one_mail("wang@example.cn")
+    t.eq(str(m["Subject"]), "Re: [RX-18] 药品咨询", "[RX-n] not repeated on a re-reply")
+    body = m.get_body(("plain",))
+    t.eq(body.get_content().strip(), text, "Chinese body arrives intact")
+    t.eq(body["Content-Transfer-Encoding"], "base64", "mostly non-ASCII text goes base64")
+    t.eq(m.get_body(("html",)).get_content().strip(), "<p>您好</p>", "HTML alternative")
+
+
+def test_ack(t):
+    ticket(19, lang="uk", subject="Запит щодо дозування", name="Петро")
+    r = fcall("rx_outbox_ack", {"ticket": 19, "interaction": {
+        "channel": "form", "direction": "in", "ident": {"email": "petro@example.org"},
+        "subject": "Запит щодо дозування", "msgid": "<f19@example.org>"}})
+    t.ok(r.get("id"), "acknowledgement queued", r)
+    m = one_mail("petro@example.org")
+    t.ok(str(m["Subject"]).startswith("[RX-19] Ми отримали ваше звернення"),
+         "Ukrainian template subject", str(m["Subject"]))
+    body = m.get_body(("plain",)).get_content()
+    t.ok("RX-19" in body and "Вітаємо Петро" in body, "the ticket number and name in the body", body)
+    t.eq(m["Auto-Submitted"], "auto-replied", "Auto-Submitted on an acknowledgement")
+    t.eq(m["X-Loop"], "support@example.com", "X-Loop on an acknowledgement")
+    t.eq(m["In-Reply-To"], "<f19@example.org>", "the ack answers the customer's mail")
+    wait_until(lambda: any("acknowledgement sent" in e.get("text", "") for e in log_texts(19)),
+               what="ack on the ticket log")
+    t.ok(True, "the acknowledgement is on the ticket log")
+    ticket(21, lang="zh-CN", email_addr="li@example.cn")
+    r = fcall("rx_outbox_ack", {"ticket": 21, "interaction": {"channel": "chat"}})
+    t.ok(r.get("id"), "a chat customer's known address gets one", r)
+    m = one_mail("li@example.cn")
+    t.ok("我们已收到您的请求" in str(m["Subject"]) and
+         "RX-21" in m.get_body(("plain",)).get_content(), "zh-CN uses the Chinese template")
+
+
+def test_no_ack_for_noise(t):
+    ticket(22)
+    before = REDIS.cmd("XLEN", P + "outbox")
+    r = fcall("rx_outbox_ack", {"ticket": 22, "interaction": {
+        "channel": "email", "ident": {"email": "robot@example.org"}, "fields": {"auto": True}}})
+    t.eq(r.get("reason"), "auto", "no acknowledgement of automatic mail")
+    r = fcall("rx_outbox_ack", {"ticket": 22, "interaction": {"channel": "voice"}})
+    t.eq(r.get("reason"), "channel", "no acknowledgement of a call")
+    r = fcall("rx_outbox_ack", {"ticket": 22, "interaction": {"channel": "form"}})
+    t.eq(r.get("reason"), "no address", "no acknowledgement without an address")
+    t.ok(REDIS.cmd("XLEN", P + "outbox") <= before, "nothing queued for them")
+
+
+def test_retry(t):
+    ticket(23)
+    enqueue(ticket=23, to="tempdata2-a@example.org", subject="retry", text="x", kind="reply")
+    enqueue(ticket=23, to="temprcpt2-b@example.org", subject="retry", text="y", kind="reply")
+    m = one_mail("tempdata2-a@example.org", timeout=40)
+    t.ok(m is not None, "451 after DATA twice, then the mail arrives")
+    ids = SINK.attempt_ids["tempdata2-a@example.org"]
+    t.ok(len(ids) == 3 and len(set(ids)) == 1, "three attempts, one Message-ID", ids)
+    m = one_mail("temprcpt2-b@example.org", timeout=40)
+    t.ok(SINK.tries["temprcpttemprcpt2-b@example.org"] == 3,
+         "451 at RCPT twice, then the mail arrives")
+    wait_until(lambda: REDIS.cmd("ZCARD", P + "outbox:retry") == 0 and pending() == 0,
+               what="retry set drained")
+    t.ok(True, "nothing left to retry")
+
+
+def test_permanent(t):
+    ticket(24)
+    sub = socket.create_connection(("127.0.0.1", REDIS.port), timeout=30)
+    sub.sendall(b"*2\r\n$9\r\nSUBSCRIBE\r\n$9\r\nrx:events\r\n")
+    enqueue(ticket=24, to="reject-x@example.org", subject="nope", text="x", kind="reply")
+    ev = wait_until(lambda: [e for e in log_texts(24) if e.get("type") == "event"],
+                    timeout=20, what="failure on the ticket log")[0]
+    t.ok("550" in ev["text"] and "reject-x@example.org" in ev["text"],
+         "a 550 is written on the ticket log", ev)
+    t.eq(ev.get("author"), "system", "by the system")
+    got = b""
+    deadline = time.monotonic() + 10
+    while b'"ticket.updated"' not in got and time.monotonic() < deadline:
+        got += sub.recv(65536)
+    sub.close()
+    t.ok(b'"ticket.updated"' in got and b'"ticket":24' in got, "ticket.updated published", got)
+    t.eq(REDIS.cmd("ZCARD", P + "outbox:retry"), 0, "a permanent failure is not retried")
+    t.eq(SINK.to("reject-x@example.org"), [], "and nothing was delivered")
+
+
+def test_caps(t):
+    ticket(25, email_addr="cap@example.org")
+    rs = [fcall("rx_outbox_ack", {"ticket": 25, "interaction": {"channel": "email"}})
+          for _ in range(3)]
+    t.ok(rs[0].get("id") and rs[1].get("id"), "two acks per ticket allowed", rs)
+    t.eq(rs[2].get("reason"), "capped:auto_per_ticket", "the third is capped")
+    wait_until(lambda: any("limit auto_per_ticket" in e.get("text", "") for e in log_texts(25)),
+               what="cap on the ticket log")
+    t.ok(True, "the agent sees the cap on the ticket")
+    # An auto-responder that opens a new ticket with every answer: each new
+    # ticket would be acknowledged, and answered again, without the caps.
+    sent = 0
+    for n in range(30, 38):
+        ticket(n)
+        r = fcall("rx_outbox_ack", {"ticket": n, "interaction": {
+            "channel": "email", "ident": {"email": "bot@example.org"}}})
+        sent += 1 if r.get("id") else 0
+    t.eq(sent, 3, "per-address cap stops a ping-pong after auto_per_address")
+    wait_until(lambda: len(SINK.to("bot@example.org")) == 3 and pending() == 0,
+               what="capped mails delivered")
+    time.sleep(0.5)
+    t.eq(len(SINK.to("bot@example.org")), 3, "exactly three mails reached the responder")
+    t.eq(len(SINK.to("cap@example.org")), 2, "and two acknowledgements the other customer")
+
+
+def pipeline(*cmds):
+    """Several commands on one connection (MULTI needs it)."""
+    s = socket.create_connection(("127.0.0.1", REDIS.port), timeout=10)
+    out = b""
+    for c in cmds:
+        out += b"*%d\r\n" % len(c)
+        for a in c:
+            a = str(a).encode()
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+    s.sendall(out)
+    f = s.makefile("rb")
+    from rxtest import _resp
+    res = []
+    for _ in cmds:
+        try:
+            res.append(_resp(f))
+        except RuntimeError as e:
+            res.append(e)
+    s.close()
+    return res
+
+
+def test_claim_dead_node(t):
+    ticket(26)
+    r = pipeline(["MULTI"],
+                 ["XADD", P + "outbox", "*", "ticket", "26", "to", "orphan@example.org",
+                  "subject", "claimed", "text", "z", "kind", "reply"],
+                 ["XREADGROUP", "GROUP", "mailout", "ghost", "COUNT", "1", "STREAMS",
+                  P + "outbox", ">"],
+                 ["EXEC"])
+    ghost = r[-1][1]
+    t.ok(ghost and ghost[0][1][0][1][3] == "orphan@example.org",
+         "a job taken by a node that then died", r)
+    m = one_mail("orphan@example.org", timeout=30)
+    t.ok(m is not None, "claimed after claim_after and delivered")
+    wait_until(lambda: pending() == 0, what="claimed job acked")
+    t.ok(True, "and acknowledged")
+
+
+def test_bad_job(t):
+    ticket(27)
+    enqueue(ticket=27, to="no address here", subject="x", text="x", kind="reply")
+    ev = wait_until(lambda: [e for e in log_texts(27) if e.get("type") == "event"],
+                    timeout=20, what="bad job on the ticket")[0]
+    t.ok("malformed recipient" in ev["text"], "a malformed job fails on the ticket", ev)
+
+
+def test_auth(t):
+    """mail_out.user/password: AUTH PLAIN or LOGIN through libesmtp."""
+    from aiosmtpd.smtp import AuthResult
+    seen = []
+
+    def check(server, session, envelope, mechanism, auth_data):
+        seen.append((mechanism, auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.login == b"rxdesk" and
+                          auth_data.password == b"s3cret")
+
+    port = free_port()
+    sink = Sink()
+    ctl = Controller(sink, hostname="127.0.0.1", port=port, authenticator=check,
+                     auth_required=True, auth_require_tls=False)
+    ctl.start()
+    conf = ("[mail_out]\nrelay = 127.0.0.1:%d\nstarttls = optional\ntimeout = 10\n"
+            "poll_ms = 100\nuser = rxdesk\npassword = s3cret\n" % port)
+    r2 = Redis()
+    d2 = Daemon(r2, conf=conf)
+    try:
+        r2.cmd("XADD", P + "outbox", "*", "to", "authed@example.org", "subject", "auth",
+               "text", "x", "kind", "notice")
+        wait_until(lambda: sink.to("authed@example.org"), timeout=20, what="authed mail")
+        t.ok(seen and seen[-1][1:] == (b"rxdesk", b"s3cret"),
+             "the relay got our credentials", seen)
+    finally:
+        t.eq(d2.stop(), 0, "second node stops cleanly")
+        ctl.stop()
+
+
+def test_stop(t):
+    rc = D.stop()
+    t.eq(rc, 0, "rxdeskd stops cleanly with the workers joined")
+    log = D.logtext()
+    t.ok("status=sent" in log and "status=deferred" in log, "sends are logged")
+    CTL.stop()
+
+
+if __name__ == "__main__":
+    start()
+    Tap().run([test_reply_threads, test_subject_once_and_chinese, test_ack,
+               test_no_ack_for_noise, test_retry, test_permanent, test_caps,
+               test_claim_dead_node, test_bad_job, test_auth, test_stop])
