@@ -46,6 +46,7 @@ struct job {
 	int att_sent;		/* attachment hashes sent to Redis */
 	char att_id[FORM_PARSE_MAX_FILES][24];
 	char dedup[WEBFORM_IDEM_KEY_MAX + 8];
+	char lang[4];		/* from Accept-Language, "" if none */
 	char *text;
 	char *fields_json;
 	struct interaction in;
@@ -161,6 +162,25 @@ value(const struct form_data *fd, const char *name)
 	return v && !form_check_blank(v, len) ? v : NULL;
 }
 
+/* The primary subtag of the first language the browser names ("uk" from
+ * "uk-UA,uk;q=0.9,en;q=0.8"): a hint for triage, never trusted further. */
+static void
+read_lang(struct http_req *r, struct job *j)
+{
+	const char *al = http_header(r, "Accept-Language");
+	size_t n;
+
+	if (al == NULL)
+		return;
+	al += strspn(al, " \t");
+	n = strspn(al, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
+	if (n < 2 || n > 3 || (al[n] && !strchr("-_,; ", al[n])))
+		return;
+	for (size_t i = 0; i < n; i++)
+		j->lang[i] = (char)(al[i] | 0x20);
+	j->lang[n] = '\0';
+}
+
 static void
 build_interaction(struct job *j, const struct form *f)
 {
@@ -180,6 +200,7 @@ build_interaction(struct job *j, const struct form *f)
 	in->category = f->category;
 	in->flags = f->flags[0] ? f->flags : NULL;
 	in->queue = f->queue[0] ? f->queue : NULL;
+	in->lang = j->lang[0] ? j->lang : NULL;
 	in->received_at = now_ms();
 }
 
@@ -494,6 +515,7 @@ take(struct http_req *r, const struct form *f, struct job *j)
 		return -1;
 	}
 	j->html = wants_html(r, ctype ? ctype : "");
+	read_lang(r, j);
 	j->honeypot = j->ck.honeypot;
 	return 0;
 }
