@@ -6,6 +6,8 @@
 #include <strings.h>
 
 #include "channels/form_check.h"
+#include "server/ident.h"
+#include "server/phone.h"
 
 #define FILE_NAME_MAX	255
 
@@ -30,116 +32,20 @@ form_check_blank(const char *s, size_t len)
 	return 1;
 }
 
-/* An email address: local@domain, the domain with a dot, labels of
- * letters, digits and hyphens (bytes >= 0x80 allowed: RFC 6531). */
-static int
-email_syntax(const char *s)
-{
-	const char *at = strrchr(s, '@'), *p;
-	size_t llen;
-
-	if (at == NULL || strlen(s) > 254 || (llen = (size_t)(at - s)) == 0 ||
-	    llen > 64 || s[0] == '.' || at[-1] == '.' || strstr(s, ".."))
-		return 0;
-	for (p = s; p < at; p++)
-		if (!(*p & 0x80) && !isalnum((unsigned char)*p) &&
-		    !strchr(".!#$%&'*+/=?^_`{|}~-", *p))
-			return 0;
-	if (strchr(at + 1, '.') == NULL || at[1] == '.' || at[1] == '-')
-		return 0;
-	for (p = at + 1; *p; p++) {
-		if (*p == '.' && (p[1] == '\0' || p[1] == '-' || p[-1] == '-'))
-			return 0;
-		if (!(*p & 0x80) && !isalnum((unsigned char)*p) && *p != '-' &&
-		    *p != '.')
-			return 0;
-	}
-	return 1;
-}
-
-/* Swap for ident_email_normalise (server/ident.h) once it is on main. */
 static int
 normalise_email(const char *in, char *out, size_t outlen)
 {
-	size_t n = strlen(in);
+	const char *cause;
 
-	while (n && isspace((unsigned char)in[n - 1]))
-		n--;
-	while (n && isspace((unsigned char)*in)) {
-		in++;
-		n--;
-	}
-	if (n >= outlen)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		out[i] = (char)tolower((unsigned char)in[i]);
-	out[n] = '\0';
-	return email_syntax(out) ? 0 : -1;
+	return ident_email(in, out, outlen, &cause);
 }
 
-/* Country calling codes for national numbers; TRUNK: drop a leading 0. */
-static const struct {
-	const char *iso, *cc;
-	int trunk;
-} countries[] = {
-	{ "UA", "380", 1 }, { "GB", "44", 1 }, { "DE", "49", 1 },
-	{ "FR", "33", 1 }, { "IT", "39", 0 }, { "ES", "34", 0 },
-	{ "PL", "48", 0 }, { "US", "1", 0 }, { "CA", "1", 0 },
-	{ "CN", "86", 1 }, { "NL", "31", 1 }, { "CH", "41", 1 },
-};
-
-static const char *
-country_code(const char *iso, int *trunk)
-{
-	for (size_t i = 0; i < sizeof(countries) / sizeof(countries[0]); i++)
-		if (strcasecmp(countries[i].iso, iso) == 0) {
-			*trunk = countries[i].trunk;
-			return countries[i].cc;
-		}
-	return NULL;
-}
-
-/* Swap for phone_normalise (server/phone.h) once it is on main: digits
- * with spaces, dots, dashes and brackets; "+" or "00" before the country
- * code, else a national number of COUNTRY; E.164 allows 15 digits. */
 static int
 normalise_phone(const char *in, const char *country, char *out, size_t outlen)
 {
-	char d[24];
-	size_t n = 0;
-	int intl = 0, trunk = 0;
-	const char *cc;
+	const char *cause;
 
-	in += strspn(in, " \t");
-	if (*in == '+') {
-		intl = 1;
-		in++;
-	}
-	for (; *in; in++) {
-		if (isdigit((unsigned char)*in)) {
-			if (n == sizeof(d) - 1)
-				return -1;
-			d[n++] = *in;
-		} else if (!strchr(" \t.-()/", *in))
-			return -1;
-	}
-	d[n] = '\0';
-	if (!intl && n > 2 && d[0] == '0' && d[1] == '0') {
-		intl = 1;
-		memmove(d, d + 2, n - 1);
-		n -= 2;
-	}
-	if (!intl) {
-		if ((cc = country_code(country, &trunk)) == NULL)
-			return -1;
-		if (trunk && d[0] == '0')
-			snprintf(out, outlen, "+%s%s", cc, d + 1);
-		else
-			snprintf(out, outlen, "+%s%s", cc, d);
-	} else
-		snprintf(out, outlen, "+%s", d);
-	n = strlen(out) - 1;
-	return n >= 7 && n <= 15 && out[1] != '0' ? 0 : -1;
+	return phone_normalize(in, country, out, outlen, &cause);
 }
 
 /* "RX-17", "rx-17" or "17". */
