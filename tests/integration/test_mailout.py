@@ -306,6 +306,44 @@ def test_bad_job(t):
     t.ok("malformed recipient" in ev["text"], "a malformed job fails on the ticket", ev)
 
 
+def drained():
+    wait_until(lambda: REDIS.cmd("XLEN", P + "outbox") == 0 and pending() == 0 and
+               REDIS.cmd("ZCARD", P + "outbox:retry") == 0, timeout=30, what="outbox drained")
+
+
+def test_through_tickets(t):
+    """rx_ingest acknowledges a new ticket; rx_ticket_reply's job is sent."""
+    a = fcall("rx_ingest", {"channel": "email", "ident": {"email": "ivan@example.org"},
+                            "subject": "Вопрос о дозировке", "text": "Здравствуйте",
+                            "msgid": "<in1@example.org>", "lang": "ru"})
+    n = a["ticket"]
+    ack = one_mail("ivan@example.org")
+    t.ok(str(ack["Subject"]).startswith("[RX-%d] Мы получили ваше обращение" % n),
+         "rx_ingest: a new ticket is acknowledged in Russian", str(ack["Subject"]))
+    t.eq(ack["In-Reply-To"], "<in1@example.org>", "the ack threads to the customer's mail")
+    b = fcall("rx_ingest", {"channel": "email", "ident": {"email": "ivan@example.org"},
+                            "subject": "Re: Вопрос", "text": "ещё", "msgid": "<in2@example.org>",
+                            "thread": {"msgids": [ack["Message-ID"]]}})
+    t.eq(b["ticket"], n, "a reply to the ack threads by our Message-ID")
+    r = fcall("rx_ticket_reply", {"ticket": n, "author": "a:1", "text": "Ответ агента",
+                                  "domain": "rxdesk.localhost"})
+    wait_until(lambda: len(SINK.to("ivan@example.org")) >= 2, what="agent's reply")
+    drained()
+    mails = SINK.to("ivan@example.org")
+    t.eq(len(mails), 2, "one ack only: a continued ticket is not acknowledged again")
+    m = mails[-1]
+    token = REDIS.cmd("HGET", P + "t:%d" % n, "token")
+    t.eq(m["Message-ID"], r["msgid"], "the reply keeps the Message-ID rx_ticket_reply chose")
+    t.ok(str(m["Subject"]).count("[RX-%d]" % n) == 1, "the tag once", str(m["Subject"]))
+    t.eq(m["Reply-To"], "support+%s@example.com" % token, "Reply-To with the ticket's token")
+    t.ok(m["Auto-Submitted"] is None and
+         m.get_body(("plain",)).get_content().strip() == "Ответ агента", "an agent's reply")
+    fcall("rx_ingest", {"channel": "email", "ident": {"email": "vacation@example.org"},
+                        "subject": "Out of office", "text": "away", "fields": {"auto": True}})
+    drained()
+    t.eq(SINK.to("vacation@example.org"), [], "rx_ingest: no ack of an auto-submitted mail")
+
+
 def test_auth(t):
     """mail_out.user/password: AUTH PLAIN or LOGIN through libesmtp."""
     from aiosmtpd.smtp import AuthResult
@@ -336,6 +374,42 @@ def test_auth(t):
         ctl.stop()
 
 
+def failing_node(relay_port, extra, what):
+    """A node whose one attempt fails: the reason lands on the ticket."""
+    r = Redis()
+    d = Daemon(r, conf="[mail_out]\nrelay = 127.0.0.1:%d\ntimeout = 1\npoll_ms = 100\n"
+                       "max_attempts = 1\n%s" % (relay_port, extra))
+    try:
+        r.cmd("HSET", P + "t:40", "n", "40", "subject", "x", "token", "t40")
+        r.cmd("XADD", P + "outbox", "*", "ticket", "40", "to", what + "@example.org",
+              "subject", "x", "text", "x", "kind", "reply")
+        ev = wait_until(lambda: [e for e in r.cmd("XRANGE", P + "t:40:log", "-", "+")],
+                        timeout=30, what=what + " failure on the ticket")[0][1]
+        ev = dict(zip(ev[::2], ev[1::2]))
+        sent = r.cmd("KEYS", P + "msgid:*")
+    finally:
+        rc = d.stop()
+    return ev, sent, rc
+
+
+def test_silent_relay_and_tls(t):
+    """A relay that never greets (libesmtp then reports success) and a relay
+    without STARTTLS when it is required: neither counts as sent."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    ev, sent, rc = failing_node(silent.getsockname()[1], "", "silent")
+    silent.close()
+    t.ok("failed" in ev.get("text", "") and "gave up after 1 attempts" in ev["text"],
+         "a greeting timeout is a failure, not a success", ev)
+    t.eq(sent, [], "and no Message-ID was recorded as sent")
+    t.eq(rc, 0, "the node stops cleanly after a timed-out session")
+    before = len(SINK.to("cleartext@example.org"))
+    ev, sent, rc = failing_node(CTL.port, "starttls = required\n", "cleartext")
+    t.ok("failed" in ev.get("text", ""), "starttls = required: no mail in clear text", ev)
+    t.eq(len(SINK.to("cleartext@example.org")), before, "nothing reached the relay")
+
+
 def test_stop(t):
     rc = D.stop()
     t.eq(rc, 0, "rxdeskd stops cleanly with the workers joined")
@@ -348,4 +422,4 @@ if __name__ == "__main__":
     start()
     Tap().run([test_reply_threads, test_subject_once_and_chinese, test_ack,
                test_no_ack_for_noise, test_retry, test_permanent, test_caps,
-               test_claim_dead_node, test_bad_job, test_auth, test_stop])
+               test_claim_dead_node, test_bad_job, test_through_tickets, test_auth, test_silent_relay_and_tls, test_stop])
