@@ -19,6 +19,7 @@
 #include "channels/outbox.h"
 #include "server/config.h"
 #include "server/log.h"
+#include "server/metrics.h"
 #include "server/redis.h"
 #include "server/store.h"
 
@@ -43,6 +44,7 @@ static struct {
 	TAILQ_HEAD(, outjob) jobs;
 	unsigned njobs;
 	char consumer[64], from[MAIL_COMPOSE_MAX_ADDR + 1], domain[256];
+	struct metric *sent, *deferred, *failed;
 } O;
 
 static void record(struct outjob *, const char *status, const char *reason,
@@ -287,16 +289,21 @@ on_sent(struct mailout_job *mj, void *arg)
 	    "reason=\"%s\"", oj->id, oj->ticket, field(oj, "to"), oj->attempt + 1,
 	    mj->status == MAILOUT_SENT ? "sent" : mj->status == MAILOUT_PERMFAIL ?
 	    "failed" : "deferred", mj->reason);
-	if (mj->status == MAILOUT_SENT)
+	if (mj->status == MAILOUT_SENT) {
+		metrics_add(O.sent, 1);
 		record(oj, "sent", NULL, 0);
-	else if (mj->status == MAILOUT_PERMFAIL)
+	} else if (mj->status == MAILOUT_PERMFAIL) {
+		metrics_add(O.failed, 1);
 		record(oj, "failed", mj->reason, 0);
-	else if (oj->attempt + 1 >= O.cf->mailout_max_attempts) {
+	} else if (oj->attempt + 1 >= O.cf->mailout_max_attempts) {
+		metrics_add(O.failed, 1);
 		snprintf(reason, sizeof(reason), "%s (gave up after %d attempts)",
 		    mj->reason, oj->attempt + 1);
 		record(oj, "failed", reason, 0);
-	} else
+	} else {
+		metrics_add(O.deferred, 1);
 		record(oj, "retry", mj->reason, retry_due(oj->attempt));
+	}
 	mailout_job_free(mj);
 }
 
@@ -380,6 +387,12 @@ copy_config(const struct config *cf)
 	}
 	snprintf(O.domain, sizeof(O.domain), "%s", cf->mailout_domain[0] ?
 	    cf->mailout_domain : cf->smtp_hostname);
+	O.sent = metrics_counter("rxdesk_mail_out_total",
+	    "Outgoing mail attempts, by result.", "result=\"sent\"");
+	O.deferred = metrics_counter("rxdesk_mail_out_total",
+	    "Outgoing mail attempts, by result.", "result=\"deferred\"");
+	O.failed = metrics_counter("rxdesk_mail_out_total",
+	    "Outgoing mail attempts, by result.", "result=\"failed\"");
 }
 
 int

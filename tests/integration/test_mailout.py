@@ -410,6 +410,27 @@ def test_silent_relay_and_tls(t):
     t.eq(len(SINK.to("cleartext@example.org")), before, "nothing reached the relay")
 
 
+def test_two_nodes(t):
+    """A second node on the same Redis: every job is sent exactly once."""
+    d2 = Daemon(REDIS, conf="[server]\nnode_id = second\n[mail_out]\nrelay = 127.0.0.1:%d\n"
+                             "starttls = no\npoll_ms = 50\n" % CTL.port)
+    try:
+        ticket(41)
+        addrs = ["many%d@example.org" % i for i in range(40)]
+        for a in addrs:
+            enqueue(ticket=41, to=a, subject="fan-out", text="x", kind="notice")
+        wait_until(lambda: all(SINK.to(a) for a in addrs), timeout=60, what="40 mails")
+        drained()
+        t.ok(all(len(SINK.to(a)) == 1 for a in addrs), "40 jobs, 40 mails, none twice")
+        print("# second node sent some of them: %s" % ("status=sent" in d2.logtext()))
+        s, body = D.get("/metrics")
+        body = body.decode() if isinstance(body, bytes) else body
+        t.ok(s == 200 and 'rxdesk_mail_out_total{result="sent"}' in body,
+             "mail out counted in /metrics")
+    finally:
+        t.eq(d2.stop(), 0, "the second node stops cleanly")
+
+
 def test_stop(t):
     rc = D.stop()
     t.eq(rc, 0, "rxdeskd stops cleanly with the workers joined")
@@ -422,4 +443,4 @@ if __name__ == "__main__":
     start()
     Tap().run([test_reply_threads, test_subject_once_and_chinese, test_ack,
                test_no_ack_for_noise, test_retry, test_permanent, test_caps,
-               test_claim_dead_node, test_bad_job, test_through_tickets, test_auth, test_silent_relay_and_tls, test_stop])
+               test_claim_dead_node, test_bad_job, test_through_tickets, test_auth, test_silent_relay_and_tls, test_two_nodes, test_stop])
