@@ -21,19 +21,15 @@ struct att_call {
 	void *arg;
 };
 
-/* Our Message-IDs end in the domain we send mail from. */
+/* Our Message-IDs end in the domain mail out uses (docs/mailout.md). */
 void
 ticket_init(const struct config *cf)
 {
-	const char *at = cf->mailout_from ? strrchr(cf->mailout_from, '@') : NULL;
-	const char *d = at && at[1] ? at + 1 : cf->smtp_hostname;
-	size_t len;
+	const char *d = cf->mailout_domain && *cf->mailout_domain ?
+	    cf->mailout_domain : cf->smtp_hostname;
 
-	if (d == NULL || *d == '\0')
-		return;
-	len = strcspn(d, "> \t");
-	if (len > 0 && len < sizeof(mail_domain))
-		snprintf(mail_domain, sizeof(mail_domain), "%.*s", (int)len, d);
+	if (d && *d && strlen(d) < sizeof(mail_domain))
+		snprintf(mail_domain, sizeof(mail_domain), "%s", d);
 }
 
 uint64_t

@@ -41,7 +41,7 @@ struct ticket_change {
 typedef void ticket_att_cb(json_t *meta, const void *data, size_t len,
     const char *err, void *arg);
 
-/* Keep the mail domain for our Message-IDs (mail_out.from, smtp.hostname). */
+/* Keep the domain of our Message-IDs (mail_out.domain, else smtp.hostname). */
 void ticket_init(const struct config *);
 
 /* Ticket N with a page of its log after AFTER (NULL: from the start). */

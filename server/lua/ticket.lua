@@ -317,11 +317,12 @@ local function ingest(keys, argv)
   rx.ticket_touch(p, n, t, now)
   if (fresh or reopened) and t.agent == '' then rx.ticket_enqueue(p, n, t, now) end
   t = rx.ticket_load(p, n)
-  if fresh and rx.outbox_ack then rx.outbox_ack(p, n, t, i, now) end -- mailout: acknowledge (channels/lua/outbox.lua)
+  local ack
+  if fresh and rx.outbox_ack then ack = rx.outbox_ack(p, n, t, i, now) end
   local ans = { customer = cid, customer_new = created, matched = matched,
     ticket = tonumber(n), number = 'RX-' .. n, ticket_new = fresh, reopened = reopened,
     duplicate = false, status = t.status, queue = t.queue, agent = t.agent,
-    linked = tonumber(linked), log = logid }
+    linked = tonumber(linked), log = logid, ack = ack }
   local text = rx.encode(ans)
   if i.dedup ~= '' then
     redis.call('SET', p .. 'dedup:' .. i.dedup, text, 'EX', DEDUP_TTL)

@@ -359,10 +359,18 @@ local function reply_mail(p, t, text, msgid, refs, now)
   if t.channel ~= 'email' and t.channel ~= 'form' then return nil end
   local to = customer_email(p, t.customer)
   if not to then return nil end
-  return redis.call('XADD', p .. 'outbox', '*', 'ticket', t.n, 'to', to, 'cc', '',
-    'subject', reply_subject(t), 'text', text, 'html', '', 'msgid', msgid,
-    'in_reply_to', t.last_msgid or '', 'references', refs,
-    'token', t.token or '', 'auto', '0', 'kind', 'reply', 'attempt', '0', 'ts', now)
+  local job = { ticket = t.n, to = to, subject = reply_subject(t), text = text,
+    msgid = msgid, in_reply_to = t.last_msgid or '', references = refs,
+    token = t.token or '', auto = '0', kind = 'reply', attempt = '0', ts = now,
+    lang = t.lang or '' }
+  -- channels/lua/outbox.lua (loaded later) owns the job's layout when present
+  if rx.outbox_add then return rx.outbox_add(p, job, now) end
+  local flat = {}
+  for k, v in pairs(job) do
+    flat[#flat + 1] = k
+    flat[#flat + 1] = tostring(v)
+  end
+  return redis.call('XADD', p .. 'outbox', '*', unpack(flat))
 end
 
 -- {ticket, author, who, text, domain, status?} -> {ticket, log, msgid, outbox}

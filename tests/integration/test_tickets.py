@@ -375,13 +375,133 @@ def test_audit_chain(t, redis):
     t.ok(not v["ok"] and v["broken"] == "last", "audit: a cut-off tail is found", v)
 
 
-def test_through_daemon(t):
+ROLE_BITS = {"agent": 1, "supervisor": 2, "safety": 4, "admin": 8}
+
+
+def agent_session(redis, aid, roles):
+    """An agent and a live session for it, written as docs/datamodel.md
+    lays them out; returns the headers that carry the bearer token."""
+    redis.cmd("HSET", P + "a:" + aid, "id", aid, "name", "Agent " + aid,
+              "email", "a%s@example.org" % aid, "roles", roles, "created", "1", "disabled", "0")
+    redis.cmd("SADD", P + "agents", aid)
+    token = hashlib.sha256(("tok-%s-%s" % (aid, roles)).encode()).hexdigest()
+    key = P + "sess:" + hashlib.sha256(token.encode()).hexdigest()
+    ms = int(redis.cmd("TIME")[0]) * 1000
+    redis.cmd("HSET", key, "agent", aid, "created", ms, "expires", ms + 3600 * 1000)
+    redis.cmd("EXPIRE", key, 3600)
+    bits = sum(ROLE_BITS[r] for r in roles.split(","))
+    return {"Authorization": "Bearer " + token, "X-Test-Agent": "%s:%d" % (aid, bits)}
+
+
+def test_http(t):
     redis = Redis()
     d = Daemon(redis)
-    a = call(redis, "rx_ingest", form("daemon@example.com"))
-    t.ok(a["ticket_new"], "rxdeskd loaded the library with rx_ingest", a)
+    sub = Subscriber(redis, P + "events")
+    agent = agent_session(redis, "1", "agent")
+    other = agent_session(redis, "2", "agent")
+    safety = agent_session(redis, "3", "safety")
+    boss = agent_session(redis, "4", "supervisor")
+    s, g = d.post("/api/v1/forms/contact", {"name": "Олена", "email": "olena@example.org",
+                                            "subject": "Дозування", "message": "Скільки? 多少"})
+    t.ok(s == 201 and g["ticket"] == "RX-%d" % g["id"], "http: a form opens a ticket", g)
+    gen = g["id"]
+    body, h = multipart_ae()
+    s, b = d.post("/api/v1/forms/ae-report", body, h)
+    t.ok(s == 201, "http: an AE report with an attachment opens a ticket", b)
+    ae = b["id"]
+    t.eq(redis.cmd("HGET", "%st:%d" % (P, ae), "category"), "ae", "http: the AE ticket")
+    s, b = d.get("/api/v1/tickets")
+    if s == 404:
+        # server/api_ticket.c is built once server/auth.c exists
+        t.ok(True, "http: ticket API # SKIP not built (no auth module yet)")
+        d.stop()
+        return
+    t.ok(s == 401 and b["error"]["code"], "http: no session: 401", b)
+    s, b = d.get("/api/v1/tickets", agent)
+    ids = [x["id"] for x in b.get("items", [])]
+    t.ok(s == 200 and gen in ids and ae not in ids, "http: an agent lists general tickets", b)
+    t.ok(all(x["number"] == "RX-%d" % x["id"] for x in b["items"]), "http: numbers as RX-<n>")
+    s, b = d.get("/api/v1/tickets", safety)
+    ids = [x["id"] for x in b.get("items", [])]
+    t.ok(s == 200 and ae in ids and gen not in ids, "http: safety lists AE tickets", ids)
+    s, b = d.get("/api/v1/tickets?status=new&limit=1", boss)
+    t.ok(s == 200 and len(b["items"]) == 1 and b["next"], "http: a supervisor pages all", b)
+    s, b = d.get("/api/v1/tickets?limit=0", boss)
+    t.ok(s == 400 and b["error"]["field"] == "limit", "http: bad limit: 400 naming the field", b)
+    s, b = d.get("/api/v1/tickets/RX-%d" % ae, agent)
+    t.ok(s == 404, "http: an agent may not know the AE ticket exists", b)
+    s, b = d.get("/api/v1/tickets/RX-%d" % ae, safety)
+    t.ok(s == 200 and b["ticket"]["number"] == "RX-%d" % ae and b["ticket"]["id"] == ae and
+         len(b["messages"]) == 1 and b["customer"]["name"] and len(b["attachments"]) == 1,
+         "http: safety reads the AE ticket: messages, attachments, customer", b)
+    att = b["attachments"][0]
+    s, data, hd = d.request("GET", "/api/v1/attachments/" + att["id"], headers=safety)
+    t.ok(s == 200 and data == AE_FILE and hd["content-type"] == "image/png" and
+         "attachment;" in hd.get("content-disposition", ""), "http: attachment download", hd)
+    s, _, _ = d.request("GET", "/api/v1/attachments/" + att["id"], headers=agent)
+    t.eq(s, 404, "http: attachment of a ticket the role may not see: 404")
+    s, b = d.get("/api/v1/tickets/99999", boss)
+    t.ok(s == 404 and b["error"]["code"] == "not_found", "http: unknown ticket 404", b)
+    path = "/api/v1/tickets/RX-%d" % gen
+    s, b, _ = d.request("PATCH", path, {"status": "open", "agent": "me", "tags": ["dose"]}, agent)
+    t.ok(s == 200 and b["ticket"]["status"] == "open" and b["ticket"]["agent"] == "1" and
+         b["ticket"]["tags"] == ["dose"], "http: PATCH status, agent=me, tags", b)
+    evs = [json.loads(x) for x in iter(lambda: sub.next(2), None)]
+    t.ok(any(e["type"] == "ticket.assigned" and e["ticket"] == gen and e["agent"] == "1"
+             for e in evs), "http: ticket.assigned published", evs)
+    s, b, _ = d.request("PATCH", path, {"agent": "2"}, agent)
+    t.ok(s == 403, "http: an agent may not assign others", b)
+    s, b, _ = d.request("PATCH", path, {"status": "asleep"}, agent)
+    t.ok(s == 422 and b["error"]["field"] == "status", "http: bad status: 422 naming it", b)
+    s, b, _ = d.request("PATCH", path, {"colour": "red"}, agent)
+    t.ok(s == 422 and b["error"]["field"] == "colour", "http: unknown field: 422", b)
+    s, b, _ = d.request("PATCH", path, "{not json", agent)
+    t.ok(s == 400, "http: bad JSON: 400", b)
+    s, b, _ = d.request("PATCH", path, {"status": "new"}, agent)
+    t.ok(s == 409 and b["error"]["code"] == "conflict", "http: back to new: 409", b)
+    s, b = d.post(path + "/notes", {"text": "called the doctor"}, agent)
+    t.ok(s == 201 and b["log"], "http: note 201", b)
+    s, b = d.post(path + "/notes", {"text": ""}, agent)
+    t.ok(s == 422 and b["error"]["field"] == "text", "http: empty note: 422", b)
+    s, b = d.post(path + "/replies", {"text": "Dose is 5 mg", "status": "pending"}, agent)
+    t.ok(s == 201 and b["outbox"] and b["status"] == "pending" and b["first_response"],
+         "http: reply 201, mail job, status with it", b)
+    job = redis.cmd("XRANGE", P + "outbox", b["outbox"], b["outbox"])[0][1]
+    job = dict(zip(job[::2], job[1::2]))
+    t.ok(job["to"] == "olena@example.org" and "[RX-%d]" % gen in job["subject"],
+         "http: the mail job goes to the customer with [RX-n]", job)
+    s, b = d.get("/api/v1/tickets?agent=me", agent)
+    t.ok(s == 200 and [x["id"] for x in b["items"]] == [gen], "http: agent=me", b)
+    s, b = d.get(path, other)
+    t.ok(s == 200 and [m["type"] for m in b["messages"]].count("note") == 1,
+         "http: another agent reads a general ticket with its note", b)
+    s, b, _ = d.request("PATCH", path, {"status": "closed"}, boss)
+    s, b = d.post(path + "/replies", {"text": "late"}, agent)
+    t.ok(s == 409, "http: no reply on a closed ticket", b)
+    v = call(redis, "rx_audit_verify", "")
+    fields = [(x["actor"], x["field"]) for x in audit_of(redis)]
+    t.ok(v["ok"] and ("a:1", "status") in fields and ("a:4", "status") in fields,
+         "http: changes audited with the agent and the chain verifies", v)
+    sub.close()
     t.eq(d.stop(), 0, "rxdeskd stops cleanly")
     redis.stop()
+
+
+AE_FILE = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+
+
+def multipart_ae():
+    b = "rxtb0123456789"
+    out = b""
+    fields = {"name": "Dr Li", "email": "li@example.org", "subject": "Rash",
+              "product": "Examplol 5 mg", "reaction": "Rash after the tablet"}
+    for k, v in fields.items():
+        out += ("--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n" % (
+            b, k, v)).encode()
+    out += ("--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"rash.png\"\r\n"
+            "Content-Type: image/png\r\n\r\n" % b).encode() + AE_FILE + b"\r\n"
+    out += ("--%s--\r\n" % b).encode()
+    return out, {"Content-Type": "multipart/form-data; boundary=" + b}
 
 
 def bind(fn, redis):
@@ -396,7 +516,7 @@ def main():
     tests = [test_sha256, test_ingest_new, test_threading, test_status_machine,
              test_escalation, test_bad_input, test_reply_note, test_get_list,
              test_attachments, test_audit_chain]
-    Tap().run([bind(f, redis) for f in tests] + [test_through_daemon])
+    Tap().run([bind(f, redis) for f in tests] + [test_http])
 
 
 if __name__ == "__main__":
