@@ -3,6 +3,7 @@
 
 #include "channels/outbox.h"
 #include "channels/webform.h"
+#include "routing/routing.h"
 #include "server/config.h"
 #include "server/modules.h"
 #include "server/static.h"
@@ -46,6 +47,8 @@ static const struct module modules[] = {
 	{ "status", NULL, NULL, status_start, NULL, NULL, NULL, NULL },
 	{ "store", NULL, NULL, store_start, NULL, NULL, NULL, NULL },
 	{ "static", NULL, NULL, static_start, NULL, NULL, NULL, static_free },
+	{ "routing", routing_config, NULL, routing_init, NULL, NULL, routing_reload,
+	    routing_stop },
 	{ "webform", webform_register_config, webform_check, webform_init, NULL,
 	    webform_busy, webform_reload, webform_stop },
 	{ "outbox", NULL, outbox_check, outbox_start, outbox_quiesce, outbox_busy, NULL, outbox_stop },
