@@ -34,8 +34,7 @@ local function sha256_pad(msg)
 end
 
 local function sha256_block(H, msg, s, w)
-  local band, bxor, bnot, ror, rshift, tobit =
-    bit.band, bit.bxor, bit.bnot, bit.ror, bit.rshift, bit.tobit
+  local band, bxor, ror, rshift, tobit = bit.band, bit.bxor, bit.ror, bit.rshift, bit.tobit
   for i = 0, 15 do
     local b1, b2, b3, b4 = string.byte(msg, s + 4 * i, s + 4 * i + 3)
     w[i] = bit.bor(bit.lshift(b1, 24), bit.lshift(b2, 16), bit.lshift(b3, 8), b4)
@@ -49,7 +48,7 @@ local function sha256_block(H, msg, s, w)
   local a, b, c, d, e, f, g, h = H[1], H[2], H[3], H[4], H[5], H[6], H[7], H[8]
   for i = 0, 63 do
     local S1 = bxor(ror(e, 6), ror(e, 11), ror(e, 25))
-    local ch = bxor(band(e, f), band(bnot(e), g))
+    local ch = bxor(g, band(e, bxor(f, g)))
     local t1 = tobit(h + S1 + ch + SHA_K[i + 1] + w[i])
     local S0 = bxor(ror(a, 2), ror(a, 13), ror(a, 22))
     local maj = bxor(band(a, b), band(a, c), band(b, c))

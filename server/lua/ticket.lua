@@ -224,7 +224,6 @@ local function ticket_open(p, i, cid, linked, now)
   redis.call('ZADD', p .. 'c:' .. cid .. ':tickets', now, n)
   redis.call('ZADD', p .. 'tickets', now, n)
   for f in pairs(INDEXED) do index_move(p, n, f, nil, t[f]) end
-  rx.audit(p, 'system', 'ticket:' .. n, 'created', '', i.channel .. ':c:' .. cid, now)
   if i.agent ~= '' then rx.ticket_set(p, n, t, 'agent', i.agent, 'system', now) end
   return t
 end
