@@ -47,6 +47,9 @@ struct config {
 	int smtp_max_rcpt;
 	int smtp_max_sessions;
 	int smtp_idle_timeout;
+	int smtp_max_errors;	/* bad commands before 421 */
+	int smtp_session_timeout; /* seconds a whole session may last */
+	char *smtp_queues;	/* "local:queue,..." address -> queue */
 	char *smtp_cert;
 	char *smtp_key;
 	/* [mail_out] */

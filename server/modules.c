@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "channels/outbox.h"
+#include "channels/smtp.h"
 #include "channels/webform.h"
 #include "routing/routing.h"
 #include "server/config.h"
@@ -52,6 +53,7 @@ static const struct module modules[] = {
 	{ "webform", webform_register_config, webform_check, webform_init, NULL,
 	    webform_busy, webform_reload, webform_stop },
 	{ "outbox", NULL, outbox_check, outbox_start, outbox_quiesce, outbox_busy, NULL, outbox_stop },
+	{ "smtp", NULL, smtp_check, smtp_start, smtp_quiesce, smtp_busy, NULL, smtp_stop },
 };
 #define NMODULES (sizeof(modules) / sizeof(modules[0]))
 

@@ -1,0 +1,614 @@
+/* mime: see mime.h. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gmime/gmime.h>
+#include <libxml/parser.h>
+
+#include "channels/mime.h"
+#include "server/log.h"
+
+/* Raw 8-bit headers in the wild (DEPENDENCIES.md): tried in this order. */
+static const char *fallbacks[] = { "utf-8", "windows-1251", "koi8-u",
+    "gb18030", "iso-8859-1", NULL };
+
+struct walk {
+	struct mime_msg *m;
+	size_t max_att;
+	char *text;		/* inline text/plain parts, joined */
+	size_t textlen;
+	char *html;		/* the first inline text/html, as UTF-8 */
+};
+
+static char *
+xstrdup(const char *s)
+{
+	char *p = strdup(s ? s : "");
+
+	if (p == NULL)
+		log_fatalx("mime: out of memory");
+	return p;
+}
+
+static char *
+xstrndup(const char *s, size_t n)
+{
+	char *p = strndup(s, n);
+
+	if (p == NULL)
+		log_fatalx("mime: out of memory");
+	return p;
+}
+
+void
+mime_init(void)
+{
+	g_mime_init();
+	xmlInitParser();
+}
+
+void
+mime_shutdown(void)
+{
+	g_mime_shutdown();
+	xmlCleanupParser();
+}
+
+/* Drop NULs and CRs before LF, cut at MIME_MAX_TEXT on a character
+ * boundary. */
+static char *
+clean_utf8(char *s, size_t len)
+{
+	size_t i, j;
+
+	for (i = j = 0; i < len; i++)
+		if (s[i] != '\0' && !(s[i] == '\r' && s[i + 1] == '\n'))
+			s[j++] = s[i];
+	if (j > MIME_MAX_TEXT) {
+		j = MIME_MAX_TEXT;
+		while (j > 0 && ((unsigned char)s[j] & 0xc0) == 0x80)
+			j--;
+	}
+	s[j] = '\0';
+	return s;
+}
+
+/*
+ * Guess an undeclared 8-bit charset. Cyrillic letters sit in 0xC0-0xFF in
+ * both windows-1251 and KOI8 but with the cases swapped, and ordinary text
+ * is mostly lower case; GB2312 pairs have many bytes in 0xA1-0xBF.
+ */
+static const char *
+guess_charset(const unsigned char *s, size_t len)
+{
+	size_t hi = 0, c0df = 0, e0ff = 0, a1bf = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < 0x80)
+			continue;
+		hi++;
+		if (s[i] >= 0xc0 && s[i] <= 0xdf)
+			c0df++;
+		else if (s[i] >= 0xe0)
+			e0ff++;
+		else if (s[i] >= 0xa1)
+			a1bf++;
+	}
+	if (hi && a1bf * 5 > hi)
+		return "gb18030";
+	return c0df > e0ff ? "koi8-u" : "windows-1251";
+}
+
+static char *
+convert(const char *s, size_t len, const char *from)
+{
+	gsize written = 0;
+	char *g, *out;
+
+	g = g_convert(s, (gssize)len, "UTF-8", from, NULL, &written, NULL);
+	if (g == NULL)
+		return NULL;
+	if (!g_utf8_validate(g, (gssize)written, NULL)) {
+		g_free(g);
+		return NULL;
+	}
+	out = xstrndup(g, written);
+	g_free(g);
+	return out;
+}
+
+/* GB2312 and GBK text often uses characters only GB18030 has. */
+static const char *
+wider(const char *charset)
+{
+	const char *name = g_mime_charset_iconv_name(charset);
+
+	if (!g_ascii_strcasecmp(charset, "gb2312") ||
+	    !g_ascii_strcasecmp(charset, "gbk") ||
+	    !g_ascii_strcasecmp(charset, "x-gbk") ||
+	    !g_ascii_strcasecmp(charset, "euc-cn"))
+		return "GB18030";
+	if (!g_ascii_strcasecmp(charset, "big5"))
+		return "BIG5-HKSCS";
+	return name;
+}
+
+/* Try the declared charset, then UTF-8, then a guess, then Latin-1. */
+static char *
+to_utf8(const char *s, size_t len, const char *charset)
+{
+	char *out;
+
+	if (charset && *charset && g_ascii_strcasecmp(charset, "us-ascii") &&
+	    g_ascii_strcasecmp(charset, "utf-8") &&
+	    (out = convert(s, len, wider(charset))) != NULL)
+		return out;
+	if (g_utf8_validate(s, (gssize)len, NULL))
+		return xstrndup(s, len);
+	if ((out = convert(s, len, guess_charset((const unsigned char *)s,
+	    len))) != NULL)
+		return out;
+	if ((out = convert(s, len, "windows-1252")) == NULL &&
+	    (out = convert(s, len, "iso-8859-1")) == NULL)
+		log_fatalx("mime: iconv cannot convert from iso-8859-1");
+	return out;
+}
+
+char *
+mime_to_utf8(const char *s, size_t len, const char *charset)
+{
+	char *copy, *out;
+	size_t n = 0;
+
+	/* NULs end C strings early and have no place in text */
+	if ((copy = malloc(len + 1)) == NULL)
+		log_fatalx("mime: out of memory");
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != '\0')
+			copy[n++] = s[i];
+	copy[n] = '\0';
+	out = to_utf8(copy, n, charset);
+	free(copy);
+	return clean_utf8(out, strlen(out));
+}
+
+static void
+on_warning(gint64 offset, GMimeParserWarning code, const gchar *item,
+    gpointer arg)
+{
+	struct mime_msg *m = arg;
+	const char *what;
+
+	switch (code) {
+	case GMIME_WARN_MALFORMED_MULTIPART: what = "malformed multipart"; break;
+	case GMIME_WARN_TRUNCATED_MESSAGE: what = "truncated message"; break;
+	case GMIME_WARN_MALFORMED_MESSAGE: what = "malformed message"; break;
+	case GMIME_CRIT_INVALID_HEADER_NAME: what = "invalid header name"; break;
+	case GMIME_CRIT_CONFLICTING_HEADER: what = "conflicting headers"; break;
+	case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY:
+		what = "multipart without boundary";
+		break;
+	case GMIME_CRIT_NESTING_OVERFLOW: what = "MIME nesting too deep"; break;
+	case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT:
+		what = "part without headers or content";
+		break;
+	default:
+		return;		/* harmless, or repaired by the fallbacks */
+	}
+	m->malformed = 1;
+	if (m->problem == NULL)
+		m->problem = xstrdup(what);
+}
+
+/* The decoded content of a leaf part (transfer encoding undone). */
+static GByteArray *
+part_bytes(GMimePart *part)
+{
+	GMimeDataWrapper *w = g_mime_part_get_content(part);
+	GMimeStream *out;
+	GByteArray *ba;
+
+	if (w == NULL)
+		return NULL;
+	out = g_mime_stream_mem_new();
+	g_mime_data_wrapper_write_to_stream(w, out);
+	ba = g_byte_array_new();
+	g_byte_array_append(ba, g_mime_stream_mem_get_byte_array(
+	    GMIME_STREAM_MEM(out))->data, g_mime_stream_mem_get_byte_array(
+	    GMIME_STREAM_MEM(out))->len);
+	g_object_unref(out);
+	return ba;
+}
+
+static char *
+part_text(GMimePart *part)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
+	GByteArray *ba = part_bytes(part);
+	char *s;
+
+	if (ba == NULL)
+		return xstrdup("");
+	s = mime_to_utf8((const char *)ba->data, ba->len,
+	    g_mime_content_type_get_parameter(ct, "charset"));
+	g_byte_array_free(ba, TRUE);
+	return s;
+}
+
+static void
+keep_att(struct walk *w, const char *name, const char *type,
+    const unsigned char *data, size_t size)
+{
+	struct mime_att *a;
+
+	if (w->m->natt == MIME_MAX_ATT || size > w->max_att) {
+		w->m->att_dropped++;
+		return;
+	}
+	a = &w->m->att[w->m->natt++];
+	a->name = xstrdup(name);
+	a->type = xstrdup(type);
+	if ((a->data = malloc(size ? size : 1)) == NULL)
+		log_fatalx("mime: out of memory");
+	if (size)
+		memcpy(a->data, data, size);
+	a->size = size;
+}
+
+static void
+add_text(struct walk *w, char *s)
+{
+	size_t n = strlen(s);
+
+	if (w->textlen + n + 2 > MIME_MAX_TEXT) {
+		free(s);
+		return;
+	}
+	if ((w->text = realloc(w->text, w->textlen + n + 2)) == NULL)
+		log_fatalx("mime: out of memory");
+	if (w->textlen)
+		w->text[w->textlen++] = '\n';
+	memcpy(w->text + w->textlen, s, n + 1);
+	w->textlen += n;
+	free(s);
+}
+
+/* Message-ID from the returned headers of a bounce (text/rfc822-headers). */
+static char *
+scan_msgid(const char *s, size_t len)
+{
+	const char *p = s, *end = s + len, *lt, *gt;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if ((n > 11 && !g_ascii_strncasecmp(p, "Message-ID:", 11)) ||
+		    (n > 20 && !g_ascii_strncasecmp(p, "Original-Message-ID:", 20))) {
+			lt = memchr(p, '<', n);
+			gt = lt ? memchr(lt, '>', n - (size_t)(lt - p)) : NULL;
+			if (lt && gt)
+				return xstrndup(lt, (size_t)(gt - lt + 1));
+		}
+		p += n + 1;
+	}
+	return NULL;
+}
+
+static char *
+bracket(const char *id)
+{
+	char *s;
+
+	if (id == NULL || *id == '\0')
+		return NULL;
+	if ((s = g_strdup_printf("<%s>", id)) == NULL)
+		log_fatalx("mime: out of memory");
+	{
+		char *r = xstrdup(s);
+		g_free(s);
+		return r;
+	}
+}
+
+static void
+leaf(struct walk *w, GMimePart *part)
+{
+	GMimeObject *o = GMIME_OBJECT(part);
+	GMimeContentType *ct = g_mime_object_get_content_type(o);
+	GMimeContentDisposition *cd = g_mime_object_get_content_disposition(o);
+	int attached = cd && g_mime_content_disposition_is_attachment(cd);
+	const char *name = g_mime_part_get_filename(part);
+	char *type = g_mime_content_type_get_mime_type(ct);
+	GByteArray *ba;
+
+	if (!attached && g_mime_content_type_is_type(ct, "text", "plain"))
+		add_text(w, part_text(part));
+	else if (!attached && g_mime_content_type_is_type(ct, "text", "html")) {
+		if (w->html == NULL)
+			w->html = part_text(part);
+	} else if (g_mime_content_type_is_type(ct, "text", "rfc822-headers") ||
+	    g_mime_content_type_is_type(ct, "message", "delivery-status")) {
+		if (w->m->dsn && w->m->dsn_msgid == NULL &&
+		    (ba = part_bytes(part)) != NULL) {
+			w->m->dsn_msgid = scan_msgid((const char *)ba->data, ba->len);
+			g_byte_array_free(ba, TRUE);
+		}
+	} else if ((ba = part_bytes(part)) != NULL) {
+		keep_att(w, name ? name : "attachment", type, ba->data, ba->len);
+		g_byte_array_free(ba, TRUE);
+	}
+	g_free(type);
+}
+
+static void walk_object(struct walk *, GMimeObject *, int);
+
+/* A message inside: the bounced original of a DSN, or a forward. */
+static void
+inner_message(struct walk *w, GMimeMessagePart *mp, int depth)
+{
+	GMimeMessage *msg = g_mime_message_part_get_message(mp);
+	GMimeStream *out;
+	GByteArray *ba;
+
+	if (msg == NULL)
+		return;
+	if (w->m->dsn) {
+		if (w->m->dsn_msgid == NULL)
+			w->m->dsn_msgid = bracket(g_mime_message_get_message_id(msg));
+		return;
+	}
+	out = g_mime_stream_mem_new();
+	g_mime_object_write_to_stream(GMIME_OBJECT(msg), NULL, out);
+	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out));
+	keep_att(w, "message.eml", "message/rfc822", ba->data, ba->len);
+	g_object_unref(out);
+}
+
+static void
+walk_object(struct walk *w, GMimeObject *o, int depth)
+{
+	if (o == NULL)
+		return;
+	if (depth > MIME_MAX_DEPTH) {
+		w->m->malformed = 1;
+		if (w->m->problem == NULL)
+			w->m->problem = xstrdup("MIME nesting too deep");
+		return;
+	}
+	if (GMIME_IS_MULTIPART(o)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(o);
+		int n = g_mime_multipart_get_count(mp);
+
+		for (int i = 0; i < n; i++)
+			walk_object(w, g_mime_multipart_get_part(mp, i), depth + 1);
+	} else if (GMIME_IS_MESSAGE_PART(o))
+		inner_message(w, GMIME_MESSAGE_PART(o), depth + 1);
+	else if (GMIME_IS_PART(o))
+		leaf(w, GMIME_PART(o));
+}
+
+static char *
+first_addr(InternetAddressList *l, char **name)
+{
+	int n = l ? internet_address_list_length(l) : 0;
+
+	for (int i = 0; i < n; i++) {
+		InternetAddress *a = internet_address_list_get_address(l, i);
+
+		if (INTERNET_ADDRESS_IS_MAILBOX(a)) {
+			const char *addr = internet_address_mailbox_get_addr(
+			    INTERNET_ADDRESS_MAILBOX(a));
+			const char *nm = internet_address_get_name(a);
+
+			if (name && nm && *nm)
+				*name = xstrdup(nm);
+			return addr && *addr ? g_ascii_strdown(addr, -1) : NULL;
+		}
+	}
+	return NULL;
+}
+
+static void
+addrs(InternetAddressList *l, char **out, int *nout, int depth)
+{
+	int n = l ? internet_address_list_length(l) : 0;
+
+	for (int i = 0; i < n && *nout < MIME_MAX_ADDRS; i++) {
+		InternetAddress *a = internet_address_list_get_address(l, i);
+
+		if (INTERNET_ADDRESS_IS_MAILBOX(a)) {
+			const char *s = internet_address_mailbox_get_addr(
+			    INTERNET_ADDRESS_MAILBOX(a));
+			if (s && *s) {
+				char *g = g_ascii_strdown(s, -1);
+				out[(*nout)++] = xstrdup(g);
+				g_free(g);
+			}
+		} else if (INTERNET_ADDRESS_IS_GROUP(a) && depth < 2)
+			addrs(internet_address_group_get_members(
+			    INTERNET_ADDRESS_GROUP(a)), out, nout, depth + 1);
+	}
+}
+
+static char *
+header(GMimeObject *o, const char *name)
+{
+	const char *v = g_mime_object_get_header(o, name);
+
+	return v ? xstrdup(v) : NULL;
+}
+
+static void
+add_refs(struct mime_msg *m, GMimeParserOptions *opts, const char *text)
+{
+	GMimeReferences *r;
+
+	if (text == NULL || (r = g_mime_references_parse(opts, text)) == NULL)
+		return;
+	for (int i = 0; i < g_mime_references_length(r) && m->nrefs < MIME_MAX_REFS; i++)
+		m->refs[m->nrefs++] = bracket(g_mime_references_get_message_id(r, i));
+	g_mime_references_free(r);
+}
+
+/* The Subject as sent when it is raw 8-bit text that is not UTF-8: our own
+ * guess beats GMime's first-fit fallback list. */
+static char *
+subject(GMimeMessage *msg)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
+	GMimeHeader *h = hl ? g_mime_header_list_get_header(hl, "Subject") : NULL;
+	const char *raw = h ? g_mime_header_get_raw_value(h) : NULL;
+	const char *s = g_mime_message_get_subject(msg);
+	char *out;
+
+	if (raw && !strstr(raw, "=?") && !g_utf8_validate(raw, -1, NULL)) {
+		out = mime_to_utf8(raw, strlen(raw), NULL);
+		g_strstrip(out);
+		for (char *p = out; *p; p++)
+			if (*p == '\r' || *p == '\n' || *p == '\t')
+				*p = ' ';
+		return out;
+	}
+	return mime_to_utf8(s ? s : "", s ? strlen(s) : 0, "utf-8");
+}
+
+static void
+headers(struct mime_msg *m, GMimeMessage *msg, GMimeParserOptions *opts)
+{
+	GMimeObject *o = GMIME_OBJECT(msg);
+	char *g;
+
+	m->subject = subject(msg);
+	if ((g = first_addr(g_mime_message_get_from(msg), &m->from_name))) {
+		m->from_addr = xstrdup(g);
+		g_free(g);
+	}
+	m->msgid = bracket(g_mime_message_get_message_id(msg));
+	add_refs(m, opts, g_mime_object_get_header(o, "In-Reply-To"));
+	add_refs(m, opts, g_mime_object_get_header(o, "References"));
+	addrs(g_mime_message_get_to(msg), m->to, &m->nto, 0);
+	addrs(g_mime_message_get_cc(msg), m->cc, &m->ncc, 0);
+	m->noise.auto_submitted = header(o, "Auto-Submitted");
+	m->noise.auto_suppress = header(o, "X-Auto-Response-Suppress");
+	m->noise.precedence = header(o, "Precedence");
+	m->noise.list_id = header(o, "List-Id");
+	m->noise.list_unsubscribe = header(o, "List-Unsubscribe");
+	m->noise.x_loop = header(o, "X-Loop");
+}
+
+/* What follows the header block of RAW, or RAW itself. */
+static const char *
+raw_body(const char *raw, size_t len, size_t *blen)
+{
+	for (size_t i = 0; i + 1 < len; i++)
+		if (raw[i] == '\n' && (raw[i + 1] == '\n' ||
+		    (raw[i + 1] == '\r' && i + 2 < len && raw[i + 2] == '\n'))) {
+			i += raw[i + 1] == '\n' ? 2 : 3;
+			*blen = len - i;
+			return raw + i;
+		}
+	*blen = len;
+	return raw;
+}
+
+static void
+body(struct mime_msg *m, GMimeMessage *msg, size_t max_att, const char *raw,
+    size_t len)
+{
+	struct walk w = { m, max_att, NULL, 0, NULL };
+	GMimeObject *top = g_mime_message_get_mime_part(msg);
+	GMimeContentType *ct = top ? g_mime_object_get_content_type(top) : NULL;
+	const char *rt;
+
+	if (ct && g_mime_content_type_is_type(ct, "multipart", "report") &&
+	    (rt = g_mime_content_type_get_parameter(ct, "report-type")) &&
+	    !g_ascii_strcasecmp(rt, "delivery-status"))
+		m->dsn = 1;
+	walk_object(&w, top, 0);
+	if (w.text && (w.html == NULL || w.text[strspn(w.text, " \t\r\n")])) {
+		m->text = w.text;
+		free(w.html);
+	} else if (w.html) {
+		m->text = mime_html_text(w.html, strlen(w.html));
+		m->html = 1;
+		free(w.html);
+		free(w.text);
+	} else
+		m->text = w.text ? w.text : xstrdup("");
+	/* a broken structure hid the text: show the raw body to a person */
+	if (m->malformed && m->text[strspn(m->text, " \t\r\n")] == '\0') {
+		const char *b = raw_body(raw, len, &len);
+
+		free(m->text);
+		m->text = mime_to_utf8(b, len, NULL);
+	}
+}
+
+/* No structure at all: the whole message becomes the text. */
+static void
+unparsed(struct mime_msg *m, const char *raw, size_t len)
+{
+	m->malformed = 1;
+	if (m->problem == NULL)
+		m->problem = xstrdup("not a MIME message");
+	m->subject = xstrdup("");
+	m->text = mime_to_utf8(raw, len, NULL);
+}
+
+void
+mime_parse(const char *raw, size_t len, size_t max_att, struct mime_msg *m)
+{
+	GMimeParserOptions *opts = g_mime_parser_options_new();
+	GMimeStream *in;
+	GMimeParser *parser;
+	GMimeMessage *msg;
+
+	memset(m, 0, sizeof(*m));
+	g_mime_parser_options_set_fallback_charsets(opts, fallbacks);
+	g_mime_parser_options_set_warning_callback(opts, on_warning, m);
+	in = g_mime_stream_mem_new_with_buffer(raw, len);
+	parser = g_mime_parser_new_with_stream(in);
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	msg = g_mime_parser_construct_message(parser, opts);
+	if (msg) {
+		headers(m, msg, opts);
+		body(m, msg, max_att, raw, len);
+		g_object_unref(msg);
+	} else
+		unparsed(m, raw, len);
+	g_object_unref(parser);
+	g_object_unref(in);
+	g_mime_parser_options_free(opts);
+}
+
+void
+mime_free(struct mime_msg *m)
+{
+	char **noise[] = { &m->noise.auto_submitted, &m->noise.auto_suppress,
+	    &m->noise.precedence, &m->noise.list_id, &m->noise.list_unsubscribe,
+	    &m->noise.x_loop };
+
+	free(m->subject);
+	free(m->from_addr);
+	free(m->from_name);
+	free(m->msgid);
+	for (int i = 0; i < m->nrefs; i++)
+		free(m->refs[i]);
+	for (int i = 0; i < m->nto; i++)
+		free(m->to[i]);
+	for (int i = 0; i < m->ncc; i++)
+		free(m->cc[i]);
+	free(m->text);
+	for (int i = 0; i < m->natt; i++) {
+		free(m->att[i].name);
+		free(m->att[i].type);
+		free(m->att[i].data);
+	}
+	for (size_t i = 0; i < sizeof(noise) / sizeof(noise[0]); i++)
+		free(*noise[i]);
+	free(m->dsn_msgid);
+	free(m->problem);
+	memset(m, 0, sizeof(*m));
+}

@@ -1,0 +1,68 @@
+/*
+ * mime: one received mail, parsed with GMime into plain UTF-8 strings and
+ * decoded attachments. The only file that includes GMime. Parsing never
+ * fails on bad input: whatever cannot be understood is kept as text and the
+ * message is marked malformed so that a person looks at it.
+ */
+#ifndef RX_MIME_H
+#define RX_MIME_H
+
+#include <stddef.h>
+
+#define MIME_MAX_ATT		32	/* attachments kept per message */
+#define MIME_MAX_REFS		32	/* In-Reply-To + References kept */
+#define MIME_MAX_ADDRS		32	/* To and Cc addresses kept */
+#define MIME_MAX_DEPTH		16	/* multipart nesting followed */
+#define MIME_MAX_TEXT		(1024 * 1024)	/* bytes of body text kept */
+
+struct mime_att {
+	char *name;		/* file name, UTF-8; never NULL */
+	char *type;		/* "image/png" */
+	unsigned char *data;	/* decoded content */
+	size_t size;
+};
+
+/* Header values that decide loops and bulk mail (mail_thread.c). */
+struct mime_noise {
+	char *auto_submitted, *auto_suppress, *precedence;
+	char *list_id, *list_unsubscribe, *x_loop;
+};
+
+struct mime_msg {
+	char *subject;		/* decoded UTF-8; "" when absent */
+	char *from_addr;	/* lowercased address; NULL when none */
+	char *from_name;	/* display name; NULL when none */
+	char *msgid;		/* "<id@host>"; NULL when absent */
+	char *refs[MIME_MAX_REFS];	/* "<..>": In-Reply-To, then References */
+	int nrefs;
+	char *to[MIME_MAX_ADDRS], *cc[MIME_MAX_ADDRS];	/* lowercased */
+	int nto, ncc;
+	char *text;		/* the readable body, UTF-8, no NUL; never NULL */
+	int html;		/* text came from an HTML part */
+	struct mime_att att[MIME_MAX_ATT];
+	int natt;
+	int att_dropped;	/* attachments over the limits */
+	struct mime_noise noise;
+	int dsn;		/* a delivery status notification (RFC 3464) */
+	char *dsn_msgid;	/* the bounced message's Message-ID */
+	int malformed;		/* the parser complained: review by a person */
+	char *problem;		/* the first complaint, for the ticket */
+};
+
+/* Once per process, before any other call (GMime's global state). */
+void mime_init(void);
+/* Release GMime's global state. */
+void mime_shutdown(void);
+/* Parse RAW (LEN bytes, any line ends, may hold NULs) into M, which the
+ * caller frees with mime_free. MAX_ATT_SIZE bounds one attachment. */
+void mime_parse(const char *raw, size_t len, size_t max_att_size,
+    struct mime_msg *m);
+/* Free what mime_parse allocated in M. */
+void mime_free(struct mime_msg *m);
+/* Convert LEN bytes in CHARSET (NULL: unknown) to valid UTF-8 without NULs,
+ * trying the fallback charsets when the bytes do not fit; never NULL. */
+char *mime_to_utf8(const char *s, size_t len, const char *charset);
+/* The readable text of an HTML document (UTF-8 in, UTF-8 out). */
+char *mime_html_text(const char *html, size_t len);
+
+#endif

@@ -1,0 +1,207 @@
+/* smtp: see smtp.h. */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+#include <openssl/ssl.h>
+
+#include "channels/mime.h"
+#include "channels/smtp.h"
+#include "channels/smtp_deliver.h"
+#include "channels/smtp_session.h"
+#include "server/config.h"
+#include "server/log.h"
+
+static struct {
+	struct event_base *base;
+	struct evconnlistener *listener;
+	struct smtp_params params;
+	char *hostname, *domains;
+	int max_sessions;
+	SSL_CTX *ssl;
+	int mime_ready;
+} S;
+
+static int
+parse_listen(const char *listen, struct sockaddr_storage *ss, int *sslen)
+{
+	*sslen = (int)sizeof(*ss);
+	return evutil_parse_sockaddr_port(listen, (struct sockaddr *)ss, sslen);
+}
+
+int
+smtp_check(const struct config *cf, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	const char *cause = NULL;
+	int sslen;
+
+	if (parse_listen(cf->smtp_listen, &ss, &sslen) == -1)
+		cause = "smtp.listen must be ip:port";
+	else if (strspn(cf->smtp_domains, " ,") == strlen(cf->smtp_domains))
+		cause = "smtp.domains must name at least one domain";
+	else if ((cf->smtp_cert[0] == '\0') != (cf->smtp_key[0] == '\0'))
+		cause = "smtp.cert and smtp.key go together";
+	else if (smtp_deliver_setup(cf->smtp_hostname, cf->smtp_domains,
+	    cf->smtp_queues, cf->smtp_max_size, &cause) == 0)
+		smtp_deliver_free();
+	if (cause == NULL)
+		return 0;
+	snprintf(err, errlen, "%s", cause);
+	return -1;
+}
+
+static int
+setup_tls(const struct config *cf, const char **cause)
+{
+	if (cf->smtp_cert[0] == '\0')
+		return 0;
+	if ((S.ssl = SSL_CTX_new(TLS_server_method())) == NULL ||
+	    SSL_CTX_use_certificate_chain_file(S.ssl, cf->smtp_cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(S.ssl, cf->smtp_key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(S.ssl) != 1) {
+		*cause = "smtp.cert/smtp.key cannot be loaded";
+		return -1;
+	}
+	SSL_CTX_set_min_proto_version(S.ssl, TLS1_2_VERSION);
+	return 0;
+}
+
+static void
+peer_name(const struct sockaddr *sa, char *buf, size_t len)
+{
+	const void *a = sa->sa_family == AF_INET6 ?
+	    (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr :
+	    (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+
+	if (evutil_inet_ntop(sa->sa_family, a, buf, len) == NULL)
+		snprintf(buf, len, "unknown");
+}
+
+/* Over the limit: say so (RFC 5321 3.8) without starting a session. */
+static void
+refuse(evutil_socket_t fd)
+{
+	char msg[256];
+	int n;
+
+	n = snprintf(msg, sizeof(msg), "421 4.3.2 %s Too many sessions, try "
+	    "again later\r\n", S.params.hostname);
+	if (send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_debug("smtp refuse: send failed");
+	evutil_closesocket(fd);
+}
+
+static void
+on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	struct bufferevent *bev;
+	char peer[64];
+
+	if (smtp_session_count() >= (unsigned)S.max_sessions) {
+		log_warnx("smtp sessions=%u limit reached", smtp_session_count());
+		refuse(fd);
+		return;
+	}
+	peer_name(sa, peer, sizeof(peer));
+	if ((bev = bufferevent_socket_new(S.base, fd, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		evutil_closesocket(fd);
+		return;
+	}
+	smtp_session_new(bev, peer, &S.params);
+}
+
+static void
+set_params(const struct config *cf)
+{
+	free(S.hostname);
+	free(S.domains);
+	S.hostname = strdup(cf->smtp_hostname);
+	S.domains = strdup(cf->smtp_domains);
+	if (S.hostname == NULL || S.domains == NULL)
+		log_fatalx("smtp: out of memory");
+	S.params.hostname = S.hostname;
+	S.params.lmtp = strcmp(cf->smtp_mode, "lmtp") == 0;
+	S.params.domains = S.domains;
+	S.params.max_size = cf->smtp_max_size;
+	S.params.max_rcpt = cf->smtp_max_rcpt;
+	S.params.max_errors = cf->smtp_max_errors;
+	S.params.idle_timeout = cf->smtp_idle_timeout;
+	S.params.session_timeout = cf->smtp_session_timeout;
+	S.params.tls = S.ssl;
+	S.params.deliver = smtp_deliver;
+	S.max_sessions = cf->smtp_max_sessions;
+}
+
+int
+smtp_start(struct event_base *base, const struct config *cf, const char **cause)
+{
+	struct sockaddr_storage ss;
+	int sslen;
+
+	S.base = base;
+	mime_init();
+	S.mime_ready = 1;
+	if (parse_listen(cf->smtp_listen, &ss, &sslen) == -1) {
+		*cause = "smtp.listen must be ip:port";
+		return -1;
+	}
+	if (setup_tls(cf, cause) == -1 ||
+	    smtp_deliver_setup(cf->smtp_hostname, cf->smtp_domains,
+	    cf->smtp_queues, cf->smtp_max_size, cause) == -1)
+		return -1;
+	set_params(cf);
+	S.listener = evconnlistener_new_bind(base, on_accept, NULL,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 128,
+	    (struct sockaddr *)&ss, sslen);
+	if (S.listener == NULL) {
+		*cause = "cannot bind smtp.listen";
+		return -1;
+	}
+	log_info("smtp listen=%s mode=%s tls=%s domains=\"%s\"", cf->smtp_listen,
+	    cf->smtp_mode, S.ssl ? "yes" : "no", cf->smtp_domains);
+	return 0;
+}
+
+void
+smtp_quiesce(void)
+{
+	if (S.listener)
+		evconnlistener_disable(S.listener);
+	smtp_session_quiesce();
+}
+
+unsigned
+smtp_busy(void)
+{
+	return smtp_session_busy();
+}
+
+void
+smtp_stop(void)
+{
+	smtp_session_close_all();
+	if (S.listener)
+		evconnlistener_free(S.listener);
+	S.listener = NULL;
+	if (S.ssl)
+		SSL_CTX_free(S.ssl);
+	S.ssl = NULL;
+	smtp_deliver_free();
+	free(S.hostname);
+	free(S.domains);
+	S.hostname = S.domains = NULL;
+	if (S.mime_ready)
+		mime_shutdown();
+	S.mime_ready = 0;
+}

@@ -1,0 +1,26 @@
+/*
+ * smtp_deliver: a received message into Redis. MIME-parse it (mime.c),
+ * read its threading keys and noise signs (mail_thread.c), build the
+ * struct interaction, and send in one pipeline the raw message
+ * (rx:raw:<id>), its attachments (rx:att:<id>) and the rx_ingest call.
+ * The session hears 250 only after every one of them succeeded.
+ */
+#ifndef RX_SMTP_DELIVER_H
+#define RX_SMTP_DELIVER_H
+
+#include <stddef.h>
+
+struct smtp_envelope;
+
+/* HOSTNAME and DOMAINS as in [smtp]; QUEUES "local:queue,..." maps a
+ * recipient's local part to a queue. Copies them. -1 with *cause. */
+int smtp_deliver_setup(const char *hostname, const char *domains,
+    const char *queues, size_t max_att, const char **cause);
+/* The queue for recipient ADDR, or NULL when none is mapped. */
+const char *smtp_deliver_queue(const char *addr);
+/* The smtp_deliver_fn: answers through smtp_session_done. */
+void smtp_deliver(const struct smtp_envelope *);
+/* Free what smtp_deliver_setup kept. */
+void smtp_deliver_free(void);
+
+#endif

@@ -1,0 +1,311 @@
+#!/usr/bin/env python3
+"""Mail in: real SMTP and LMTP clients (smtplib, raw sockets, swaks,
+Postfix's smtp-source when installed) against rxdeskd on a private Redis.
+Covers: relay refusal, limits, Redis away (451), duplicates, threading by
+tag, References and token address, auto/bounce flags, the MIME corpus,
+LMTP per-recipient replies, STARTTLS."""
+import glob
+import json
+import os
+import shutil
+import smtplib
+import socket
+import subprocess
+import time
+
+from rxtest import Daemon, Redis, Tap, wait_until, SRCDIR, tmpdir
+
+CORPUS = os.path.join(SRCDIR, "tests", "data", "mail")
+CONF = "[smtp]\ndomains = example.com, example.org\nhostname = rxdesk.test\n" \
+       "max_size = 2m\nmax_rcpt = 5\nmax_sessions = 6\n"
+
+
+def mail(frm, subject, body, msgid, extra=""):
+    return ("From: %s\r\nTo: support@example.com\r\nSubject: %s\r\n"
+            "Message-ID: %s\r\n%sContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n"
+            % (frm, subject, msgid, extra, body)).encode()
+
+
+def send(d, frm, rcpts, data):
+    """One message with smtplib; returns (code, text) of the DATA reply."""
+    with smtplib.SMTP("127.0.0.1", d.smtp_port, timeout=30) as s:
+        s.ehlo("client.test")
+        code, text = s.mail(frm)
+        if code != 250:
+            return code, text.decode()
+        for r in rcpts:
+            code, text = s.rcpt(r)
+            if code != 250:
+                return code, text.decode()
+        code, text = s.data(data)
+        return code, text.decode()
+
+
+def ticket_of(text):
+    return int(text.rsplit("RX-", 1)[1])
+
+
+def log_entries(redis, n):
+    out = []
+    for _id, flat in redis.cmd("XRANGE", "rx:t:%d:log" % n, "-", "+"):
+        out.append(dict(zip(flat[0::2], flat[1::2])))
+    return out
+
+
+def dialogue(port, lines, nreplies, timeout=30):
+    """Send LINES on a raw socket; read until NREPLIES final reply lines."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    f = s.makefile("rb")
+    got = [f.readline().decode().rstrip("\r\n")]
+    s.sendall(lines)
+    finals = 0
+    while finals < nreplies:
+        line = f.readline().decode()
+        if not line:
+            break
+        line = line.rstrip("\r\n")
+        got.append(line)
+        if len(line) >= 4 and line[3] == " ":
+            finals += 1
+    s.close()
+    return got
+
+
+def test_protocol(t, d, redis):
+    with smtplib.SMTP("127.0.0.1", d.smtp_port, timeout=30) as s:
+        code, text = s.ehlo("client.test")
+        t.ok(code == 250 and b"PIPELINING" in text and b"SIZE 2097152" in text
+             and b"ENHANCEDSTATUSCODES" in text and b"8BITMIME" in text,
+             "EHLO lists the extensions", text)
+        t.ok(b"STARTTLS" not in text, "no STARTTLS without a certificate")
+        s.mail("a@client.test")
+        code, text = s.rcpt("someone@elsewhere.net")
+        t.eq((code, text[:5]), (550, b"5.7.1"), "relay to another domain refused 550 5.7.1")
+        code, _ = s.verify("x")
+        t.eq(code, 252, "VRFY 252")
+    code, text = send(d, "a@client.test", ["support@example.com"], b"Subject: big\r\n\r\n" +
+                      (b"x" * 998 + b"\r\n") * 2200)
+    t.eq((code, text[:5]), (552, "5.3.4"), "message over max_size: 552 5.3.4")
+
+
+def test_ingest_and_threading(t, d, redis):
+    code, text = send(d, "Alice <alice@clinic.example.org>", ["support@example.com"],
+                      mail("Alice <alice@clinic.example.org>", "Rash after tablets", "Hello, a rash.",
+                           "<m1@clinic.example.org>"))
+    t.ok(code == 250 and "RX-" in text, "a message is accepted with its ticket", text)
+    n = ticket_of(text)
+    tk = redis.cmd("HGETALL", "rx:t:%d" % n)
+    t.ok(tk and "email" in tk[tk.index("channel") + 1], "the ticket exists, channel email", tk)
+    ent = log_entries(redis, n)
+    t.ok(ent and "Hello, a rash." in ent[0].get("text", ""), "the text is on the ticket log", ent)
+    raw = ent[0].get("raw", "") if ent else ""
+    t.ok(raw.startswith("rx:raw:") and "Hello, a rash." in (redis.cmd("GET", raw) or ""),
+         "the raw message is in Redis under the key the log names", raw)
+    t.eq(redis.cmd("GET", "rx:msgid:<m1@clinic.example.org>"), str(n), "Message-ID indexed")
+    # a reply with the tag only
+    code, text = send(d, "alice@clinic.example.org", ["support@example.com"],
+                      mail("alice@clinic.example.org", "Re: [RX-%d] Rash after tablets" % n,
+                           "more", "<m2@clinic.example.org>"))
+    t.eq(ticket_of(text), n, "a reply threads by the [RX-n] tag")
+    # a reply with References only (subject rewritten)
+    code, text = send(d, "alice@clinic.example.org", ["support@example.com"],
+                      mail("alice@clinic.example.org", "AW: something else", "by refs",
+                           "<m3@clinic.example.org>",
+                           "In-Reply-To: <m1@clinic.example.org>\r\nReferences: <m1@clinic.example.org>\r\n"))
+    t.eq(ticket_of(text), n, "a reply threads by In-Reply-To/References")
+    # a stranger with the tag opens a new ticket
+    code, text = send(d, "mallory@evil.example", ["support@example.com"],
+                      mail("mallory@evil.example", "Re: [RX-%d]" % n, "hijack", "<m4@evil.example>"))
+    t.ok(code == 250 and ticket_of(text) != n, "the tag alone does not thread another customer's mail")
+    # the token address
+    tok = redis.cmd("HGET", "rx:t:%d" % n, "token")
+    code, text = send(d, "bob@other.example", ["support+%s@example.com" % tok],
+                      mail("bob@other.example", "no tag", "via token", "<m5@other.example>"))
+    t.eq(ticket_of(text), n, "mail to support+<token>@ threads to its ticket")
+    # duplicate Message-ID
+    before = redis.cmd("XLEN", "rx:t:%d:log" % n)
+    code, text = send(d, "alice@clinic.example.org", ["support@example.com"],
+                      mail("alice@clinic.example.org", "Re: [RX-%d]" % n, "more", "<m2@clinic.example.org>"))
+    t.ok(code == 250 and ticket_of(text) == n, "the same Message-ID again: 250", text)
+    t.eq(redis.cmd("XLEN", "rx:t:%d:log" % n), before, "... and recorded once")
+    # queue mapping
+    code, text = send(d, "carol@clinic.example.org", ["safety@example.com"],
+                      mail("carol@clinic.example.org", "side effect", "x", "<m6@clinic.example.org>"))
+    t.eq(redis.cmd("HGET", "rx:t:%d" % ticket_of(text), "queue"), "ae", "safety@ goes to queue ae")
+    return n
+
+
+def test_noise(t, d, redis, n):
+    data = open(os.path.join(CORPUS, "autoreply.eml"), "rb").read()
+    code, text = send(d, "olena@clinic.example.org", ["support@example.com"], data)
+    ent = log_entries(redis, ticket_of(text))[-1]
+    f = json.loads(ent.get("fields", "{}"))
+    t.ok(f.get("auto") is True and f.get("no_autoreply") == "auto-submitted",
+         "an auto-reply is flagged auto, no automatic answer", f)
+    t.ok(f.get("to") == ["support@example.com"], "To is recorded", f)
+    data = open(os.path.join(CORPUS, "list.eml"), "rb").read()
+    code, text = send(d, "x@example.org.invalid", ["support@example.com"], data)
+    f = json.loads(log_entries(redis, ticket_of(text))[-1].get("fields", "{}"))
+    t.ok(f.get("bulk") is True, "list mail is flagged bulk", f)
+    dsn = ("From: MAILER-DAEMON@mx.example.net\r\nTo: support@example.com\r\n"
+           "Subject: Undelivered Mail\r\nMessage-ID: <dsn-it@mx.example.net>\r\n"
+           "Content-Type: multipart/report; report-type=delivery-status; boundary=R\r\n\r\n"
+           "--R\r\nContent-Type: text/plain\r\n\r\nFailed.\r\n"
+           "--R\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\n"
+           "Final-Recipient: rfc822; gone@example.net\r\nStatus: 5.1.1\r\n\r\n"
+           "--R\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: support@example.com\r\n"
+           "Message-ID: <m1@clinic.example.org>\r\n\r\n--R--\r\n").encode()
+    code, text = send(d, "", ["support@example.com"], dsn)
+    t.eq(ticket_of(text), n, "a bounce (RFC 3464) is recorded on the ticket of the bounced mail")
+    f = json.loads(log_entries(redis, n)[-1].get("fields", "{}"))
+    t.ok(f.get("bounce") is True and f.get("bounced_msgid") == "<m1@clinic.example.org>",
+         "... flagged bounce with the bounced Message-ID", f)
+
+
+def test_corpus(t, d, redis):
+    bad = []
+    for path in sorted(glob.glob(os.path.join(CORPUS, "*.eml"))):
+        code, text = send(d, "corpus@client.test", ["medinfo@example.com"],
+                          open(path, "rb").read())
+        if code != 250:
+            bad.append((os.path.basename(path), code, text))
+    t.ok(not bad, "every corpus message (charsets, broken MIME, NULs, bare LF, huge headers) "
+         "is accepted", bad)
+    code, text = send(d, "corpus@client.test", ["medinfo@example.com"],
+                      open(os.path.join(CORPUS, "cp1251.eml"), "rb").read().replace(
+                          b"cp1251.eml@", b"cp1251-again@"))
+    ent = log_entries(redis, ticket_of(text))[-1]
+    t.ok("Добрий день! Ліки викликали висип" in ent.get("text", ""),
+         "windows-1251 text arrives as UTF-8", ent.get("text"))
+    code, text = send(d, "corpus@client.test", ["medinfo@example.com"],
+                      open(os.path.join(CORPUS, "truncated.eml"), "rb").read())
+    n = ticket_of(text)
+    ent = log_entries(redis, n)[-1]
+    t.ok("malformed" in (redis.cmd("HGET", "rx:t:%d" % n, "flags") or "") or
+         "malformed" in ent.get("fields", ""), "broken MIME is flagged for a person", ent)
+    code, text = send(d, "corpus@client.test", ["medinfo@example.com"],
+                      open(os.path.join(CORPUS, "nested.eml"), "rb").read().replace(
+                          b"nested@", b"nested-again@"))
+    n = ticket_of(text)
+    atts = redis.cmd("LRANGE", "rx:t:%d:att" % n, 0, -1) or []
+    t.eq(len(atts), 2, "both attachments of a nested multipart are listed on the ticket")
+    if atts:
+        h = redis.cmd("HGETALL", "rx:att:" + atts[-1])
+        h = dict(zip(h[0::2], h[1::2])) if h else {}
+        t.ok(h.get("name") == "звіт.pdf" and h.get("size") == "3009" and
+             h.get("ticket") == str(n), "rx:att:<id> holds the attachment", h)
+
+
+def test_lmtp(t, redis):
+    d = Daemon(redis, conf=CONF + "mode = lmtp\n")
+    lines = (b"LHLO client\r\nMAIL FROM:<a@client.test>\r\nRCPT TO:<support@example.com>\r\n"
+             b"RCPT TO:<nobody@nowhere.test>\r\nRCPT TO:<medinfo@example.org>\r\nDATA\r\n"
+             b"From: a@client.test\r\nSubject: lmtp\r\nMessage-ID: <lmtp1@client.test>\r\n\r\n"
+             b"two recipients\r\n.\r\nQUIT\r\n")
+    got = dialogue(d.smtp_port, lines, 9)
+    after = got[got.index([g for g in got if g.startswith("354")][0]) + 1:]
+    t.ok(got[0].startswith("220 ") and "LMTP" in got[0], "LMTP greeting", got)
+    t.ok(any(g.startswith("550 5.7.1") for g in got), "LMTP refuses another domain's recipient")
+    t.ok(len(after) >= 2 and after[0].startswith("250 ") and after[1].startswith("250 "),
+         "LMTP: one reply per accepted recipient after DATA", got)
+    t.ok(after[2:3] == ["221 2.0.0 rxdesk.test Bye"], "... and nothing more before QUIT's", got)
+    if shutil.which("swaks"):
+        r = subprocess.run(["swaks", "--protocol", "LMTP", "--server", "127.0.0.1",
+                            "--port", str(d.smtp_port), "--to", "support@example.com",
+                            "--from", "swaks@client.test", "--header", "Subject: via swaks lmtp"],
+                           capture_output=True, text=True, timeout=60)
+        t.ok(r.returncode == 0 and "250 2.0.0 Ok" in r.stdout, "swaks over LMTP", r.stdout[-800:])
+    d.stop()
+
+
+def test_tls(t, redis):
+    if not shutil.which("swaks") or not shutil.which("openssl"):
+        t.ok(False, "swaks and openssl are needed")
+        return
+    w = tmpdir()
+    cert, key = os.path.join(w, "c.pem"), os.path.join(w, "k.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj",
+                    "/CN=rxdesk.test", "-days", "2", "-keyout", key, "-out", cert],
+                   capture_output=True, check=True, timeout=120)
+    d = Daemon(redis, conf=CONF + "cert = %s\nkey = %s\n" % (cert, key))
+    r = subprocess.run(["swaks", "--server", "127.0.0.1", "--port", str(d.smtp_port), "-tls",
+                        "--to", "support@example.com", "--from", "tls@client.test",
+                        "--header", "Subject: over TLS"],
+                       capture_output=True, text=True, timeout=60)
+    t.ok(r.returncode == 0 and "STARTTLS" in r.stdout and "250 2.0.0 Ok" in r.stdout,
+         "swaks delivers over STARTTLS", r.stdout[-1500:] + r.stderr[-500:])
+    # a command pipelined after STARTTLS is discarded (RFC 3207 4.2)
+    got = dialogue(d.smtp_port, b"EHLO c\r\nSTARTTLS\r\nNOOP\r\n", 2, timeout=10)
+    t.ok(got[-1].startswith("220 2.0.0") and not any(g.startswith("250 2.0.0 Ok") for g in got),
+         "input after STARTTLS is dropped", got)
+    d.stop()
+
+
+def test_redis_away(t, redis, d):
+    redis.kill()
+    wait_until(lambda: d.get("/readyz")[0] == 503, timeout=20, what="not ready")
+    code, text = send(d, "a@client.test", ["support@example.com"],
+                      mail("a@client.test", "while away", "x", "<away1@client.test>"))
+    t.eq((code, text[:5]), (451, "4.3.0"), "Redis killed: 451 4.3.0")
+    redis.start()
+    wait_until(lambda: d.get("/readyz")[0] == 200, timeout=30, what="ready again")
+    code, text = send(d, "a@client.test", ["support@example.com"],
+                      mail("a@client.test", "while away", "x", "<away1@client.test>"))
+    t.eq(code, 250, "the retry is accepted once Redis is back")
+
+
+def test_limits(t, d):
+    socks = []
+    for _ in range(6):
+        s = socket.create_connection(("127.0.0.1", d.smtp_port), timeout=10)
+        s.makefile("rb").readline()
+        socks.append(s)
+    s = socket.create_connection(("127.0.0.1", d.smtp_port), timeout=10)
+    line = s.makefile("rb").readline()
+    t.ok(line.startswith(b"421 4.3.2"), "over max_sessions: 421 4.3.2", line)
+    for x in socks + [s]:
+        x.close()
+    time.sleep(0.2)
+    got = dialogue(d.smtp_port, b"EHLO c\r\n" + b"X" * 2000 + b"\r\nNOOP\r\n", 3)
+    t.ok("500 5.5.2 Line too long" in got and got[-1] == "250 2.0.0 Ok",
+         "a long command line: 500 5.5.2, the session goes on", got)
+    got = dialogue(d.smtp_port, b"EHLO c\r\nMAIL FROM:<a@b.c>\r\n" +
+                   b"".join(b"RCPT TO:<r%d@example.com>\r\n" % i for i in range(6)), 8)
+    t.ok(got[-1].startswith("452 4.5.3"), "too many recipients: 452 4.5.3", got)
+    got = dialogue(d.smtp_port, b"BAD\r\n" * 10, 11)
+    t.ok(any(g.startswith("421 4.7.0") for g in got), "too many bad commands: 421", got)
+
+
+def test_smtp_source(t, d, redis):
+    src = shutil.which("smtp-source") or ("/usr/sbin/smtp-source"
+                                          if os.path.exists("/usr/sbin/smtp-source") else None)
+    if src is None:
+        return
+    r = subprocess.run([src, "-c", "-l", "2000", "-m", "30", "-s", "3", "-f", "load@client.test",
+                        "-t", "support@example.com", "127.0.0.1:%d" % d.smtp_port],
+                       capture_output=True, text=True, timeout=300)
+    t.ok(r.returncode == 0, "smtp-source: 30 messages, 3 sessions", r.stdout + r.stderr)
+    _, body, _ = d.request("GET", "/metrics")
+    line = [l for l in body.decode().splitlines()
+            if l.startswith('rxdesk_smtp_messages_total{result="accepted"}')]
+    t.ok(line and float(line[0].split()[-1]) >= 30, "the metrics count them", line)
+
+
+def main(t):
+    redis = Redis()
+    d = Daemon(redis, conf=CONF)
+    test_protocol(t, d, redis)
+    n = test_ingest_and_threading(t, d, redis)
+    test_noise(t, d, redis, n)
+    test_corpus(t, d, redis)
+    test_limits(t, d)
+    test_smtp_source(t, d, redis)
+    test_redis_away(t, redis, d)
+    t.eq(d.stop(), 0, "SIGTERM: clean exit")
+    test_lmtp(t, redis)
+    test_tls(t, redis)
+    redis.stop()
+
+
+if __name__ == "__main__":
+    Tap().run([main])
