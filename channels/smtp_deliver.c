@@ -224,8 +224,11 @@ fields(const struct smtp_envelope *env, const struct mime_msg *m,
 	json_object_set_new(o, "cc", str_array(m->cc, m->ncc));
 	json_object_set_new(o, "rcpt", str_array(env->rcpts, env->nrcpt));
 	json_object_set_new(o, "envelope_from", json_string(env->from));
-	if (cls & MAIL_AUTO)
+	/* "auto" is what mail out reads: no automatic answer to any of these */
+	if (cls)
 		json_object_set_new(o, "auto", json_true());
+	if (cls & MAIL_AUTO)
+		json_object_set_new(o, "auto_submitted", json_true());
 	if (cls & MAIL_BULK)
 		json_object_set_new(o, "bulk", json_true());
 	if (cls & MAIL_BOUNCE)

@@ -46,9 +46,12 @@ def ticket_of(text):
 
 
 def log_entries(redis, n):
+    """The messages on ticket N's log (events and notes left out)."""
     out = []
     for _id, flat in redis.cmd("XRANGE", "rx:t:%d:log" % n, "-", "+"):
-        out.append(dict(zip(flat[0::2], flat[1::2])))
+        e = dict(zip(flat[0::2], flat[1::2]))
+        if e.get("type") == "message":
+            out.append(e)
     return out
 
 
@@ -88,6 +91,15 @@ def test_protocol(t, d, redis):
     t.eq((code, text[:5]), (552, "5.3.4"), "message over max_size: 552 5.3.4")
 
 
+def acks(redis, n):
+    """Acknowledgements queued in rx:outbox for ticket N."""
+    out = 0
+    for _id, flat in redis.cmd("XRANGE", "rx:outbox", "-", "+") or []:
+        f = dict(zip(flat[0::2], flat[1::2]))
+        out += f.get("ticket") == str(n) and f.get("kind") == "ack"
+    return out
+
+
 def test_ingest_and_threading(t, d, redis):
     code, text = send(d, "Alice <alice@clinic.example.org>", ["support@example.com"],
                       mail("Alice <alice@clinic.example.org>", "Rash after tablets", "Hello, a rash.",
@@ -102,6 +114,7 @@ def test_ingest_and_threading(t, d, redis):
     t.ok(raw.startswith("rx:raw:") and "Hello, a rash." in (redis.cmd("GET", raw) or ""),
          "the raw message is in Redis under the key the log names", raw)
     t.eq(redis.cmd("GET", "rx:msgid:<m1@clinic.example.org>"), str(n), "Message-ID indexed")
+    t.eq(acks(redis, n), 1, "a person's mail gets an acknowledgement queued")
     # a reply with the tag only
     code, text = send(d, "alice@clinic.example.org", ["support@example.com"],
                       mail("alice@clinic.example.org", "Re: [RX-%d] Rash after tablets" % n,
@@ -140,13 +153,15 @@ def test_noise(t, d, redis, n):
     code, text = send(d, "olena@clinic.example.org", ["support@example.com"], data)
     ent = log_entries(redis, ticket_of(text))[-1]
     f = json.loads(ent.get("fields", "{}"))
-    t.ok(f.get("auto") is True and f.get("no_autoreply") == "auto-submitted",
-         "an auto-reply is flagged auto, no automatic answer", f)
+    t.ok(f.get("auto") is True and f.get("auto_submitted") is True and
+         f.get("no_autoreply") == "auto-submitted", "an auto-reply is flagged auto", f)
+    t.eq(acks(redis, ticket_of(text)), 0, "... and gets no acknowledgement")
     t.ok(f.get("to") == ["support@example.com"], "To is recorded", f)
     data = open(os.path.join(CORPUS, "list.eml"), "rb").read()
     code, text = send(d, "x@example.org.invalid", ["support@example.com"], data)
     f = json.loads(log_entries(redis, ticket_of(text))[-1].get("fields", "{}"))
-    t.ok(f.get("bulk") is True, "list mail is flagged bulk", f)
+    t.ok(f.get("bulk") is True and f.get("auto") is True, "list mail is flagged bulk", f)
+    t.eq(acks(redis, ticket_of(text)), 0, "... and gets no acknowledgement")
     dsn = ("From: MAILER-DAEMON@mx.example.net\r\nTo: support@example.com\r\n"
            "Subject: Undelivered Mail\r\nMessage-ID: <dsn-it@mx.example.net>\r\n"
            "Content-Type: multipart/report; report-type=delivery-status; boundary=R\r\n\r\n"
