@@ -34,7 +34,6 @@ static const char *const standard[] = {
 struct job {
 	uint64_t req;
 	int refs;
-	int answered;
 	int html;
 	int honeypot;
 	char form[FORM_NAME_MAX];
@@ -47,6 +46,8 @@ struct job {
 	char att_id[FORM_PARSE_MAX_FILES][24];
 	char dedup[WEBFORM_IDEM_KEY_MAX + 8];
 	char lang[4];		/* from Accept-Language, "" if none */
+	/* copied from the form: a reload may rewrite it while we wait */
+	char category[16], flags[32], queue[FORM_NAME_MAX], subject[96];
 	char *text;
 	char *fields_json;
 	struct interaction in;
@@ -192,14 +193,18 @@ build_interaction(struct job *j, const struct form *f)
 	in->phone = j->ck.phone[0] ? j->ck.phone : NULL;
 	in->name = value(&j->fd, "name");
 	in->ticket = j->ck.ticket;
-	in->subject = value(&j->fd, "subject") ? value(&j->fd, "subject") : f->subject;
+	snprintf(j->category, sizeof(j->category), "%s", f->category);
+	snprintf(j->flags, sizeof(j->flags), "%s", f->flags);
+	snprintf(j->queue, sizeof(j->queue), "%s", f->queue);
+	snprintf(j->subject, sizeof(j->subject), "%s", f->subject);
+	in->subject = value(&j->fd, "subject") ? value(&j->fd, "subject") : j->subject;
 	j->text = compose_text(f, &j->fd);
 	j->fields_json = compose_fields(f, &j->fd);
 	in->text = j->text;
 	in->fields_json = j->fields_json;
-	in->category = f->category;
-	in->flags = f->flags[0] ? f->flags : NULL;
-	in->queue = f->queue[0] ? f->queue : NULL;
+	in->category = j->category;
+	in->flags = j->flags[0] ? j->flags : NULL;
+	in->queue = j->queue[0] ? j->queue : NULL;
 	in->lang = j->lang[0] ? j->lang : NULL;
 	in->received_at = now_ms();
 }
@@ -211,7 +216,6 @@ answer_ok(struct job *j, long long ticket, int matched, int duplicate)
 	struct http_req *r = http_req_find(j->req);
 	char label[32], *loc;
 
-	j->answered = 1;
 	if (r == NULL)
 		return;
 	snprintf(label, sizeof(label), "RX-%lld", ticket);
@@ -234,7 +238,6 @@ answer_unavailable(struct job *j, const char *err)
 {
 	struct http_req *r = http_req_find(j->req);
 
-	j->answered = 1;
 	if (r == NULL)
 		return;
 	if (err && strcmp(err, "unavailable")) {

@@ -4,12 +4,13 @@ curl), all three encodings, attachments, Cyrillic and Chinese text, bad
 input, honeypot, idempotent retries, rate limit, 303 for HTML, Redis away."""
 import json
 import os
+import signal
 import subprocess
 import threading
 import urllib.parse
 import uuid
 
-from rxtest import Daemon, Redis, Tap, wait_until, tmpdir
+from rxtest import Daemon, Redis, Tap, wait_until, tmpdir, RXDESKD
 
 URLENC = {"Content-Type": "application/x-www-form-urlencoded"}
 FORMS = "/api/v1/forms/"
@@ -146,6 +147,39 @@ def test_honeypot_and_limits(t):
     redis.stop()
 
 
+def test_check_config(t):
+    path = os.path.join(tmpdir(), "forms.conf")
+    with open(path, "w") as f:
+        f.write("[form recall]\nfields = name, email, lot\nrequired = name, batch\n")
+    r = subprocess.run([RXDESKD, "-c", path, "--check-config"], capture_output=True, text=True)
+    t.ok(r.returncode == 1 and "[form recall] required: batch is not in fields" in r.stderr,
+         "--check-config: a required field that is not a field", r.stderr)
+    with open(path, "w") as f:
+        f.write("[form recall]\ncategory = recall\n")
+    r = subprocess.run([RXDESKD, "-c", path, "--check-config"], capture_output=True, text=True)
+    t.ok(r.returncode == 1 and "forms.conf:2: [form recall] category" in r.stderr,
+         "--check-config: a bad category names file, line and key", r.stderr)
+
+
+def test_reload(t):
+    """SIGHUP applies [form NAME] sections: a new form appears, one goes."""
+    redis = Redis()
+    d = Daemon(redis, conf="[form old]\nfields = name, email, message\n")
+    bad = urlenc({"name": "A"})
+    t.eq(d.post(FORMS + "old", bad, URLENC)[0], 422, "a configured form answers")
+    text = open(d.conf_path).read().replace("[form old]", "[form late]")
+    with open(d.conf_path, "w") as f:
+        f.write(text + "[form contact]\nenabled = no\n")
+    d.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: d.post(FORMS + "late", bad, URLENC)[0] == 422, timeout=20,
+               what="form late after SIGHUP")
+    t.eq(d.post(FORMS + "old", bad, URLENC)[0], 404, "after a reload: a removed form is gone")
+    t.eq(d.post(FORMS + "contact", bad, URLENC)[0], 404, "after a reload: enabled = no")
+    t.eq(d.post(FORMS + "medinfo", bad, URLENC)[0], 422, "after a reload: built-ins stay")
+    d.stop()
+    redis.stop()
+
+
 def test_redis_away(t):
     redis = Redis()
     d = Daemon(redis)
@@ -275,4 +309,4 @@ def test_idempotent(t, d, redis):
 
 
 if __name__ == "__main__":
-    Tap().run([test_bad_forms, test_honeypot_and_limits, test_redis_away, test_accepted])
+    Tap().run([test_check_config, test_bad_forms, test_honeypot_and_limits, test_reload, test_redis_away, test_accepted])
