@@ -44,6 +44,7 @@ static struct {
 	TAILQ_HEAD(, outjob) jobs;
 	unsigned njobs;
 	char consumer[64], from[MAIL_COMPOSE_MAX_ADDR + 1], domain[256];
+	char claim_from[64];		/* XAUTOCLAIM cursor */
 	struct metric *sent, *deferred, *failed;
 } O;
 
@@ -323,6 +324,9 @@ on_take(json_t *result, const char *err, void *arg)
 		return;
 	}
 	O.cfg_sent = 1;
+	snprintf(O.claim_from, sizeof(O.claim_from), "%s",
+	    json_string_value(json_object_get(result, "claim_next")) ?
+	    json_string_value(json_object_get(result, "claim_next")) : "0-0");
 	jobs = json_object_get(result, "jobs");
 	json_array_foreach(jobs, i, job)
 		job_start(job);
@@ -337,9 +341,10 @@ on_poll(evutil_socket_t fd, short ev, void *arg)
 
 	if (O.taking || O.quiescing || room == 0 || !redis_ready())
 		return;
-	a = json_pack("{s:s, s:i, s:I}", "consumer", O.consumer, "count",
+	a = json_pack("{s:s, s:i, s:I, s:s}", "consumer", O.consumer, "count",
 	    room < OUTBOX_TAKE_MAX ? (int)room : OUTBOX_TAKE_MAX, "claim_ms",
-	    (json_int_t)O.cf->mailout_claim_after * 1000);
+	    (json_int_t)O.cf->mailout_claim_after * 1000, "claim_from",
+	    O.claim_from[0] ? O.claim_from : "0-0");
 	if (a && !O.cfg_sent)
 		json_object_set_new(a, "cfg", json_pack("{s:i, s:i, s:i}",
 		    "auto_per_ticket", O.cf->mailout_auto_per_ticket,

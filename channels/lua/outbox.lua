@@ -157,9 +157,11 @@ local function outbox_requeue(p, now, count)
   end
 end
 
--- FCALL rx_outbox_take 0 prefix {"consumer","count","claim_ms","cfg"}:
+-- FCALL rx_outbox_take 0 prefix {"consumer","count","claim_ms","claim_from","cfg"}:
 -- one poll of a node: due retries requeued, jobs idle longer than claim_ms
--- (their node died) claimed, new jobs read, each with its ticket's token.
+-- (their node died) claimed scanning on from claim_from (the last answer's
+-- claim_next, so a long pending list is walked in turn), new jobs read,
+-- each with its ticket's token.
 redis.register_function('rx_outbox_take', function(keys, argv)
   local p, a = argv[1], rx.args(argv, 2)
   local s, now, count = p .. 'outbox', rx.now(), tonumber(a.count) or 32
@@ -167,8 +169,9 @@ redis.register_function('rx_outbox_take', function(keys, argv)
   redis.pcall('XGROUP', 'CREATE', s, OUTBOX_GROUP, '0', 'MKSTREAM')
   outbox_requeue(p, now, count)
   local jobs = {}
+  local from = type(a.claim_from) == 'string' and a.claim_from ~= '' and a.claim_from or '0-0'
   local c = redis.call('XAUTOCLAIM', s, OUTBOX_GROUP, a.consumer,
-    tonumber(a.claim_ms) or 300000, '0-0', 'COUNT', count)
+    tonumber(a.claim_ms) or 300000, from, 'COUNT', count)
   for _, e in ipairs(c[2]) do
     if type(e) == 'table' and type(e[2]) == 'table' then jobs[#jobs + 1] = outbox_entry(p, e) end
   end
@@ -177,7 +180,7 @@ redis.register_function('rx_outbox_take', function(keys, argv)
   if r then
     for _, e in ipairs(r[1][2]) do jobs[#jobs + 1] = outbox_entry(p, e) end
   end
-  return cjson.encode({ jobs = rx.array(jobs) })
+  return cjson.encode({ jobs = rx.array(jobs), claim_next = c[1] })
 end)
 
 -- FCALL rx_outbox_done 0 prefix {"id","status","job","msgid","due","reason"}:

@@ -344,6 +344,20 @@ def test_through_tickets(t):
     t.eq(SINK.to("vacation@example.org"), [], "rx_ingest: no ack of an auto-submitted mail")
 
 
+def test_form_ack(t):
+    """A web form with an address: the customer gets the acknowledgement."""
+    s, body, _ = D.request("POST", "/api/v1/forms/contact",
+                           {"name": "Оксана", "email": "oksana@example.org",
+                            "subject": "Де купити препарат?", "message": "Доброго дня, де купити?"},
+                           headers={"Accept-Language": "uk-UA,uk;q=0.9"})
+    t.eq(s, 201, "form stored")
+    n = body.get("id") if isinstance(body, dict) else None
+    m = one_mail("oksana@example.org")
+    t.ok(str(m["Subject"]).startswith("[RX-%s] Ми отримали ваше звернення" % n),
+         "the form's customer is acknowledged in Ukrainian", str(m["Subject"]))
+    t.ok("RX-%s" % n in m.get_body(("plain",)).get_content(), "with the ticket number")
+
+
 def test_auth(t):
     """mail_out.user/password: AUTH PLAIN or LOGIN through libesmtp."""
     from aiosmtpd.smtp import AuthResult
@@ -476,4 +490,4 @@ if __name__ == "__main__":
     start()
     Tap().run([test_reply_threads, test_subject_once_and_chinese, test_ack,
                test_no_ack_for_noise, test_retry, test_permanent, test_caps,
-               test_claim_dead_node, test_bad_job, test_through_tickets, test_auth, test_silent_relay_and_tls, test_two_nodes, test_valgrind_workers, test_stop])
+               test_claim_dead_node, test_bad_job, test_through_tickets, test_form_ack, test_auth, test_silent_relay_and_tls, test_two_nodes, test_valgrind_workers, test_stop])
