@@ -32,6 +32,10 @@ struct config {
 	char *http_cert;
 	char *http_key;
 	char *web_root;
+	size_t ws_max_message;	/* largest WebSocket message taken */
+	size_t ws_max_queue;	/* bytes waiting for a slow WebSocket peer */
+	int ws_ping_interval;	/* seconds between WebSocket pings */
+	int ws_pong_timeout;	/* seconds a ping may wait for its pong */
 	/* [redis] */
 	char *redis_url;	/* empty: start the embedded redis-server */
 	char *redis_prefix;

@@ -6,10 +6,12 @@
 #include "channels/webform.h"
 #include "routing/routing.h"
 #include "server/config.h"
+#include "server/events.h"
 #include "server/modules.h"
 #include "server/static.h"
 #include "server/status.h"
 #include "server/store.h"
+#include "server/ws.h"
 
 struct module {
 	const char *name;
@@ -43,6 +45,20 @@ static_start(struct event_base *base, const struct config *cf, const char **caus
 	return 0;
 }
 
+static int
+ws_start(struct event_base *base, const struct config *cf, const char **cause)
+{
+	ws_init(base, cf);
+	return 0;
+}
+
+static int
+events_start(struct event_base *base, const struct config *cf, const char **cause)
+{
+	events_init();
+	return 0;
+}
+
 /* In start order; stopped in reverse. */
 static const struct module modules[] = {
 	{ "status", NULL, NULL, status_start, NULL, NULL, NULL, NULL },
@@ -54,6 +70,8 @@ static const struct module modules[] = {
 	    webform_busy, webform_reload, webform_stop },
 	{ "outbox", NULL, outbox_check, outbox_start, outbox_quiesce, outbox_busy, NULL, outbox_stop },
 	{ "smtp", NULL, smtp_check, smtp_start, smtp_quiesce, smtp_busy, NULL, smtp_stop },
+	{ "events", NULL, NULL, events_start, NULL, NULL, NULL, NULL },
+	{ "ws", NULL, NULL, ws_start, ws_quiesce, NULL, ws_reload, ws_shutdown },
 };
 #define NMODULES (sizeof(modules) / sizeof(modules[0]))
 

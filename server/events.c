@@ -1,0 +1,103 @@
+/* events: see events.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "server/events.h"
+#include "server/log.h"
+#include "server/metrics.h"
+#include "server/redis.h"
+#include "server/store.h"
+
+#define MAX_LISTENERS	8
+#define MAX_EVENT	(256 * 1024)	/* a published event larger is dropped */
+
+struct listener {
+	events_fn *fn;
+	void *arg;
+};
+
+static struct {
+	char channel[128];
+	struct listener listeners[MAX_LISTENERS];
+	size_t nlisteners;
+	struct metric *received, *bad, *published, *lost;
+} E;
+
+/* One event from Redis: decode it once, hand it to every listener. */
+static void
+on_message(const char *channel, const char *msg, size_t len, void *arg)
+{
+	json_t *ev;
+	json_error_t jerr;
+
+	if (len > MAX_EVENT ||
+	    (ev = json_loadb(msg, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+		metrics_add(E.bad, 1);
+		log_warnx("events channel=%s bad event len=%zu", channel, len);
+		return;
+	}
+	if (!json_is_object(ev) || !json_is_string(json_object_get(ev, "type"))) {
+		metrics_add(E.bad, 1);
+		log_warnx("events channel=%s event without a type", channel);
+		json_decref(ev);
+		return;
+	}
+	metrics_add(E.received, 1);
+	log_debug("events type=%s", json_string_value(json_object_get(ev, "type")));
+	for (size_t i = 0; i < E.nlisteners; i++)
+		E.listeners[i].fn(ev, E.listeners[i].arg);
+	json_decref(ev);
+}
+
+void
+events_init(void)
+{
+	snprintf(E.channel, sizeof(E.channel), "%sevents", store_prefix());
+	E.received = metrics_counter("rxdesk_events_total",
+	    "Cross-node events, by what happened to them.", "result=\"received\"");
+	E.bad = metrics_counter("rxdesk_events_total",
+	    "Cross-node events, by what happened to them.", "result=\"malformed\"");
+	E.published = metrics_counter("rxdesk_events_total",
+	    "Cross-node events, by what happened to them.", "result=\"published\"");
+	E.lost = metrics_counter("rxdesk_events_total",
+	    "Cross-node events, by what happened to them.", "result=\"unpublished\"");
+	redis_subscribe(E.channel, on_message, NULL);
+}
+
+void
+events_listen(events_fn *fn, void *arg)
+{
+	if (E.nlisteners == MAX_LISTENERS)
+		log_fatalx("events: too many listeners");
+	E.listeners[E.nlisteners++] = (struct listener){ fn, arg };
+}
+
+static void
+on_published(const struct redisReply *r, const char *err, void *arg)
+{
+	if (err) {
+		metrics_add(E.lost, 1);
+		log_warnx("events publish failed err=\"%s\"", err);
+	}
+}
+
+/* Events are notifications, not the record (Redis holds that): one that
+ * cannot be published while Redis is away is counted and dropped. */
+void
+events_publish(const json_t *event)
+{
+	char *text = json_dumps(event, JSON_COMPACT);
+
+	if (text == NULL)
+		log_fatalx("events: cannot encode an event");
+	if (redis_command(on_published, NULL, "PUBLISH %s %s", E.channel,
+	    text) == -1) {
+		metrics_add(E.lost, 1);
+		log_warnx("events publish failed err=\"redis not ready\"");
+	} else
+		metrics_add(E.published, 1);
+	free(text);
+}

@@ -1,0 +1,12 @@
+# The live channel: the WebSocket transport (server/ws.c, shared with the
+# chat), cross-node events, and the agent WebSocket.
+librxcore_la_SOURCES += \
+	server/events.c server/events.h \
+	server/ws.c server/ws.h
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/server/test_ws
+tests_unit_server_test_ws_SOURCES = tests/unit/server/test_ws.c
+tests_unit_server_test_ws_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_server_test_ws_LDADD = $(UNIT_LDADD)
+endif

@@ -1,0 +1,694 @@
+/* ws: see ws.h. The only file that includes wslay. */
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <wslay/wslay.h>
+
+#include "server/config.h"
+#include "server/http.h"
+#include "server/log.h"
+#include "server/metrics.h"
+#include "server/ws.h"
+
+/* RFC 6455 section 1.3. */
+#define WS_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+#define CLOSE_GRACE_S	5	/* a peer's time to answer our close */
+#define READ_HIGH_WM	(64 * 1024)
+#define MAX_KINDS	8
+
+enum state { ST_OPEN, ST_CLOSING, ST_DEAD };
+
+struct kind {
+	const char *name;
+	struct metric *gauge;
+	long open;
+};
+
+struct ws_conn {
+	uint64_t id;
+	char tag[96];
+	char peer[64];
+	enum state state;
+	int pong_due;		/* a ping is out and unanswered */
+	int dead_code;		/* on_close's code when the peer vanished */
+	struct evhttp_connection *evcon;
+	struct bufferevent *bev;
+	wslay_event_context_ptr ctx;
+	const struct ws_handler *h;
+	void *arg;
+	struct kind *kind;
+	struct event *timer;	/* ping, pong deadline, close grace */
+	struct event *reap;	/* frees the connection from the loop */
+	size_t max_queue;
+	TAILQ_ENTRY(ws_conn) entry;
+};
+TAILQ_HEAD(connq, ws_conn);
+
+struct slot {
+	uint32_t gen;
+	struct ws_conn *conn;
+};
+
+static struct {
+	struct event_base *base;
+	char node[64];
+	char *origins;
+	size_t max_message, max_queue;
+	int ping_s, pong_s;
+	struct connq conns;
+	struct slot *slots;
+	uint32_t nslots, *freeslots, nfree;
+	uint64_t seq;
+	struct kind kinds[MAX_KINDS];
+	size_t nkinds;
+} W;
+
+static void conn_flush(struct ws_conn *);
+static void conn_start(struct ws_conn *, struct bufferevent *);
+
+void
+ws_accept_key(const char *key, char *out, size_t outlen)
+{
+	unsigned char digest[SHA_DIGEST_LENGTH];
+	char buf[128];
+	int n;
+
+	if (outlen < 29)
+		log_fatalx("ws: accept key buffer too small");
+	n = snprintf(buf, sizeof(buf), "%s%s", key, WS_GUID);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		n = (int)sizeof(buf) - 1;
+	SHA1((const unsigned char *)buf, (size_t)n, digest);
+	EVP_EncodeBlock((unsigned char *)out, digest, SHA_DIGEST_LENGTH);
+}
+
+int
+ws_key_valid(const char *key)
+{
+	unsigned char raw[24];
+	size_t n;
+
+	/* 16 bytes in base64 are 22 characters and "==". */
+	if (key == NULL || (n = strlen(key)) != 24 || key[22] != '=' ||
+	    key[23] != '=')
+		return 0;
+	for (size_t i = 0; i < 22; i++)
+		if (!isalnum((unsigned char)key[i]) && key[i] != '+' &&
+		    key[i] != '/')
+			return 0;
+	return EVP_DecodeBlock(raw, (const unsigned char *)key, 24) == 18;
+}
+
+/* Compare "host[:port]" parts ignoring case. */
+static int
+host_equal(const char *a, size_t alen, const char *b)
+{
+	return strlen(b) == alen && strncasecmp(a, b, alen) == 0;
+}
+
+int
+ws_origin_allowed(const char *origin, const char *host, const char *allowed)
+{
+	const char *p, *s, *e;
+	size_t n;
+
+	if (origin == NULL)
+		return 1;
+	n = strlen(origin);
+	for (s = allowed ? allowed : ""; *s; s = *e ? e + 1 : e) {
+		while (*s == ' ')
+			s++;
+		e = s + strcspn(s, ",");
+		p = e;
+		while (p > s && p[-1] == ' ')
+			p--;
+		if ((p - s == 1 && *s == '*') ||
+		    ((size_t)(p - s) == n && strncasecmp(s, origin, n) == 0))
+			return 1;
+	}
+	/* Same origin: the Origin's authority is the Host the browser asked. */
+	if ((p = strstr(origin, "://")) == NULL || host == NULL)
+		return 0;
+	p += 3;
+	return strchr(p, '/') == NULL && host_equal(p, strlen(p), host);
+}
+
+int
+ws_utf8_valid(const char *buf, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)buf, *end = s + len;
+
+	while (s < end) {
+		unsigned c = *s, need, cp, min;
+		if (c < 0x80) {
+			s++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			need = 1, cp = c & 0x1f, min = 0x80;
+		else if (c >= 0xe0 && c <= 0xef)
+			need = 2, cp = c & 0x0f, min = 0x800;
+		else if (c >= 0xf0 && c <= 0xf4)
+			need = 3, cp = c & 0x07, min = 0x10000;
+		else
+			return 0;
+		if ((size_t)(end - s) <= need)
+			return 0;
+		for (unsigned i = 1; i <= need; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		s += need + 1;
+	}
+	return 1;
+}
+
+/* 1 when header VALUE holds TOKEN in its comma list (RFC 7230 3.2.6). */
+static int
+header_has_token(const char *value, const char *token)
+{
+	size_t n = strlen(token);
+
+	for (const char *s = value; s && *s; ) {
+		while (*s == ' ' || *s == '\t' || *s == ',')
+			s++;
+		if (strncasecmp(s, token, n) == 0 &&
+		    (s[n] == '\0' || s[n] == ',' || s[n] == ' ' || s[n] == '\t'))
+			return 1;
+		s = strchr(s, ',');
+	}
+	return 0;
+}
+
+int
+ws_check(struct http_req *r)
+{
+	const char *up = http_header(r, "Upgrade");
+	const char *conn = http_header(r, "Connection");
+	const char *ver = http_header(r, "Sec-WebSocket-Version");
+
+	if (strcmp(http_method(r), "GET") || up == NULL ||
+	    strcasecmp(up, "websocket") || !header_has_token(conn, "upgrade")) {
+		http_set_header(r, "Upgrade", "websocket");
+		http_error(r, 426, "upgrade_required",
+		    "a WebSocket upgrade (GET, Upgrade: websocket) is expected", NULL);
+		return -1;
+	}
+	if (ver == NULL || strcmp(ver, "13")) {
+		http_set_header(r, "Sec-WebSocket-Version", "13");
+		http_error(r, 426, "upgrade_required",
+		    "only WebSocket version 13 is supported", NULL);
+		return -1;
+	}
+	if (!ws_key_valid(http_header(r, "Sec-WebSocket-Key"))) {
+		http_error(r, 400, "bad_request",
+		    "Sec-WebSocket-Key must be base64 of 16 bytes", NULL);
+		return -1;
+	}
+	if (!ws_origin_allowed(http_header(r, "Origin"), http_header(r, "Host"),
+	    W.origins)) {
+		http_error(r, 403, "origin_refused",
+		    "this Origin may not open a WebSocket here", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+static struct kind *
+kind_get(const char *name)
+{
+	char labels[80];
+
+	for (size_t i = 0; i < W.nkinds; i++)
+		if (strcmp(W.kinds[i].name, name) == 0)
+			return &W.kinds[i];
+	if (W.nkinds == MAX_KINDS)
+		log_fatalx("ws: too many connection kinds");
+	snprintf(labels, sizeof(labels), "kind=\"%s\"", name);
+	W.kinds[W.nkinds] = (struct kind){ name, metrics_gauge(
+	    "rxdesk_open_connections",
+	    "Open connections (HTTP: requests in flight), by kind.", labels), 0 };
+	return &W.kinds[W.nkinds++];
+}
+
+static uint32_t
+slot_take(void)
+{
+	if (W.nfree == 0) {
+		uint32_t n = W.nslots ? W.nslots * 2 : 256;
+		W.slots = realloc(W.slots, n * sizeof(*W.slots));
+		W.freeslots = realloc(W.freeslots, n * sizeof(*W.freeslots));
+		if (W.slots == NULL || W.freeslots == NULL)
+			log_fatalx("ws: out of memory");
+		for (uint32_t i = n; i > W.nslots; i--) {
+			W.slots[i - 1] = (struct slot){ 1, NULL };
+			W.freeslots[W.nfree++] = i - 1;
+		}
+		W.nslots = n;
+	}
+	return W.freeslots[--W.nfree];
+}
+
+/* Forget C's id (once: the slot may be another's by the next call). */
+static void
+slot_release(struct ws_conn *c)
+{
+	uint32_t idx = (uint32_t)c->id;
+
+	if (W.slots[idx].conn != c)
+		return;
+	W.slots[idx].gen++;
+	W.slots[idx].conn = NULL;
+	W.freeslots[W.nfree++] = idx;
+}
+
+struct ws_conn *
+ws_find(uint64_t id)
+{
+	uint32_t idx = (uint32_t)id;
+	struct ws_conn *c;
+
+	if (idx >= W.nslots || W.slots[idx].gen != (uint32_t)(id >> 32))
+		return NULL;
+	c = W.slots[idx].conn;
+	return c && c->state == ST_OPEN ? c : NULL;
+}
+
+uint64_t ws_conn_id(const struct ws_conn *c) { return c->id; }
+const char *ws_conn_tag(const struct ws_conn *c) { return c->tag; }
+const char *ws_conn_peer(const struct ws_conn *c) { return c->peer; }
+
+size_t
+ws_conn_queued(const struct ws_conn *c)
+{
+	return wslay_event_get_queued_msg_length(c->ctx) +
+	    evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
+static int
+close_code(const struct ws_conn *c)
+{
+	if (wslay_event_get_close_received(c->ctx))
+		return wslay_event_get_status_code_received(c->ctx);
+	if (wslay_event_get_close_sent(c->ctx) && c->dead_code == 0)
+		return wslay_event_get_status_code_sent(c->ctx);
+	return c->dead_code ? c->dead_code : WSLAY_CODE_ABNORMAL_CLOSURE;
+}
+
+/* Tell the owner, then free everything; the evhttp connection owns the
+ * socket and the bufferevent. */
+static void
+conn_free(struct ws_conn *c)
+{
+	int code = close_code(c);
+
+	c->state = ST_DEAD;
+	slot_release(c);
+	TAILQ_REMOVE(&W.conns, c, entry);
+	metrics_set(c->kind->gauge, --c->kind->open);
+	log_debug("ws=%s kind=%s closed code=%d", c->tag, c->kind->name, code);
+	if (c->h->on_close)
+		c->h->on_close(c, code, c->arg);
+	wslay_event_context_free(c->ctx);
+	event_free(c->timer);
+	event_free(c->reap);
+	if (c->evcon) {
+		evhttp_connection_set_closecb(c->evcon, NULL, NULL);
+		evhttp_connection_free(c->evcon);
+	}
+	free(c);
+}
+
+static void
+on_reap(evutil_socket_t fd, short ev, void *arg)
+{
+	conn_free(arg);
+}
+
+/* Stop all I/O now and free C from the loop. CODE is what on_close hears
+ * when no close frame went either way (1006: the peer vanished). */
+static void
+conn_fail(struct ws_conn *c, int code)
+{
+	if (c->state == ST_DEAD)
+		return;
+	if (c->dead_code == 0)
+		c->dead_code = code;
+	c->state = ST_DEAD;
+	slot_release(c);
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	evtimer_del(c->timer);
+	event_active(c->reap, EV_TIMEOUT, 1);
+}
+
+static void
+timer_arm(struct ws_conn *c, int seconds)
+{
+	struct timeval tv = { seconds, 0 };
+
+	evtimer_add(c->timer, &tv);
+}
+
+/* Done when the handshake is over both ways and the socket took it all. */
+static void
+conn_check_done(struct ws_conn *c)
+{
+	if (c->state == ST_DEAD || wslay_event_want_read(c->ctx) ||
+	    wslay_event_want_write(c->ctx))
+		return;
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		conn_fail(c, 0);
+}
+
+static void
+conn_flush(struct ws_conn *c)
+{
+	if (c->state == ST_DEAD)
+		return;
+	if (wslay_event_want_write(c->ctx) && wslay_event_send(c->ctx) != 0) {
+		conn_fail(c, WSLAY_CODE_ABNORMAL_CLOSURE);
+		return;
+	}
+	conn_check_done(c);
+}
+
+static void
+conn_closing(struct ws_conn *c)
+{
+	if (c->state != ST_OPEN)
+		return;
+	c->state = ST_CLOSING;
+	slot_release(c);
+	timer_arm(c, CLOSE_GRACE_S);
+}
+
+void
+ws_close(struct ws_conn *c, int code, const char *reason)
+{
+	size_t n = reason ? strlen(reason) : 0;
+
+	if (c->state != ST_OPEN)
+		return;
+	if (n > 123)
+		n = 123;	/* RFC 6455 5.5: control payloads are <= 125 */
+	wslay_event_queue_close(c->ctx, (uint16_t)code,
+	    (const uint8_t *)reason, n);
+	conn_closing(c);
+	conn_flush(c);
+}
+
+int
+ws_send_text(struct ws_conn *c, const char *msg, size_t len)
+{
+	struct wslay_event_msg m = { WSLAY_TEXT_FRAME, (const uint8_t *)msg, len };
+
+	if (c->state != ST_OPEN)
+		return -1;
+	if (ws_conn_queued(c) + len > c->max_queue) {
+		log_info("ws=%s slow consumer queued=%zu: closing", c->tag,
+		    ws_conn_queued(c));
+		ws_close(c, WSLAY_CODE_POLICY_VIOLATION, "slow consumer");
+		return -1;
+	}
+	if (wslay_event_queue_msg(c->ctx, &m) != 0) {
+		conn_fail(c, WSLAY_CODE_INTERNAL_SERVER_ERROR);
+		return -1;
+	}
+	conn_flush(c);
+	return 0;
+}
+
+static ssize_t
+on_wslay_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
+    int flags, void *arg)
+{
+	struct ws_conn *c = arg;
+	int n = evbuffer_remove(bufferevent_get_input(c->bev), buf, len);
+
+	if (n <= 0) {
+		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+		return -1;
+	}
+	return n;
+}
+
+static ssize_t
+on_wslay_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
+    int flags, void *arg)
+{
+	struct ws_conn *c = arg;
+
+	if (bufferevent_write(c->bev, data, len) == -1) {
+		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+		return -1;
+	}
+	return (ssize_t)len;
+}
+
+static void
+on_wslay_msg(wslay_event_context_ptr ctx,
+    const struct wslay_event_on_msg_recv_arg *m, void *arg)
+{
+	struct ws_conn *c = arg;
+
+	if (m->opcode == WSLAY_PONG) {
+		if (c->pong_due && c->state == ST_OPEN) {
+			c->pong_due = 0;
+			timer_arm(c, W.ping_s);
+		}
+		return;
+	}
+	if (c->state != ST_OPEN || m->opcode == WSLAY_PING ||
+	    m->opcode == WSLAY_CONNECTION_CLOSE)
+		return;	/* wslay answers pings and closes itself */
+	if (m->opcode != WSLAY_TEXT_FRAME) {
+		ws_close(c, WSLAY_CODE_UNSUPPORTED_DATA, "text messages only");
+		return;
+	}
+	/* RFC 6455 8.1: a text message that is not UTF-8 fails the
+	 * connection with 1007. */
+	if (!ws_utf8_valid((const char *)m->msg, m->msg_length)) {
+		ws_close(c, WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA,
+		    "invalid UTF-8");
+		return;
+	}
+	if (c->h->on_text)
+		c->h->on_text(c, (const char *)m->msg, m->msg_length, c->arg);
+}
+
+static void
+on_read(struct bufferevent *bev, void *arg)
+{
+	struct ws_conn *c = arg;
+
+	if (c->state == ST_DEAD)
+		return;
+	if (wslay_event_recv(c->ctx) != 0) {
+		conn_fail(c, WSLAY_CODE_ABNORMAL_CLOSURE);
+		return;
+	}
+	/* wslay queued a close of its own (1002, 1009): no more messages. */
+	if (c->state == ST_OPEN && wslay_event_get_close_sent(c->ctx))
+		conn_closing(c);
+	if (c->state == ST_OPEN && wslay_event_get_close_received(c->ctx))
+		conn_closing(c);
+	conn_flush(c);
+}
+
+static void
+on_write(struct bufferevent *bev, void *arg)
+{
+	conn_check_done(arg);
+}
+
+static void
+on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct ws_conn *c = arg;
+
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+		conn_fail(c, WSLAY_CODE_ABNORMAL_CLOSURE);
+}
+
+/* Ping when none is out; a ping unanswered for pong_timeout, or a close
+ * unanswered for CLOSE_GRACE_S, ends the connection. */
+static void
+on_timer(evutil_socket_t fd, short ev, void *arg)
+{
+	struct ws_conn *c = arg;
+	struct wslay_event_msg ping = { WSLAY_PING, (const uint8_t *)"rx", 2 };
+
+	if (c->state == ST_CLOSING) {
+		log_debug("ws=%s close not answered: dropping", c->tag);
+		conn_fail(c, 0);
+		return;
+	}
+	if (c->pong_due) {
+		log_info("ws=%s kind=%s no pong in %d s: dropping", c->tag,
+		    c->kind->name, W.pong_s);
+		conn_fail(c, WSLAY_CODE_ABNORMAL_CLOSURE);
+		return;
+	}
+	if (wslay_event_queue_msg(c->ctx, &ping) != 0) {
+		conn_fail(c, WSLAY_CODE_INTERNAL_SERVER_ERROR);
+		return;
+	}
+	c->pong_due = 1;
+	timer_arm(c, W.pong_s);
+	conn_flush(c);
+}
+
+/* evhttp_free() closes connections it still knows, ours included. */
+static void
+on_evhttp_close(struct evhttp_connection *evcon, void *arg)
+{
+	struct ws_conn *c = arg;
+
+	c->evcon = NULL;
+	conn_free(c);
+}
+
+static struct ws_conn *
+conn_new(const char *peer, const struct ws_handler *h, void *arg)
+{
+	static const struct wslay_event_callbacks cbs = {
+		on_wslay_recv, on_wslay_send, NULL, NULL, NULL, NULL, on_wslay_msg
+	};
+	struct ws_conn *c;
+	uint32_t idx = slot_take();
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		log_fatalx("ws: out of memory");
+	if (wslay_event_context_server_init(&c->ctx, &cbs, c) != 0)
+		log_fatalx("ws: out of memory");
+	wslay_event_config_set_max_recv_msg_length(c->ctx,
+	    h->max_message ? h->max_message : W.max_message);
+	c->id = ((uint64_t)W.slots[idx].gen << 32) | idx;
+	W.slots[idx].conn = c;
+	snprintf(c->tag, sizeof(c->tag), "%s-w%llu", W.node,
+	    (unsigned long long)++W.seq);
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	c->h = h;
+	c->arg = arg;
+	c->max_queue = W.max_queue;
+	c->kind = kind_get(h->kind);
+	c->timer = evtimer_new(W.base, on_timer, c);
+	c->reap = event_new(W.base, -1, 0, on_reap, c);
+	TAILQ_INSERT_TAIL(&W.conns, c, entry);
+	metrics_set(c->kind->gauge, ++c->kind->open);
+	return c;
+}
+
+struct ws_conn *
+ws_accept(struct http_req *r, const struct ws_handler *h, void *arg)
+{
+	struct evhttp_request *req = http_evreq(r);
+	struct ws_conn *c;
+	char accept[32];
+
+	if (ws_check(r) == -1)
+		return NULL;
+	ws_accept_key(http_header(r, "Sec-WebSocket-Key"), accept,
+	    sizeof(accept));
+	c = conn_new(http_peer(r), h, arg);
+	c->evcon = evhttp_request_get_connection(req);
+	http_set_header(r, "Upgrade", "websocket");
+	http_set_header(r, "Connection", "Upgrade");
+	http_set_header(r, "Sec-WebSocket-Accept", accept);
+	log_debug("ws=%s req=%s kind=%s peer=%s open", c->tag, http_req_tag(r),
+	    h->kind, c->peer);
+	evhttp_send_reply_start(req, 101, "Switching Protocols");
+	http_detach(r, 101);
+	/* From here the socket is ours (DEPENDENCIES.md, libevent 2.1). */
+	evhttp_connection_set_closecb(c->evcon, on_evhttp_close, c);
+	conn_start(c, evhttp_connection_get_bufferevent(c->evcon));
+	return c;
+}
+
+/* Run the protocol on BEV, which already carries the 101 answer. */
+static void
+conn_start(struct ws_conn *c, struct bufferevent *bev)
+{
+	c->bev = bev;
+	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, READ_HIGH_WM);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	/* Frames the client sent right behind its request are waiting. */
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+	timer_arm(c, W.ping_s);
+}
+
+static void
+set_limits(const struct config *cf)
+{
+	free(W.origins);
+	if ((W.origins = strdup(cf->http_allowed_origins)) == NULL)
+		log_fatalx("ws: out of memory");
+	W.max_message = cf->ws_max_message;
+	W.max_queue = cf->ws_max_queue;
+	W.ping_s = cf->ws_ping_interval;
+	W.pong_s = cf->ws_pong_timeout;
+}
+
+void
+ws_init(struct event_base *base, const struct config *cf)
+{
+	W.base = base;
+	TAILQ_INIT(&W.conns);
+	if (cf->node_id[0])
+		snprintf(W.node, sizeof(W.node), "%s", cf->node_id);
+	else
+		snprintf(W.node, sizeof(W.node), "n%d", (int)getpid());
+	set_limits(cf);
+	kind_get("agent_ws");
+	kind_get("chat_ws");
+}
+
+void
+ws_reload(const struct config *cf)
+{
+	set_limits(cf);
+}
+
+void
+ws_quiesce(void)
+{
+	struct ws_conn *c;
+
+	/* ws_close never unlinks: that waits for the loop. */
+	TAILQ_FOREACH(c, &W.conns, entry)
+		ws_close(c, WSLAY_CODE_GOING_AWAY, "server stopping");
+}
+
+void
+ws_shutdown(void)
+{
+	struct ws_conn *c;
+
+	while ((c = TAILQ_FIRST(&W.conns)) != NULL)
+		conn_free(c);
+	free(W.slots);
+	free(W.freeslots);
+	free(W.origins);
+	W.slots = NULL;
+	W.freeslots = NULL;
+	W.origins = NULL;
+	W.nslots = W.nfree = 0;
+}
