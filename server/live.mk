@@ -10,3 +10,7 @@ tests_unit_server_test_ws_SOURCES = tests/unit/server/test_ws.c
 tests_unit_server_test_ws_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_server_test_ws_LDADD = $(UNIT_LDADD)
 endif
+
+# The tests' WebSocket client (node "ws", installed by scripts/bootstrap).
+EXTRA_DIST += tests/package.json tests/package-lock.json \
+	tests/integration/ws/client.js
