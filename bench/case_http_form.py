@@ -16,10 +16,14 @@ def form_body():
     fields = {"name": "Олена Коваль", "email": "olena.bench@example.org",
               "phone": "+380 44 123 45 67", "subject": "Medical information request",
               "message": ""}
-    body = urllib.parse.urlencode(fields)
-    fields["message"] = (msg * 20)[: max(0, 1024 - len(body) // 2)]
-    body = urllib.parse.urlencode(fields)
-    return body[:1024] if len(body) > 1024 else body
+    # grow the message a character at a time: never cut an escape in two
+    text = msg * 20
+    for n in range(len(text)):
+        fields["message"] = text[:n]
+        if len(urllib.parse.urlencode(fields)) > 1024:
+            fields["message"] = text[:n - 1]
+            break
+    return urllib.parse.urlencode(fields)
 
 
 def ceiling_http(ctx, body):
