@@ -157,6 +157,7 @@ local function ingest_args(argv)
   if not rx.PRIORITIES[i.priority] then rx.fail('BADARG', 'unknown priority "' .. i.priority .. '"') end
   i.queue = str(a.queue, 'queue', 64)
   if i.queue == '' then i.queue = 'general' end
+  if not string.match(i.queue, '^[%w_.-]+$') then rx.fail('BADARG', 'bad queue name') end
   for _, k in ipairs({ 'dedup', 'subject', 'text', 'summary', 'msgid', 'lang', 'token',
       'raw', 'author', 'agent' }) do
     i[k] = str(a[k], k, k == 'text' and 16777216 or 4096)

@@ -406,7 +406,8 @@ local function ticket_reply(keys, argv)
   rx.ticket_touch(p, n, t, now)
   rx.publish(p, { type = 'ticket.message', kind = 'reply', ticket = tonumber(n),
     channel = t.channel, direction = 'out', queue = t.queue, agent = t.agent,
-    customer = t.customer, log = id, author = author, status = t.status })
+    customer = t.customer, log = id, author = author, status = t.status,
+    text = t.channel == 'chat' and text or nil })
   return rx.encode({ ticket = tonumber(n), log = id, msgid = msgid, outbox = job or '',
     first_response = first, status = t.status })
 end

@@ -200,7 +200,8 @@ def test_bad_input(t, redis):
     for arg, name in (("not json", "not JSON"), ({"channel": "fax"}, "unknown channel"),
                       (form("x@example.com", category="gossip"), "unknown category"),
                       (form("x@example.com", priority="asap"), "unknown priority"),
-                      (form("x@example.com", subject=["a"]), "subject not a string")):
+                      (form("x@example.com", subject=["a"]), "subject not a string"),
+                      (form("x@example.com", queue="a b"), "bad queue name")):
         err = error_of(redis, "rx_ingest", arg)
         t.ok(err and "BADARG" in err, "ingest refuses: " + name, err)
     t.ok(redis.cmd("EXISTS", P + "ix:email:x@example.com") == 0, "ingest: refused input stores nothing")
@@ -254,6 +255,9 @@ def test_reply_note(t, redis):
     r3 = call(redis, "rx_ticket_reply", {"ticket": chat["ticket"], "author": "a:7", "text": "yo"})
     t.ok(r3["outbox"] == "" and redis.cmd("XLEN", P + "outbox") == before,
          "reply: a chat ticket gets no mail job", r3)
+    evs = [json.loads(x) for x in iter(lambda: sub.next(2), None)]
+    t.ok(any(e.get("kind") == "reply" and e["ticket"] == chat["ticket"] and e.get("text") == "yo"
+             for e in evs), "reply: a chat reply's event carries the text for the chat channel", evs)
     err = error_of(redis, "rx_ticket_reply", {"ticket": n, "text": ""})
     t.ok(err and err.startswith("BADARG"), "reply: empty text refused", err)
     sub.close()
