@@ -347,7 +347,8 @@ add_headers(struct evbuffer *b, const struct mail_compose *m, const char *subj)
 		/* RFC 3834 section 5; X-Loop and the Exchange header stop
 		 * other responders from answering an answer. */
 		evbuffer_add_printf(b, "Auto-Submitted: auto-replied\r\n"
-		    "X-Auto-Response-Suppress: All\r\nX-Loop: %s\r\n", m->from);
+		    "X-Auto-Response-Suppress: All\r\nX-Loop: %s\r\n",
+		    m->x_loop ? m->x_loop : m->from);
 	return add_header(b, "Subject", subj);
 }
 
@@ -360,6 +361,7 @@ check_input(const struct mail_compose *m, const char **cause)
 	int n;
 
 	if (has_break(m->from) || has_break(m->reply_to) || has_break(m->to) ||
+	    has_break(m->x_loop) || (m->x_loop && !is_ascii(m->x_loop)) ||
 	    has_break(m->cc) || has_break(m->subject) || has_break(m->msgid) ||
 	    has_break(m->in_reply_to) || has_break(m->references)) {
 		*cause = "line break in a header value";

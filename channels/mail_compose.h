@@ -27,6 +27,7 @@ struct mail_compose {
 	const char *in_reply_to; /* "<..>" or NULL */
 	const char *references;	/* space-separated "<..>" or NULL */
 	int automatic;		/* no person wrote it */
+	const char *x_loop;	/* X-Loop of automatic mail; NULL: from */
 	int64_t date;		/* Unix seconds */
 };
 

@@ -21,4 +21,3 @@ endif
 MAILOUT_TESTS = tests/integration/test_mailout.py
 EXTRA_DIST += $(MAILOUT_TESTS)
 TESTS += $(MAILOUT_TESTS)
-EXTRA_DIST += docs/mailout.md

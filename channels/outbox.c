@@ -179,6 +179,7 @@ job_compose(struct outjob *oj, const json_t *job, struct mailout_job *mj)
 	m.in_reply_to = *field(oj, "in_reply_to") ? field(oj, "in_reply_to") : NULL;
 	m.references = field(oj, "references");
 	m.automatic = strcmp(field(oj, "auto"), "1") == 0;
+	m.x_loop = O.cf->smtp_hostname;	/* what the SMTP channel detects */
 	m.date = time(NULL);
 	mj->message = mail_compose(&m, &cause);
 	free(subj);

@@ -172,7 +172,7 @@ def test_ack(t):
     body = m.get_body(("plain",)).get_content()
     t.ok("RX-19" in body and "Вітаємо Петро" in body, "the ticket number and name in the body", body)
     t.eq(m["Auto-Submitted"], "auto-replied", "Auto-Submitted on an acknowledgement")
-    t.eq(m["X-Loop"], "support@example.com", "X-Loop on an acknowledgement")
+    t.eq(m["X-Loop"], "rxdesk.localhost", "X-Loop (smtp.hostname) on an acknowledgement")
     t.eq(m["In-Reply-To"], "<f19@example.org>", "the ack answers the customer's mail")
     wait_until(lambda: any("acknowledgement sent" in e.get("text", "") for e in log_texts(19)),
                what="ack on the ticket log")
@@ -358,6 +358,48 @@ def test_form_ack(t):
     t.ok("RX-%s" % n in m.get_body(("plain",)).get_content(), "with the ticket number")
 
 
+def smtp_in(mail_from, data):
+    import smtplib
+    with smtplib.SMTP("127.0.0.1", D.smtp_port, timeout=30) as c:
+        c.sendmail(mail_from, ["support@example.com"], data)
+
+
+def test_ping_pong_smtp(t):
+    """Through the real SMTP listener: an auto-responder that marks nothing
+    and opens a new ticket with every answer gets auto_per_address acks and
+    no more; our own mail coming back (X-Loop, our Message-ID) gets none."""
+    for i in range(6):
+        smtp_in("pingbot@example.org", ("From: pingbot@example.org\r\nTo: support@example.com\r\n"
+                                        "Subject: I am away %d\r\nMessage-ID: <pb%d@example.org>\r\n"
+                                        "\r\nBack next week.\r\n" % (i, i)).encode())
+    wait_until(lambda: len(SINK.to("pingbot@example.org")) == 3, timeout=30, what="3 acks")
+    drained()
+    t.eq(len(SINK.to("pingbot@example.org")), 3, "six new tickets, three acknowledgements")
+    ack = SINK.to("pingbot@example.org")[0]
+    echo = ack.as_bytes(policy=email.policy.SMTP).replace(
+        b"To: pingbot@example.org", b"To: support@example.com")
+    echo = echo.replace(b"From: support@example.com", b"From: echo@example.org")
+    # no threading keys left: only the loop marks can stop an acknowledgement
+    echo = b"\r\n".join(l for l in echo.split(b"\r\n") if not
+                         l.startswith((b"In-Reply-To:", b"References:", b"Reply-To:")))
+    echo = echo.replace(b"[RX-", b"[XX-")
+    smtp_in("echo@example.org", echo)
+    smtp_in("ooo@example.org", b"From: ooo@example.org\r\nTo: support@example.com\r\n"
+            b"Auto-Submitted: auto-replied\r\nSubject: Out of office\r\n\r\naway\r\n")
+    wait_until(lambda: REDIS.cmd("EXISTS", P + "ix:email:ooo@example.org") and
+               REDIS.cmd("EXISTS", P + "ix:email:echo@example.org"), timeout=20,
+               what="both stored")
+    drained()
+    t.eq(SINK.to("echo@example.org"), [], "our own mail echoed back is not acknowledged")
+    cid = REDIS.cmd("GET", P + "ix:email:echo@example.org")
+    n = REDIS.cmd("ZRANGE", P + "c:%s:tickets" % cid, 0, -1)
+    fields = [json.loads(dict(zip(e[1][::2], e[1][1::2])).get("fields", "{}"))
+              for e in REDIS.cmd("XRANGE", P + "t:%s:log" % n[0], "-", "+")] if n else []
+    t.ok(fields and fields[0].get("loop") is True,
+         "the echo opened a ticket marked as a loop", fields)
+    t.eq(SINK.to("ooo@example.org"), [], "an Auto-Submitted mail is not acknowledged")
+
+
 def test_auth(t):
     """mail_out.user/password: AUTH PLAIN or LOGIN through libesmtp."""
     from aiosmtpd.smtp import AuthResult
@@ -490,4 +532,4 @@ if __name__ == "__main__":
     start()
     Tap().run([test_reply_threads, test_subject_once_and_chinese, test_ack,
                test_no_ack_for_noise, test_retry, test_permanent, test_caps,
-               test_claim_dead_node, test_bad_job, test_through_tickets, test_form_ack, test_auth, test_silent_relay_and_tls, test_two_nodes, test_valgrind_workers, test_stop])
+               test_claim_dead_node, test_bad_job, test_through_tickets, test_form_ack, test_ping_pong_smtp, test_auth, test_silent_relay_and_tls, test_two_nodes, test_valgrind_workers, test_stop])

@@ -66,6 +66,10 @@ test_headers(void **state)
 	assert_non_null(strstr(t, "Auto-Submitted: auto-replied\r\n"));
 	assert_non_null(strstr(t, "X-Loop: support@example.com\r\n"));
 	free(t);
+	m.x_loop = "rxdesk.localhost";
+	t = mail_compose(&m, &cause);
+	assert_non_null(strstr(t, "X-Loop: rxdesk.localhost\r\n"));
+	free(t);
 }
 
 static void
