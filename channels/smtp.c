@@ -25,7 +25,7 @@ static struct {
 	struct event_base *base;
 	struct evconnlistener *listener;
 	struct smtp_params params;
-	char *hostname, *domains;
+	char *hostname, *domains, *queues;
 	int max_sessions;
 	SSL_CTX *ssl;
 	int mime_ready;
@@ -126,9 +126,11 @@ set_params(const struct config *cf)
 {
 	free(S.hostname);
 	free(S.domains);
+	free(S.queues);
 	S.hostname = strdup(cf->smtp_hostname);
 	S.domains = strdup(cf->smtp_domains);
-	if (S.hostname == NULL || S.domains == NULL)
+	S.queues = strdup(cf->smtp_queues);
+	if (S.hostname == NULL || S.domains == NULL || S.queues == NULL)
 		log_fatalx("smtp: out of memory");
 	S.params.hostname = S.hostname;
 	S.params.lmtp = strcmp(cf->smtp_mode, "lmtp") == 0;
@@ -174,6 +176,26 @@ smtp_start(struct event_base *base, const struct config *cf, const char **cause)
 }
 
 void
+smtp_reload(const struct config *cf)
+{
+	const char *cause = NULL;
+	int lmtp;
+
+	/* listen, mode and TLS need a restart; the rest applies to new commands */
+	if (smtp_deliver_setup(cf->smtp_hostname, cf->smtp_domains,
+	    cf->smtp_queues, cf->smtp_max_size, &cause) == -1) {
+		log_warnx("smtp reload: %s; keeping the old settings", cause);
+		smtp_deliver_setup(S.hostname, S.domains, S.queues, S.params.max_size,
+		    &cause);
+		return;
+	}
+	lmtp = S.params.lmtp;
+	set_params(cf);
+	S.params.lmtp = lmtp;
+	log_info("smtp reloaded domains=\"%s\"", S.domains);
+}
+
+void
 smtp_quiesce(void)
 {
 	if (S.listener)
@@ -200,7 +222,8 @@ smtp_stop(void)
 	smtp_deliver_free();
 	free(S.hostname);
 	free(S.domains);
-	S.hostname = S.domains = NULL;
+	free(S.queues);
+	S.hostname = S.domains = S.queues = NULL;
 	if (S.mime_ready)
 		mime_shutdown();
 	S.mime_ready = 0;

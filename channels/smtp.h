@@ -16,6 +16,9 @@ struct event_base;
 int smtp_check(const struct config *, char *err, size_t errlen);
 /* Bind the listener and set up TLS and delivery; -1 with *cause. */
 int smtp_start(struct event_base *, const struct config *, const char **cause);
+/* Apply a reloaded [smtp]: domains, queues, hostname and the limits
+ * (listen, mode, cert and key need a restart). */
+void smtp_reload(const struct config *);
 /* Stop accepting connections; sessions in progress finish. */
 void smtp_quiesce(void);
 /* Sessions with a message in flight (DATA or delivery). */

@@ -46,7 +46,7 @@ struct session {
 	int flush_tries;	/* closing: times we waited for the output */
 	char *from;
 	char **rcpts;
-	int nrcpt;
+	int nrcpt, max_rcpt;	/* the size of rcpts, fixed at the start */
 	struct evbuffer *data;
 	size_t datalen;
 	int too_big;
@@ -204,6 +204,7 @@ smtp_session_new(struct bufferevent *bev, const char *peer,
 	    (s->rcpts = calloc((size_t)p->max_rcpt, sizeof(char *))) == NULL)
 		log_fatalx("smtp: out of memory");
 	s->id = next_id++;
+	s->max_rcpt = p->max_rcpt;
 	s->bev = bev;
 	s->p = p;
 	snprintf(s->peer, sizeof(s->peer), "%s", peer);
@@ -230,6 +231,16 @@ arg_of(const char *line, size_t cmdlen)
 	return line;
 }
 
+/* The HELO name goes into our Received: line: visible ASCII only. */
+static int
+printable_word(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f)
+			return 0;
+	return 1;
+}
+
 static void
 cmd_helo(struct session *s, const char *verb, const char *arg)
 {
@@ -241,7 +252,7 @@ cmd_helo(struct session *s, const char *verb, const char *arg)
 		    s->p->lmtp ? "LMTP" : "SMTP");
 		return;
 	}
-	if (*arg == '\0' || strchr(arg, ' ')) {
+	if (*arg == '\0' || !printable_word(arg)) {
 		reject(s, "501 5.5.4 Syntax: %s hostname", verb);
 		return;
 	}
@@ -386,7 +397,7 @@ cmd_rcpt(struct session *s, const char *arg)
 		reject(s, "550 5.7.1 <%s>: Relay access denied", addr);
 		return;
 	}
-	if (s->nrcpt >= s->p->max_rcpt) {
+	if (s->nrcpt >= s->max_rcpt || s->nrcpt >= s->p->max_rcpt) {
 		reply(s, "452 4.5.3 Too many recipients");
 		return;
 	}

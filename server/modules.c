@@ -69,7 +69,8 @@ static const struct module modules[] = {
 	{ "webform", webform_register_config, webform_check, webform_init, NULL,
 	    webform_busy, webform_reload, webform_stop },
 	{ "outbox", NULL, outbox_check, outbox_start, outbox_quiesce, outbox_busy, NULL, outbox_stop },
-	{ "smtp", NULL, smtp_check, smtp_start, smtp_quiesce, smtp_busy, NULL, smtp_stop },
+	{ "smtp", NULL, smtp_check, smtp_start, smtp_quiesce, smtp_busy, smtp_reload,
+	    smtp_stop },
 	{ "events", NULL, NULL, events_start, NULL, NULL, NULL, NULL },
 	{ "ws", NULL, NULL, ws_start, ws_quiesce, NULL, ws_reload, ws_shutdown },
 };

@@ -8,6 +8,7 @@ import glob
 import json
 import os
 import shutil
+import signal
 import smtplib
 import socket
 import subprocess
@@ -291,6 +292,21 @@ def test_limits(t, d):
     t.ok(any(g.startswith("421 4.7.0") for g in got), "too many bad commands: 421", got)
 
 
+def test_reload(t, d):
+    """SIGHUP applies new smtp.domains to new commands."""
+    with open(d.conf_path, "a") as f:
+        f.write("\n[smtp]\ndomains = example.com, example.org, new.example\n")
+    d.proc.send_signal(signal.SIGHUP)
+
+    def accepted():
+        with smtplib.SMTP("127.0.0.1", d.smtp_port, timeout=30) as s:
+            s.ehlo("c")
+            s.mail("a@client.test")
+            return s.rcpt("x@new.example")[0] == 250
+    t.ok(wait_until(accepted, timeout=20, what="new domain accepted"),
+         "SIGHUP: a domain added to smtp.domains is accepted")
+
+
 def test_smtp_source(t, d, redis):
     src = shutil.which("smtp-source") or ("/usr/sbin/smtp-source"
                                           if os.path.exists("/usr/sbin/smtp-source") else None)
@@ -315,6 +331,7 @@ def main(t):
     test_corpus(t, d, redis)
     test_limits(t, d)
     test_smtp_source(t, d, redis)
+    test_reload(t, d)
     test_redis_away(t, redis, d)
     t.eq(d.stop(), 0, "SIGTERM: clean exit")
     test_lmtp(t, redis)
