@@ -13,6 +13,7 @@
 #include "channels/mime.h"
 #include "channels/smtp_deliver.h"
 #include "channels/smtp_session.h"
+#include "routing/triage.h"
 #include "server/interaction.h"
 #include "server/log.h"
 #include "server/metrics.h"
@@ -326,8 +327,30 @@ fill(struct interaction *in, const struct smtp_envelope *env,
 	in->subject = m->subject;
 	in->text = m->text;
 	in->msgid = m->msgid;
-	in->flags = m->malformed ? "malformed" : NULL;
 	in->received_at = now_ms();
+}
+
+/*
+ * Triage (routing/triage.h): the safety screening, language, queue and
+ * category. A queue mapped from the address that names a category (safety@
+ * -> ae) sets it too; broken MIME adds the flag "malformed" for a person.
+ */
+static void
+screen(struct interaction *in, const struct mime_msg *m, char *flags,
+    size_t len)
+{
+	static const char *const categories[] = { "general", "medinfo",
+	    "complaint", "ae", "order", NULL };
+
+	for (int i = 0; in->queue && categories[i]; i++)
+		if (strcmp(in->queue, categories[i]) == 0)
+			in->category = categories[i];
+	triage_apply(in, NULL, NULL);
+	if (m->malformed) {
+		snprintf(flags, len, "%s%smalformed", in->flags ? in->flags : "",
+		    in->flags ? "," : "");
+		in->flags = flags;
+	}
 }
 
 /* Pipeline the raw message, attachments and rx_ingest; SET goes first so
@@ -363,7 +386,7 @@ smtp_deliver(const struct smtp_envelope *env)
 	struct mime_msg m;
 	struct interaction in;
 	struct delivery *d;
-	char dedup[512], tok[MAIL_TOKEN_MAX + 1], *fj;
+	char dedup[512], tok[MAIL_TOKEN_MAX + 1], flags[64], *fj;
 	const char *why;
 	unsigned cls;
 
@@ -380,6 +403,7 @@ smtp_deliver(const struct smtp_envelope *env)
 	fill(&in, env, &m, dedup, sizeof(dedup));
 	thread_keys(&in, env, &m, tok, sizeof(tok));
 	in.fields_json = fj = fields(env, &m, cls, why);
+	screen(&in, &m, flags, sizeof(flags));
 	log_info("smtp=%llu from=<%s> msgid=%s size=%zu natt=%d class=0x%x%s%s",
 	    (unsigned long long)env->id, env->from, m.msgid ? m.msgid : "-",
 	    env->len, m.natt, cls, m.malformed ? " malformed=" : "",

@@ -146,6 +146,11 @@ def test_ingest_and_threading(t, d, redis):
     code, text = send(d, "carol@clinic.example.org", ["safety@example.com"],
                       mail("carol@clinic.example.org", "side effect", "x", "<m6@clinic.example.org>"))
     t.eq(redis.cmd("HGET", "rx:t:%d" % ticket_of(text), "queue"), "ae", "safety@ goes to queue ae")
+    tk = redis.cmd("HGETALL", "rx:t:%d" % n)
+    tk = dict(zip(tk[0::2], tk[1::2]))
+    t.ok(tk.get("category") == "ae" and "ae" in tk.get("flags", "") and
+         tk.get("priority") in ("high", "urgent"),
+         "a mail about a rash is screened: category ae, flag ae, priority high", tk)
     return n
 
 
