@@ -14,3 +14,12 @@ tests_unit_routing_test_triage_LDADD = $(UNIT_LDADD)
 endif
 
 EXTRA_DIST += docs/routing.md
+
+# Assignment and SLA timers run inside Redis (docs/routing.md); rx_ingest
+# calls rx.route_enqueue from here.
+RX_LUA += routing/lua/route.lua routing/lua/sla.lua
+
+# tests/local.mk sets INTEGRATION_TESTS after this fragment: add to TESTS.
+ROUTING_TESTS = tests/integration/test_routing.py
+TESTS += $(ROUTING_TESTS)
+EXTRA_DIST += $(ROUTING_TESTS)

@@ -201,7 +201,7 @@ rx.route_assign = function(p, n, t, id, actor, now)
   redis.call('HSET', p .. 'aw:' .. id, n, kind .. ':0')
   redis.call('HINCRBY', akey(p, id), 'load_' .. kind, 1)
   redis.call('HINCRBY', akey(p, id), 'assigned', 1)
-  redis.call('HSET', akey(p, id), 'last_assigned', now)
+  redis.call('HSET', akey(p, id), 'last_assigned', now, 'idle_since', now)
   redis.call('SET', p .. 'rr:' .. t.queue, id)
   local cfg = rx.route_cfg(p)
   if t.customer and t.customer ~= '' and cfg.sticky_window > 0 then
@@ -228,6 +228,10 @@ local function sticky(p, d, n, t, now)
   if not id then return nil end
   if can_take(p, d, t, id) then return id, false end
   local st = rx.agent_state(p, id).state
+  local skills = agent_profile(p, id).skills
+  for _, s in ipairs(needs(d, t)) do
+    if not skills[s] then return nil end
+  end
   if d.sticky_wait > 0 and st ~= 'offline' and st ~= 'away' then
     local deadline = now + d.sticky_wait * 1000
     redis.call('HSET', rx.tkey(p, n), 'sticky_agent', id)
@@ -375,8 +379,8 @@ end
 rx.route_agent_set = function(p, id, state, now)
   local old = set_state(p, id, state, now)
   local out = { agent = id, state = state, old = old, assigned = {}, requeued = {} }
-  if state == 'offline' then out.requeued = agent_drop(p, id, now) end
   rx.agent_index(p, id)
+  if state == 'offline' then out.requeued = agent_drop(p, id, now) end
   if state == 'available' then out.assigned = rx.agent_dispatch(p, id, now) end
   out.assigned = rx.list(out.assigned)
   out.requeued = rx.list(out.requeued)
@@ -511,6 +515,13 @@ local function route_reassign(keys, argv)
   if t.status == 'closed' then rx.fail('CONFLICT', 'RX-' .. n .. ' is closed') end
   local now = rx.now()
   local actor = tostring(a.actor or 'system')
+  if to ~= '' and to ~= t.agent then
+    local kind = rx.route_kind(t.channel)
+    local load = tonumber(redis.call('HGET', akey(p, to), 'load_' .. kind)) or 0
+    if load >= agent_profile(p, to).cap[kind] then
+      rx.fail('CONFLICT', 'agent ' .. to .. ' has no room for ' .. kind)
+    end
+  end
   if t.agent ~= '' then rx.route_unassign(p, n, t, t.agent, false, now) end
   if to == '' then
     rx.ticket_set(p, n, t, 'agent', '', actor, now)
