@@ -271,8 +271,8 @@ end
 -- ingest's own atomic call.
 rx.route_enqueue = function(p, n, t, now)
   if rx.sla_start then rx.sla_start(p, n, t, now) end
+  -- No queue.changed here: the ingest's own ticket.new says it.
   rx.route_queue(p, n, t, now)
-  rx.publish(p, { type = 'queue.changed', queue = t.queue })
 end
 
 -- The best waiting ticket agent ID can take from queue Q (lowest score),
