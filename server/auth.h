@@ -11,6 +11,8 @@
 
 struct http_req;
 struct config;
+struct event_base;
+typedef struct json_t json_t;
 
 enum auth_role {
 	ROLE_AGENT = 1 << 0,
@@ -46,5 +48,33 @@ void auth_require(struct http_req *r, unsigned roles, auth_cb *cb, void *arg);
 int auth_roles_parse(const char *s, unsigned *out);
 /* Write role bits as "agent,supervisor" into BUF. */
 void auth_roles_format(unsigned roles, char *buf, size_t len);
+
+/*
+ * As auth_require, for /api/v1/session itself: CB also gets the session as
+ * Redis answered it ({"agent":{...},"expires":ms}), borrowed for the call.
+ */
+typedef void auth_session_cb(struct http_req *r, const struct auth_agent *who,
+    json_t *session, void *arg);
+void auth_require_session(struct http_req *r, unsigned roles,
+    auth_session_cb *cb, void *arg);
+
+/* Copy R's token (Bearer first, then the rxsession cookie) into BUF;
+ * 0, or -1 when R carries none that is well formed. */
+int auth_request_token(const struct http_req *r, char *buf, size_t len);
+/* A new random token (32 bytes, base64url, 43 characters) into BUF. */
+void auth_token_new(char *buf, size_t len);
+/* The SHA-256 of TOKEN in hex: the name of its session (rx:sess:<hex>). */
+void auth_token_hash(const char *token, char hex[65]);
+/* Set the rxsession cookie on R's answer; TOKEN NULL clears it. */
+void auth_set_cookie(struct http_req *r, const char *token, int max_age);
+/* Fill WHO from an agent as the rx_agent_* functions show it; -1 if bad. */
+int auth_agent_from_json(json_t *agent, struct auth_agent *who);
+
+/* Module life cycle (server/modules.c). */
+int auth_check(const struct config *, char *err, size_t errlen);
+int auth_start(struct event_base *, const struct config *, const char **cause);
+/* Logins and password hashes in flight. */
+unsigned auth_busy(void);
+void auth_stop(void);
 
 #endif

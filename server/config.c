@@ -97,6 +97,15 @@ static const struct ckey keys[] = {
 	{ "routing", "sticky_window", C_INT, O(routing_sticky_window), "604800", 0, 31536000, NULL },
 	{ "safety", "forward_hours", C_INT, O(safety_forward_hours), "24", 1, 720, NULL },
 	{ "safety", "encryption_key", C_STR, O(safety_encryption_key), "", KMAX },
+	{ "auth", "session_ttl", C_INT, O(auth_session_ttl), "43200", 2, 31536000, NULL },
+	{ "auth", "max_failures", C_INT, O(auth_max_failures), "5", 1, 1000, NULL },
+	{ "auth", "lockout", C_INT, O(auth_lockout), "900", 1, 86400, NULL },
+	{ "auth", "slowdown_ms", C_INT, O(auth_slowdown_ms), "250", 0, 60000, NULL },
+	{ "auth", "slowdown_max_ms", C_INT, O(auth_slowdown_max_ms), "4000", 0, 60000, NULL },
+	{ "auth", "scrypt_n", C_INT, O(auth_scrypt_n), "32768", 2, 1048576, NULL },
+	{ "auth", "scrypt_r", C_INT, O(auth_scrypt_r), "8", 1, 32, NULL },
+	{ "auth", "scrypt_p", C_INT, O(auth_scrypt_p), "1", 1, 16, NULL },
+	{ "auth", "workers", C_INT, O(auth_workers), "2", 1, 8, NULL },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 

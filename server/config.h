@@ -87,6 +87,16 @@ struct config {
 	/* [safety] */
 	int safety_forward_hours;
 	char *safety_encryption_key; /* hex, 32 bytes for AES-256-GCM */
+	/* [auth] */
+	int auth_session_ttl;	/* seconds a session lives */
+	int auth_max_failures;	/* failed logins in a row before the lock */
+	int auth_lockout;	/* seconds an account stays locked */
+	int auth_slowdown_ms;	/* delay after the first failure, doubled after each */
+	int auth_slowdown_max_ms; /* ceiling of that delay */
+	int auth_scrypt_n;	/* scrypt cost N (a power of two) for new hashes */
+	int auth_scrypt_r;
+	int auth_scrypt_p;
+	int auth_workers;	/* threads that run scrypt off the loop */
 
 	char *path;		/* the file this came from, for messages */
 };

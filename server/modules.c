@@ -5,6 +5,7 @@
 #include "channels/smtp.h"
 #include "channels/webform.h"
 #include "routing/routing.h"
+#include "server/auth.h"
 #include "server/config.h"
 #include "server/events.h"
 #include "server/modules.h"
@@ -64,6 +65,7 @@ static const struct module modules[] = {
 	{ "status", NULL, NULL, status_start, NULL, NULL, NULL, NULL },
 	{ "store", NULL, NULL, store_start, NULL, NULL, NULL, NULL },
 	{ "static", NULL, NULL, static_start, NULL, NULL, NULL, static_free },
+	{ "auth", NULL, auth_check, auth_start, NULL, auth_busy, NULL, auth_stop },
 	{ "routing", routing_config, NULL, routing_init, NULL, NULL, routing_reload,
 	    routing_stop },
 	{ "webform", webform_register_config, webform_check, webform_init, NULL,

@@ -327,3 +327,42 @@ class Subscriber:
 
     def close(self):
         self.sock.close()
+
+
+def scrypt_hash(password, n=1024, r=8, p=1):
+    """An agent password hash as rxdeskd writes it (server/auth_password.c):
+    scrypt$N$r$p$<salt base64>$<hash base64>."""
+    import base64
+    import hashlib
+    salt = os.urandom(16)
+    key = hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p,
+                         maxmem=256 * r * (n + p + 2) + (1 << 20), dklen=32)
+    return "scrypt$%d$%d$%d$%s$%s" % (n, r, p, base64.b64encode(salt).decode(),
+                                      base64.b64encode(key).decode())
+
+
+def add_agent(redis, email, password="correct horse", roles="agent", name=None,
+              prefix="rx:", **more):
+    """Create an agent straight in REDIS (rx_agent_add, the function library
+    must be loaded: a running rxdeskd or load_functions). ROLES is a comma
+    list; MORE may hold skills, languages, capacity. Returns the agent (dict)."""
+    a = {"name": name or email.split("@")[0], "email": email,
+         "roles": roles.split(",") if isinstance(roles, str) else roles,
+         "pwhash": scrypt_hash(password)}
+    a.update(more)
+    return json.loads(redis.cmd("FCALL", "rx_agent_add", 0, prefix, json.dumps(a)))
+
+
+def login(daemon, email, password="correct horse"):
+    """Log in through POST /api/v1/session; returns the bearer token, or
+    raises AssertionError with the answer."""
+    s, d, _ = daemon.request("POST", "/api/v1/session",
+                             {"email": email, "password": password})
+    if s != 201:
+        raise AssertionError("login %s: %s %r" % (email, s, d))
+    return d["token"]
+
+
+def bearer(token):
+    """Headers for a request with TOKEN."""
+    return {"Authorization": "Bearer " + token}
