@@ -236,14 +236,24 @@ local function update_queue(p, n, t, q, actor, now)
   return true
 end
 
--- An assigned ticket stops waiting in its queue.
+-- An assigned ticket stops waiting in its queue; an unassigned one waits
+-- again. With routing loaded (routing/lua/route.lua, later in the library)
+-- its route_assign/route_unassign keep the agents' load right as well.
 local function update_agent(p, n, t, ag, actor, now)
   ag = tostring(ag or '')
-  if ag ~= '' and redis.call('EXISTS', p .. 'a:' .. ag) == 0 then
-    rx.fail('BADARG', 'no agent ' .. ag)
+  local old = t.agent or ''
+  if ag == old then return false end
+  if old ~= '' and rx.route_unassign then rx.route_unassign(p, n, t, old, false, now) end
+  if ag ~= '' and rx.route_assign then
+    rx.route_assign(p, n, t, ag, actor, now)
+    return true, true
   end
-  if not rx.ticket_set(p, n, t, 'agent', ag, actor, now) then return false end
-  if ag ~= '' then redis.call('ZREM', p .. 'q:' .. t.queue, n) end
+  rx.ticket_set(p, n, t, 'agent', ag, actor, now)
+  if ag ~= '' then
+    redis.call('ZREM', p .. 'q:' .. t.queue, n)
+  elseif t.status ~= 'resolved' and t.status ~= 'closed' then
+    rx.ticket_enqueue(p, n, t, now)
+  end
   return true
 end
 
@@ -260,9 +270,14 @@ local function update_apply(p, n, t, set, actor, now)
   end
   if set.tags ~= nil then mark(rx.ticket_set(p, n, t, 'tags', tags_norm(set.tags), actor, now), 'tags') end
   if set.queue ~= nil then mark(update_queue(p, n, t, set.queue, actor, now), 'queue') end
-  if set.agent ~= nil then mark(update_agent(p, n, t, set.agent, actor, now), 'agent') end
+  local routed = false
+  if set.agent ~= nil then
+    local ok, by_routing = update_agent(p, n, t, set.agent, actor, now)
+    mark(ok, 'agent')
+    routed = by_routing or false
+  end
   if set.status ~= nil then mark(update_status(p, n, t, set.status, actor, now), 'status') end
-  return changed
+  return changed, routed
 end
 
 -- A closed ticket takes no change at all; otherwise every field is checked
@@ -294,12 +309,13 @@ local function ticket_update(keys, argv)
     rx.fail('BADARG', 'no agent ' .. tostring(set.agent))
   end
   local now = rx.now()
-  local changed = update_apply(p, n, t, set, actor, now)
+  local changed, routed = update_apply(p, n, t, set, actor, now)
   if #changed > 0 then
     rx.ticket_touch(p, n, t, now)
     rx.publish(p, { type = 'ticket.updated', ticket = tonumber(n), fields = changed,
       queue = t.queue, agent = t.agent, status = t.status, actor = actor })
-    if has_value(changed, 'agent') and t.agent ~= '' then
+    -- route_assign announces its own assignment
+    if has_value(changed, 'agent') and t.agent ~= '' and not routed then
       rx.publish(p, { type = 'ticket.assigned', ticket = tonumber(n), agent = t.agent,
         queue = t.queue, actor = actor })
     end

@@ -152,6 +152,10 @@ def test_status_machine(t, redis):
          redis.cmd("SISMEMBER", P + "tix:status:open", n) == 0 and
          redis.cmd("SISMEMBER", P + "tix:status:pending", n) == 1, "update: filter sets follow")
     t.ok(redis.cmd("ZSCORE", P + "q:general", n) is None, "update: an assigned ticket leaves the queue")
+    call(redis, "rx_ticket_update", {"ticket": n, "actor": "a:7", "set": {"agent": ""}})
+    t.ok(redis.cmd("ZSCORE", P + "q:general", n) is not None and
+         redis.cmd("SISMEMBER", P + "tix:agent:7", n) == 0, "update: an unassigned ticket waits again")
+    call(redis, "rx_ticket_update", {"ticket": n, "actor": "a:7", "set": {"agent": "7"}})
     aud = audit_of(redis)[before:]
     fields = [(x["actor"], x["object"], x["field"], x["old"], x["new"]) for x in aud]
     t.ok(("a:7", "ticket:%d" % n, "status", "new", "open") in fields and
