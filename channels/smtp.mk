@@ -17,7 +17,7 @@ tests_unit_channels_test_mime_LDADD = $(UNIT_LDADD)
 endif
 
 INTEGRATION_TESTS += tests/integration/test_smtp.py
-EXTRA_DIST += docs/email.md tests/data/mail
+EXTRA_DIST += docs/email.md tests/data/mail tests/data/tls
 
 # libFuzzer harnesses (tests/fuzz/local.mk): the command parser and MIME.
 FUZZ_TARGETS += tests/fuzz/fuzz_smtp tests/fuzz/fuzz_mime

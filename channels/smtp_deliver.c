@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "channels/mail_thread.h"
 #include "channels/mime.h"
@@ -312,16 +313,34 @@ store_atts(struct delivery *d, struct interaction *in, const struct mime_msg *m,
 	}
 }
 
+/* mail:<Message-ID>; without one, the digest of the sender's bytes, so
+ * that an MTA retrying after our 451 still gets the message stored once. */
+static void
+dedup_key(const struct smtp_envelope *env, const struct mime_msg *m,
+    char *buf, size_t len)
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	int n;
+
+	if (m->msgid) {
+		snprintf(buf, len, "mail:%s", m->msgid);
+		return;
+	}
+	SHA256((const unsigned char *)env->data + env->msg_off,
+	    env->len - env->msg_off, md);
+	n = snprintf(buf, len, "mail:sha256:");
+	for (size_t i = 0; i < sizeof(md) && (size_t)n + 3 <= len; i++)
+		n += snprintf(buf + n, len - (size_t)n, "%02x", md[i]);
+}
+
 static void
 fill(struct interaction *in, const struct smtp_envelope *env,
     const struct mime_msg *m, char *dedup, size_t deduplen)
 {
 	memset(in, 0, sizeof(*in));
 	in->channel = CH_EMAIL;
-	if (m->msgid) {
-		snprintf(dedup, deduplen, "mail:%s", m->msgid);
-		in->dedup = dedup;
-	}
+	dedup_key(env, m, dedup, deduplen);
+	in->dedup = dedup;
 	in->email = m->from_addr ? m->from_addr : *env->from ? env->from : NULL;
 	in->name = m->from_name;
 	in->subject = m->subject;

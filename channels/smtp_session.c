@@ -48,7 +48,7 @@ struct session {
 	char **rcpts;
 	int nrcpt, max_rcpt;	/* the size of rcpts, fixed at the start */
 	struct evbuffer *data;
-	size_t datalen;
+	size_t datalen, msg_off;
 	int too_big;
 };
 
@@ -443,6 +443,7 @@ cmd_data(struct session *s, const char *arg)
 	if ((s->data = evbuffer_new()) == NULL)
 		log_fatalx("smtp: out of memory");
 	add_received(s);
+	s->msg_off = evbuffer_get_length(s->data);
 	s->state = S_DATA;
 	reply(s, "354 End data with <CR><LF>.<CR><LF>");
 }
@@ -550,6 +551,7 @@ deliver(struct session *s)
 	env.nrcpt = s->nrcpt;
 	env.len = evbuffer_get_length(s->data);
 	env.data = (const char *)evbuffer_pullup(s->data, -1);
+	env.msg_off = s->msg_off;
 	env.tls = s->tls;
 	s->p->deliver(&env);
 }

@@ -27,6 +27,7 @@ struct smtp_envelope {
 	int nrcpt;
 	const char *data;	/* the message with our Received: first, CRLF */
 	size_t len;
+	size_t msg_off;		/* where the sender's bytes start in DATA */
 	int tls;		/* it came over TLS */
 };
 
