@@ -3,7 +3,12 @@
 librxcore_la_SOURCES += \
 	server/csv.c server/csv.h \
 	server/ident.c server/ident.h \
-	server/phone.c server/phone.h
+	server/phone.c server/phone.h \
+	server/store_customer.c server/store_customer.h
+
+sbin_PROGRAMS += rxdeskctl
+rxdeskctl_SOURCES = server/ctl.c server/ctl.h server/ctl_customer.c
+rxdeskctl_LDADD = librxcore.la $(RX_LIBS)
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/server/test_phone tests/unit/server/test_ident \
@@ -18,3 +23,12 @@ tests_unit_server_test_csv_SOURCES = tests/unit/server/test_csv.c
 tests_unit_server_test_csv_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_server_test_csv_LDADD = $(UNIT_LDADD)
 endif
+
+# After ticket.lua (tickets.mk): the customer functions use its rx.list,
+# rx.encode, rx.fail and rx.ticket_set at run time.
+RX_LUA += server/lua/customer_ops.lua
+
+# tests/local.mk sets INTEGRATION_TESTS after this fragment: add to TESTS.
+STORE_TESTS = tests/integration/test_customers.py
+TESTS += $(STORE_TESTS)
+EXTRA_DIST += $(STORE_TESTS)

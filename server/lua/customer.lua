@@ -36,12 +36,26 @@ rx.identity_add = function(p, cid, id)
   return false
 end
 
+-- Lowercase ASCII and the Cyrillic capitals (U+0400..U+042F, U+0490 Ґ),
+-- so that name search ignores case in Ukrainian and Russian too.
+local function cyr_lower(a, b)
+  local x, y = string.byte(a), string.byte(b)
+  if x == 0xd0 and y >= 0x90 and y <= 0x9f then return a .. string.char(y + 0x20) end
+  if x == 0xd0 and y >= 0xa0 and y <= 0xaf then return '\209' .. string.char(y - 0x20) end
+  if x == 0xd0 and y >= 0x80 and y <= 0x8f then return '\209' .. string.char(y + 0x10) end
+  if x == 0xd2 and y == 0x90 then return '\210\145' end
+  return a .. b
+end
+rx.lower = function(s)
+  return (string.gsub(string.lower(s), '([\208\210])([\128-\191])', cyr_lower))
+end
+
 rx.name_index = function(p, cid, old, new)
   if old and old ~= '' then
-    redis.call('ZREM', p .. 'ix:name', string.lower(old) .. '\0' .. cid)
+    redis.call('ZREM', p .. 'ix:name', rx.lower(old) .. '\0' .. cid)
   end
   if new and new ~= '' then
-    redis.call('ZADD', p .. 'ix:name', 0, string.lower(new) .. '\0' .. cid)
+    redis.call('ZADD', p .. 'ix:name', 0, rx.lower(new) .. '\0' .. cid)
   end
 end
 

@@ -1,0 +1,295 @@
+#!/usr/bin/env python3
+"""The customer store: `rxdeskctl customer import/export` against a real
+redis-server (10,000 rows with bad ones mixed in, re-run, round trip),
+identity matching across the written forms of one phone number and one
+email address, and merge, with rxdeskd loading the function library."""
+import csv
+import io
+import json
+import os
+import random
+
+from rxtest import Daemon, Redis, Tap, load_functions, tmpdir
+
+P = "rx:"
+HEADER = "type,name,organisation,specialty,region,emails,phones,external_ids\n"
+
+
+def call(redis, fn, arg):
+    return json.loads(redis.cmd("FCALL", fn, 0, P, json.dumps(arg)))
+
+
+def error_of(redis, fn, arg):
+    try:
+        redis.cmd("FCALL", fn, 0, P, json.dumps(arg))
+    except RuntimeError as e:
+        return str(e)
+    return None
+
+
+def write(path, text):
+    with open(path, "wb") as f:
+        f.write(text if isinstance(text, bytes) else text.encode())
+    return path
+
+
+def summary(out):
+    """The counts from the last line of an import's output."""
+    last = out.strip().splitlines()[-1]
+    words = last.replace(",", "").split()
+    return {"rows": int(words[0]), "created": int(words[2]), "updated": int(words[4]),
+            "unchanged": int(words[6]), "rejected": int(words[8])}
+
+
+def rejections(out):
+    """{line: reason} for every "line N: reason" of an import's output."""
+    got = {}
+    for ln in out.splitlines():
+        if ln.startswith("line ") and ": warning:" not in ln:
+            n, reason = ln[5:].split(": ", 1)
+            got[int(n)] = reason
+    return got
+
+
+def phone_forms(n):
+    """Ways people write the Kyiv number 044 <n>: all +38044<n>."""
+    s = "%07d" % n
+    a, b, c = s[:3], s[3:5], s[5:]
+    return ["044 %s %s %s" % (a, b, c), "+380 (44) %s-%s-%s" % (a, b, c),
+            "0 44 %s %s" % (a, b + c), "8 (044) %s-%s-%s" % (a, b, c),
+            "38044" + s, "00380 44 %s %s %s" % (a, b, c)]
+
+
+def big_csv():
+    """10,000 rows; returns the text, the expected good customers and the
+    bad lines with a word their rejection must contain."""
+    rnd = random.Random(7)
+    names = ["Іван Петренко", "Олена Коваленко", "王伟", "李娜", "John Smith", "Mary Jones"]
+    types = ["hcp", "hco", "pharmacy", "patient"]
+    lines, good, bad = [HEADER], {}, {}
+    for i in range(1, 10001):
+        line = i + 1
+        phone = rnd.choice(phone_forms(1000000 + i))
+        email = "User%05d@Example.ORG" % i
+        if rnd.random() < 0.3:
+            email = '"%s" <%s>' % (names[i % 6], email)
+        kind = i % 97
+        t, name = types[i % 4], "%s %d" % (names[i % 6], i)
+        row = [t, name, "Org \"%d\", Kyiv" % (i % 50), "cardiology", "Kyiv",
+               email, phone, "licence:ua-%06d" % i]
+        if kind == 11:
+            row[0], bad[line] = "doctor", "type"
+        elif kind == 23:
+            row[5], bad[line] = "user%05d@@example.org" % i, "emails"
+        elif kind == 37:
+            row[6], bad[line] = "044 12", "phones"
+        elif kind == 41:
+            row = row[:5]
+            bad[line] = "fields"
+        elif kind == 53:
+            row[7], bad[line] = "no-scheme", "external_ids"
+        elif kind == 61 and i > 100:
+            row[7], bad[line] = "licence:ua-%06d" % (i - 1), "also on line"
+            if (line - 1) in bad:
+                row[7] = "licence:ua-%06d" % i
+                del bad[line]
+        if line not in bad:
+            good["licence:UA-%06d" % i] = row
+        lines.append(",".join('"%s"' % f.replace('"', '""') if ("," in f or '"' in f) else f
+                              for f in row) + "\r\n")
+    text = "".join(lines).encode()
+    # Bytes that are not UTF-8, on a row of their own.
+    text += b"hcp,Bad \xff name,,,,bad@example.org,,licence:bad-1\n"
+    bad[10002] = "UTF-8"
+    return text, good, bad
+
+
+def test_import_10k(t, d, redis):
+    text, good, bad = big_csv()
+    path = write(os.path.join(tmpdir(), "big.csv"), text)
+    r = d.ctl("customer", "import", path)
+    s = summary(r.stdout)
+    t.eq(s, {"rows": 10001, "created": len(good), "updated": 0, "unchanged": 0,
+             "rejected": len(bad)}, "import: counts of 10,000 rows")
+    t.eq(r.returncode, 1, "import: exit status 1 when rows were rejected")
+    got = rejections(r.stdout)
+    t.eq(sorted(got), sorted(bad), "import: each rejection names its line")
+    wrong = [(n, got.get(n)) for n in bad if bad[n] not in (got.get(n) or "")]
+    t.ok(not wrong, "import: each rejection gives its reason", wrong[:5])
+    t.eq(redis.cmd("ZCARD", P + "customers"), len(good), "import: customers in Redis")
+    cid = redis.cmd("GET", P + "ix:ext:licence:UA-000002")
+    c = call(redis, "rx_customer_get", {"id": cid})["customer"]
+    t.eq(sorted(c["identities"]), ["email:user00002@example.org", "ext:licence:UA-000002",
+                                   "phone:+380441000002"], "import: identities normalised")
+
+    r2 = d.ctl("customer", "import", path)
+    t.eq(summary(r2.stdout), {"rows": 10001, "created": 0, "updated": 0,
+                              "unchanged": len(good), "rejected": len(bad)},
+         "import again: nothing changes")
+    t.eq(redis.cmd("ZCARD", P + "customers"), len(good), "import again: no new customers")
+
+    e = d.ctl("customer", "export")
+    t.eq(e.returncode, 0, "export: exit status 0")
+    rows = list(csv.reader(io.StringIO(e.stdout, newline="")))
+    t.eq(",".join(rows[0]) + "\n", HEADER, "export: header")
+    by_ext = {r[7]: r for r in rows[1:]}
+    mismatch = [k for k, row in good.items()
+                if k not in by_ext or by_ext[k][:5] != row[:5]]
+    t.ok(len(rows) - 1 == len(good) and not mismatch, "export: every customer, same fields",
+         mismatch[:5])
+    epath = write(os.path.join(tmpdir(), "export.csv"), e.stdout)
+    r3 = d.ctl("customer", "import", epath)
+    t.eq(summary(r3.stdout), {"rows": len(good), "created": 0, "updated": 0,
+                              "unchanged": len(good), "rejected": 0},
+         "export round trip: importing the export changes nothing")
+    t.eq(r3.returncode, 0, "export round trip: exit status 0")
+
+    # Into an empty store, then out again: the same text.
+    other = Redis()
+    load_functions(other)
+    d2 = Daemon(other)
+    r4 = d2.ctl("customer", "import", epath)
+    t.eq(summary(r4.stdout)["created"], len(good), "round trip: a fresh store takes the export")
+    t.ok(d2.ctl("customer", "export").stdout == e.stdout, "round trip: the second export is identical")
+    d2.stop()
+    other.stop()
+
+
+def test_bad_files(t, d, redis):
+    r = d.ctl("customer", "import", "/nonexistent.csv")
+    t.ok(r.returncode == 1 and "nonexistent" in r.stderr, "import: a missing file", r.stderr)
+    p = write(os.path.join(tmpdir(), "h.csv"), "type,name,colour\nhcp,x,red\n")
+    r = d.ctl("customer", "import", p)
+    t.ok(r.returncode == 1 and "colour" in r.stderr, "import: an unknown header column", r.stderr)
+    p = write(os.path.join(tmpdir(), "e.csv"), "")
+    r = d.ctl("customer", "import", p)
+    t.ok(r.returncode == 1 and "header" in r.stderr, "import: an empty file", r.stderr)
+    r = d.ctl("customer", "frobnicate")
+    t.ok(r.returncode == 2 and "usage" in r.stderr, "ctl: an unknown command is a usage error")
+
+
+def import_rows(d, *rows):
+    p = write(os.path.join(tmpdir(), "r.csv"), HEADER + "".join(r + "\n" for r in rows))
+    r = d.ctl("customer", "import", p)
+    return summary(r.stdout), r.stdout
+
+
+def test_identity_forms(t, d, redis):
+    s, _ = import_rows(d, 'hcp,Тарас Шевченко,,,,"""Тарас"" <Taras@Example.COM>",'
+                          '044 765 43 21,licence:tx-1')
+    t.eq(s["created"], 1, "forms: the first row creates the customer")
+    cid = redis.cmd("GET", P + "ix:phone:+380447654321")
+    for i, form in enumerate(phone_forms(7654321)):
+        s, out = import_rows(d, 'hcp,,,,,extra%d@example.com,"%s",' % (i, form))
+        t.ok(s["updated"] == 1 and s["created"] == 0,
+             "forms: phone %r finds the customer" % form, out)
+    for i, form in enumerate([" taras@example.com ", "TARAS@EXAMPLE.COM",
+                              '"Тарас Шевченко" <Taras@Example.com>',
+                              "Taras <taras@example.com>", "mailto:Taras@example.com"]):
+        s, out = import_rows(d, 'hcp,,,,,"%s",,licence:tx-form-%d' % (form.replace('"', '""'), i))
+        t.ok(s["updated"] == 1 and s["created"] == 0,
+             "forms: email %r finds the customer" % form, out)
+    ids = call(redis, "rx_customer_get", {"id": cid})["customer"]["identities"]
+    t.eq(len(ids), 1 + 1 + 1 + 6 + 5, "forms: every identity landed on one customer")
+    # The daemon's own path (rx_ingest) finds the same customer.
+    a = json.loads(redis.cmd("FCALL", "rx_ingest", 0, P, json.dumps(
+        {"channel": "voice", "direction": "in", "ident": {"phone": "+380447654321"},
+         "subject": "call", "text": "call"})))
+    t.eq(a["customer"], cid, "forms: rx_ingest matches the imported customer")
+    r = call(redis, "rx_customer_search", {"name": "тарас ш", "limit": 5})
+    t.ok([c["id"] for c in r["customers"]] == [cid], "search: a Cyrillic name prefix, any case", r)
+
+
+def ingest(redis, email, text):
+    return json.loads(redis.cmd("FCALL", "rx_ingest", 0, P, json.dumps(
+        {"channel": "email", "direction": "in", "ident": {"email": email},
+         "subject": text, "text": text})))
+
+
+def test_merge(t, d, redis):
+    import_rows(d, "hcp,Anna Survivor,,,Kyiv,anna@example.com,050 111 11 11,licence:m-1",
+                "hcp,Anna Dup,Clinic 5,oncology,,anna.dup@example.com,050 222 22 22,npi:42")
+    s = redis.cmd("GET", P + "ix:email:anna@example.com")
+    l = redis.cmd("GET", P + "ix:email:anna.dup@example.com")
+    for i in range(3):
+        ingest(redis, "anna@example.com", "s%d" % i)
+        ingest(redis, "anna.dup@example.com", "l%d" % i)
+    ingest(redis, "anna.dup@example.com", "l-new-ticket")
+    tickets_s = set(redis.cmd("ZRANGE", "%sc:%s:tickets" % (P, s), 0, -1))
+    tickets_l = set(redis.cmd("ZRANGE", "%sc:%s:tickets" % (P, l), 0, -1))
+    hist = redis.cmd("XLEN", "%sc:%s:hist" % (P, s)) + redis.cmd("XLEN", "%sc:%s:hist" % (P, l))
+    ids = set(redis.cmd("SMEMBERS", "%sc:%s:ids" % (P, s))) | set(redis.cmd("SMEMBERS", "%sc:%s:ids" % (P, l)))
+
+    m = call(redis, "rx_customer_merge", {"survivor": s, "loser": l, "actor": "a:1"})
+    t.ok(m["survivor"] == s and not m["already"] and m["tickets"] == len(tickets_l),
+         "merge: answered", m)
+    t.eq(set(redis.cmd("SMEMBERS", "%sc:%s:ids" % (P, s))), ids, "merge: every identity on the survivor")
+    t.ok(all(redis.cmd("GET", P + "ix:" + i) == s for i in ids), "merge: the indexes point to the survivor")
+    h = redis.cmd("XRANGE", "%sc:%s:hist" % (P, s), "-", "+")
+    t.eq(len(h), hist, "merge: no history entry lost")
+    ts = [int(dict(zip(f[::2], f[1::2]))["ts"]) for _, f in h]
+    t.ok(ts == sorted(ts), "merge: history in time order", ts)
+    t.eq(set(redis.cmd("ZRANGE", "%sc:%s:tickets" % (P, s), 0, -1)), tickets_s | tickets_l,
+         "merge: every ticket on the survivor")
+    t.ok(all(redis.cmd("HGET", "%st:%s" % (P, n), "customer") == s for n in tickets_l),
+         "merge: the tickets name the survivor")
+    t.eq(sorted(redis.cmd("HKEYS", "%sc:%s" % (P, l))), ["merged_into", "updated"],
+         "merge: the loser keeps only merged_into")
+    c = call(redis, "rx_customer_get", {"id": l})
+    t.ok(c["customer"]["id"] == s and c["customer"]["organisation"] == "Clinic 5"
+         and c["customer"]["region"] == "Kyiv", "merge: the card follows, empty fields filled", c)
+    again = call(redis, "rx_customer_merge", {"survivor": s, "loser": l})
+    t.ok(again["already"], "merge: again is a no-op", again)
+    t.eq(redis.cmd("XLEN", "%sc:%s:hist" % (P, s)), hist, "merge: again copies nothing")
+    a = ingest(redis, "anna.dup@example.com", "after")
+    t.eq(a["customer"], s, "merge: the loser's email now reaches the survivor")
+    v = json.loads(redis.cmd("FCALL", "rx_audit_verify", 0, P, ""))
+    t.ok(v["ok"], "merge: the audit chain still verifies", v)
+    t.ok(error_of(redis, "rx_customer_merge", {"survivor": s, "loser": s}) is not None,
+         "merge: into itself is refused")
+    t.ok("NOTFOUND" in (error_of(redis, "rx_customer_merge", {"survivor": s, "loser": "999999"}) or ""),
+         "merge: an unknown loser is refused")
+
+
+def test_history_and_update(t, d, redis):
+    import_rows(d, "patient,Petro,,,,petro@example.com,,")
+    cid = redis.cmd("GET", P + "ix:email:petro@example.com")
+    for i in range(7):
+        ingest(redis, "petro@example.com", "m%d" % i)
+    seen, cursor = [], ""
+    for _ in range(10):
+        page = call(redis, "rx_customer_history", {"id": cid, "cursor": cursor, "count": 3})
+        seen += [h["summary"] for h in page["history"]]
+        cursor = page.get("next")
+        if not cursor:
+            break
+    t.eq(seen, ["m%d" % i for i in range(6, -1, -1)], "history: pages newest first")
+    n = redis.cmd("XLEN", P + "audit")
+    u = call(redis, "rx_customer_update", {"id": cid, "fields": {"region": "Odesa", "name": "Petro P"},
+                                           "actor": "a:7"})
+    t.eq(sorted(u["changed"]), ["name", "region"], "update: changed fields")
+    last = redis.cmd("XREVRANGE", P + "audit", "+", "-", "COUNT", 2)
+    e = [dict(zip(f[::2], f[1::2])) for _, f in last]
+    t.ok(redis.cmd("XLEN", P + "audit") == n + 2 and all(x["actor"] == "a:7" and
+         x["object"] == "customer:" + cid for x in e), "update: each change audited", e)
+    t.ok("unknown field" in (error_of(redis, "rx_customer_update",
+                                      {"id": cid, "fields": {"colour": "red"}}) or ""),
+         "update: an unknown field is refused")
+    t.ok("NOTFOUND" in (error_of(redis, "rx_customer_get", {"id": "424242"}) or ""),
+         "get: an unknown customer")
+
+
+def main():
+    t = Tap()
+    redis = Redis()
+    load_functions(redis)
+    d = Daemon(redis)
+    t.run([lambda t: test_bad_files(t, d, redis),
+           lambda t: test_import_10k(t, d, redis),
+           lambda t: test_identity_forms(t, d, redis),
+           lambda t: test_merge(t, d, redis),
+           lambda t: test_history_and_update(t, d, redis)])
+
+
+if __name__ == "__main__":
+    main()
