@@ -411,7 +411,8 @@ static void
 import_done(void)
 {
 	progress(1);
-	qsort(I.rejects, I.nrejects, sizeof(*I.rejects), cmp_reject);
+	if (I.nrejects > 0)
+		qsort(I.rejects, I.nrejects, sizeof(*I.rejects), cmp_reject);
 	for (size_t i = 0; i < I.nrejects; i++) {
 		printf("line %zu: %s\n", I.rejects[i].line, I.rejects[i].reason ?
 		    I.rejects[i].reason : "out of memory");
