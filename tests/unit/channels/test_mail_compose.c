@@ -164,6 +164,33 @@ test_ack_builtin(void **state)
 	ack_free();
 }
 
+static void
+test_ack_templates(void **state)
+{
+	const char *src = getenv("RXDESK_SRCDIR"), *cause = NULL;
+	char dir[1024], *s, *t;
+
+	snprintf(dir, sizeof(dir), "%s/etc/templates", src ? src : "..");
+	assert_true(ack_load(dir, &cause) >= 4);
+	assert_int_equal(ack_render("zh-CN", 5, "药品", NULL, &s, &t), 0);
+	assert_non_null(strstr(s, "我们已收到您的请求"));
+	assert_non_null(strstr(s, "药品"));
+	assert_non_null(strstr(t, "RX-5"));
+	free(s);
+	free(t);
+	assert_int_equal(ack_render("uk", 6, "Доза", "Олена", &s, &t), 0);
+	assert_non_null(strstr(t, "Вітаємо Олена"));
+	assert_null(strstr(t, "{{"));
+	free(s);
+	free(t);
+	assert_int_equal(ack_render("xx", 7, "Dose", NULL, &s, &t), 0);
+	assert_string_equal(s, "We have received your request: Dose");
+	assert_non_null(strstr(t, "Hello,"));
+	free(s);
+	free(t);
+	ack_free();
+}
+
 int
 main(void)
 {
@@ -175,6 +202,7 @@ main(void)
 		cmocka_unit_test(test_qp_lines),
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_ack_builtin),
+		cmocka_unit_test(test_ack_templates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
