@@ -4,7 +4,9 @@ librxcore_la_SOURCES += \
 	routing/lang.c routing/lang.h \
 	routing/lexicon.c routing/lexicon.h \
 	routing/triage.c routing/triage.h \
-	routing/routing.c routing/routing.h
+	routing/routing.c routing/routing.h \
+	routing/queue_config.c routing/queue_config.h \
+	routing/api_supervisor.c routing/api_supervisor.h
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/routing/test_triage
@@ -20,6 +22,6 @@ EXTRA_DIST += docs/routing.md
 RX_LUA += routing/lua/route.lua routing/lua/sla.lua
 
 # tests/local.mk sets INTEGRATION_TESTS after this fragment: add to TESTS.
-ROUTING_TESTS = tests/integration/test_routing.py
+ROUTING_TESTS = tests/integration/test_routing.py tests/integration/test_routing_nodes.py
 TESTS += $(ROUTING_TESTS)
 EXTRA_DIST += $(ROUTING_TESTS)

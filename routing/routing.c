@@ -1,31 +1,157 @@
 /* routing: see routing.h. */
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "routing/api_supervisor.h"
+#include "routing/queue_config.h"
 #include "routing/routing.h"
 #include "routing/triage.h"
+#include "server/config.h"
+#include "server/log.h"
+#include "server/redis.h"
+#include "server/store.h"
+
+/* How often each node sweeps: wrap-up ends, holds, presence, SLA timers. */
+#define ROUTING_SWEEP_MS	1000
+/* Settings and queue definitions are written again this often (sweeps). */
+#define ROUTING_PUSH_EVERY	60
+/* Seconds after a state change before a missing heartbeat counts. */
+#define ROUTING_PRESENCE_GRACE	30
+
+static struct {
+	struct event *timer;
+	int wrapup, sticky_window;
+	int busy;		/* a sweep is in flight */
+	int pushing;		/* settings and queues in flight */
+	unsigned ticks;
+	int pushed;		/* since the last time Redis was away */
+} R;
 
 void
 routing_config(void)
 {
 	triage_config();
+	queue_config_register();
+}
+
+static void
+on_pushed(json_t *res, const char *err, void *arg)
+{
+	(void)res;
+	(void)arg;
+	R.pushing--;
+	if (err) {
+		log_warnx("routing: writing settings failed: %s", err);
+		R.pushed = 0;
+	}
+}
+
+static void
+push_one(const char *fn, json_t *args)
+{
+	if (store_call(fn, args, on_pushed, NULL) == 0)
+		R.pushing++;
+	else
+		R.pushed = 0;
+	json_decref(args);
+}
+
+/* The [routing] settings and the configured queues, into Redis. */
+static void
+push(void)
+{
+	const char *name;
+	json_t *def;
+
+	R.pushed = 1;
+	push_one("rx_route_config", json_pack("{s:i,s:i,s:i}", "wrapup", R.wrapup,
+	    "sticky_window", R.sticky_window, "presence_grace", ROUTING_PRESENCE_GRACE));
+	json_object_foreach(queue_config_all(), name, def)
+		push_one("rx_route_queue_set", json_pack("{s:s,s:O}", "queue", name,
+		    "set", def));
+}
+
+static void
+on_swept(json_t *res, const char *err, void *arg)
+{
+	(void)arg;
+	R.busy = 0;
+	if (err) {
+		log_debug("routing: sweep failed: %s", err);
+		return;
+	}
+	if (json_integer_value(json_object_get(res, "sla")) ||
+	    json_integer_value(json_object_get(res, "offline")) ||
+	    json_integer_value(json_object_get(res, "overflow")))
+		log_info("routing: sweep sla=%lld offline=%lld requeued=%lld overflow=%lld",
+		    (long long)json_integer_value(json_object_get(res, "sla")),
+		    (long long)json_integer_value(json_object_get(res, "offline")),
+		    (long long)json_integer_value(json_object_get(res, "requeued")),
+		    (long long)json_integer_value(json_object_get(res, "overflow")));
+}
+
+static void
+on_tick(evutil_socket_t fd, short ev, void *arg)
+{
+	struct timeval tv = { ROUTING_SWEEP_MS / 1000, (ROUTING_SWEEP_MS % 1000) * 1000 };
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	evtimer_add(R.timer, &tv);
+	if (!redis_ready()) {
+		R.pushed = 0;
+		return;
+	}
+	if (R.pushing == 0 && (!R.pushed || ++R.ticks % ROUTING_PUSH_EVERY == 0))
+		push();
+	if (R.busy || !R.pushed)
+		return;
+	if (store_call("rx_route_sweep", NULL, on_swept, NULL) == 0)
+		R.busy = 1;
+}
+
+static void
+take(const struct config *cf)
+{
+	triage_commit(cf);
+	queue_config_commit();
+	R.wrapup = cf->routing_wrapup_seconds;
+	R.sticky_window = cf->routing_sticky_window;
+	R.pushed = 0;
 }
 
 int
 routing_init(struct event_base *base, const struct config *cf,
     const char **cause)
 {
-	(void)base;
-	(void)cause;
-	triage_commit(cf);
+	struct timeval now = { 0, 0 };
+
+	take(cf);
+	if ((R.timer = evtimer_new(base, on_tick, NULL)) == NULL) {
+		*cause = "routing: cannot create the sweep timer";
+		return -1;
+	}
+	evtimer_add(R.timer, &now);
+	api_supervisor_init();
 	return 0;
 }
 
 void
 routing_reload(const struct config *cf)
 {
-	triage_commit(cf);
+	take(cf);
 }
 
 void
 routing_stop(void)
 {
+	if (R.timer)
+		event_free(R.timer);
+	R.timer = NULL;
 	triage_free();
+	queue_config_free();
 }

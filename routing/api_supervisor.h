@@ -1,0 +1,12 @@
+/*
+ * api_supervisor: the routing part of the HTTP API (docs/api.md, "Routing
+ * and supervision"): queue figures, agents by state and load, pause and
+ * resume, queue changes, manual re-assignment, and agents' presence.
+ */
+#ifndef RX_API_SUPERVISOR_H
+#define RX_API_SUPERVISOR_H
+
+/* Register the routes; from routing_init. */
+void api_supervisor_init(void);
+
+#endif
