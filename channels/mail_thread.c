@@ -167,7 +167,7 @@ our_msgid(const char *id, const char *hostname)
 
 unsigned
 mail_thread_classify(const struct mime_msg *m, const char *env_from,
-    const char *hostname, const char *domains, const char **why)
+    const char *hostname, const char *msgid_domain, const char **why)
 {
 	const struct mime_noise *h = &m->noise;
 	unsigned c = 0;
@@ -181,7 +181,8 @@ mail_thread_classify(const struct mime_msg *m, const char *env_from,
 	}						\
 } while (0)
 	SIGN(MAIL_LOOP, has(h->x_loop, hostname), "x-loop");
-	SIGN(MAIL_LOOP, our_msgid(m->msgid, hostname), "our message-id");
+	SIGN(MAIL_LOOP, our_msgid(m->msgid, msgid_domain ? msgid_domain :
+	    hostname), "our message-id");
 	SIGN(MAIL_BOUNCE, m->dsn, "delivery status notification");
 	SIGN(MAIL_AUTO, auto_submitted(h->auto_submitted), "auto-submitted");
 	SIGN(MAIL_AUTO, h->auto_suppress != NULL, "x-auto-response-suppress");

@@ -32,11 +32,11 @@ void mail_thread_local(const char *addr, char *out, size_t outlen);
 int mail_thread_domain_ok(const char *addr, const char *domains);
 /*
  * Classify M, received with envelope sender ENV_FROM ("" for the null
- * sender). HOSTNAME is our own name (our Message-IDs and X-Loop), DOMAINS
- * the ones we receive for. Returns MAIL_* bits; *WHY names the first sign
- * (static text), NULL when there is none.
+ * sender). HOSTNAME is our own name (in our X-Loop), MSGID_DOMAIN the right
+ * side of our Message-IDs (NULL: HOSTNAME). Returns MAIL_* bits; *WHY names
+ * the first sign (static text), NULL when there is none.
  */
 unsigned mail_thread_classify(const struct mime_msg *m, const char *env_from,
-    const char *hostname, const char *domains, const char **why);
+    const char *hostname, const char *msgid_domain, const char **why);
 
 #endif

@@ -25,7 +25,7 @@ static struct {
 	struct event_base *base;
 	struct evconnlistener *listener;
 	struct smtp_params params;
-	char *hostname, *domains, *queues;
+	char *hostname, *domains, *queues, *msgid_domain;
 	int max_sessions;
 	SSL_CTX *ssl;
 	int mime_ready;
@@ -51,7 +51,7 @@ smtp_check(const struct config *cf, char *err, size_t errlen)
 		cause = "smtp.domains must name at least one domain";
 	else if ((cf->smtp_cert[0] == '\0') != (cf->smtp_key[0] == '\0'))
 		cause = "smtp.cert and smtp.key go together";
-	else if (smtp_deliver_setup(cf->smtp_hostname, cf->smtp_domains,
+	else if (smtp_deliver_setup(cf->smtp_hostname, cf->mailout_domain,
 	    cf->smtp_queues, cf->smtp_max_size, &cause) == 0)
 		smtp_deliver_free();
 	if (cause == NULL)
@@ -127,10 +127,13 @@ set_params(const struct config *cf)
 	free(S.hostname);
 	free(S.domains);
 	free(S.queues);
+	free(S.msgid_domain);
+	S.msgid_domain = strdup(cf->mailout_domain);
 	S.hostname = strdup(cf->smtp_hostname);
 	S.domains = strdup(cf->smtp_domains);
 	S.queues = strdup(cf->smtp_queues);
-	if (S.hostname == NULL || S.domains == NULL || S.queues == NULL)
+	if (S.hostname == NULL || S.domains == NULL || S.queues == NULL ||
+	    S.msgid_domain == NULL)
 		log_fatalx("smtp: out of memory");
 	S.params.hostname = S.hostname;
 	S.params.lmtp = strcmp(cf->smtp_mode, "lmtp") == 0;
@@ -159,7 +162,7 @@ smtp_start(struct event_base *base, const struct config *cf, const char **cause)
 		return -1;
 	}
 	if (setup_tls(cf, cause) == -1 ||
-	    smtp_deliver_setup(cf->smtp_hostname, cf->smtp_domains,
+	    smtp_deliver_setup(cf->smtp_hostname, cf->mailout_domain,
 	    cf->smtp_queues, cf->smtp_max_size, cause) == -1)
 		return -1;
 	set_params(cf);
@@ -182,11 +185,11 @@ smtp_reload(const struct config *cf)
 	int lmtp;
 
 	/* listen, mode and TLS need a restart; the rest applies to new commands */
-	if (smtp_deliver_setup(cf->smtp_hostname, cf->smtp_domains,
+	if (smtp_deliver_setup(cf->smtp_hostname, cf->mailout_domain,
 	    cf->smtp_queues, cf->smtp_max_size, &cause) == -1) {
 		log_warnx("smtp reload: %s; keeping the old settings", cause);
-		smtp_deliver_setup(S.hostname, S.domains, S.queues, S.params.max_size,
-		    &cause);
+		smtp_deliver_setup(S.hostname, S.msgid_domain, S.queues,
+		    S.params.max_size, &cause);
 		return;
 	}
 	lmtp = S.params.lmtp;
@@ -223,7 +226,8 @@ smtp_stop(void)
 	free(S.hostname);
 	free(S.domains);
 	free(S.queues);
-	S.hostname = S.domains = S.queues = NULL;
+	free(S.msgid_domain);
+	S.hostname = S.domains = S.queues = S.msgid_domain = NULL;
 	if (S.mime_ready)
 		mime_shutdown();
 	S.mime_ready = 0;

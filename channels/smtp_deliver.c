@@ -24,7 +24,7 @@
 #define QUEUES_MAX	32
 
 static struct {
-	char *hostname, *domains;
+	char *hostname, *msgid_domain;
 	size_t max_att;
 	struct { char *local, *queue; } map[QUEUES_MAX];
 	int nmap;
@@ -80,7 +80,7 @@ map_parse(const char *spec, const char **cause)
 }
 
 int
-smtp_deliver_setup(const char *hostname, const char *domains,
+smtp_deliver_setup(const char *hostname, const char *msgid_domain,
     const char *queues, size_t max_att, const char **cause)
 {
 	smtp_deliver_free();
@@ -89,7 +89,7 @@ smtp_deliver_setup(const char *hostname, const char *domains,
 		return -1;
 	}
 	D.hostname = strdup(hostname);
-	D.domains = strdup(domains);
+	D.msgid_domain = strdup(*msgid_domain ? msgid_domain : hostname);
 	D.max_att = max_att;
 	D.accepted = metrics_counter("rxdesk_smtp_messages_total",
 	    "Messages received over SMTP/LMTP, by result.", "result=\"accepted\"");
@@ -105,8 +105,8 @@ smtp_deliver_free(void)
 {
 	map_free();
 	free(D.hostname);
-	free(D.domains);
-	D.hostname = D.domains = NULL;
+	free(D.msgid_domain);
+	D.hostname = D.msgid_domain = NULL;
 }
 
 const char *
@@ -418,7 +418,8 @@ smtp_deliver(const struct smtp_envelope *env)
 		log_fatalx("smtp: out of memory");
 	d->session = env->id;
 	mime_parse(env->data, env->len, D.max_att, &m);
-	cls = mail_thread_classify(&m, env->from, D.hostname, D.domains, &why);
+	cls = mail_thread_classify(&m, env->from, D.hostname, D.msgid_domain,
+	    &why);
 	fill(&in, env, &m, dedup, sizeof(dedup));
 	thread_keys(&in, env, &m, tok, sizeof(tok));
 	in.fields_json = fj = fields(env, &m, cls, why);

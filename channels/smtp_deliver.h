@@ -12,9 +12,10 @@
 
 struct smtp_envelope;
 
-/* HOSTNAME and DOMAINS as in [smtp]; QUEUES "local:queue,..." maps a
+/* HOSTNAME as smtp.hostname; MSGID_DOMAIN the right side of the Message-IDs
+ * mail out writes ("": HOSTNAME); QUEUES "local:queue,..." maps a
  * recipient's local part to a queue. Copies them. -1 with *cause. */
-int smtp_deliver_setup(const char *hostname, const char *domains,
+int smtp_deliver_setup(const char *hostname, const char *msgid_domain,
     const char *queues, size_t max_att, const char **cause);
 /* The queue for recipient ADDR, or NULL when none is mapped. */
 const char *smtp_deliver_queue(const char *addr);

@@ -176,6 +176,12 @@ def test_noise(t, d, redis, n):
     f = json.loads(log_entries(redis, ticket_of(text))[-1].get("fields", "{}"))
     t.ok(f.get("bulk") is True and f.get("auto") is True, "list mail is flagged bulk", f)
     t.eq(acks(redis, ticket_of(text)), 0, "... and gets no acknowledgement")
+    code, text = send(d, "echo@other.example", ["support@example.com"],
+                      mail("echo@other.example", "Re: hello", "an echo of our own mail",
+                           "<RX-1.77.abc@rxdesk.test>"))
+    f = json.loads(log_entries(redis, ticket_of(text))[-1].get("fields", "{}"))
+    t.ok(f.get("loop") is True and f.get("auto") is True, "our own Message-ID coming back is a loop", f)
+    t.eq(acks(redis, ticket_of(text)), 0, "... and gets no acknowledgement")
     dsn = ("From: MAILER-DAEMON@mx.example.net\r\nTo: support@example.com\r\n"
            "Subject: Undelivered Mail\r\nMessage-ID: <dsn-it@mx.example.net>\r\n"
            "Content-Type: multipart/report; report-type=delivery-status; boundary=R\r\n\r\n"
@@ -286,7 +292,11 @@ def test_redis_away(t, redis, d):
                       mail("a@client.test", "while away", "x", "<away1@client.test>"))
     t.eq((code, text[:5]), (451, "4.3.0"), "Redis killed: 451 4.3.0")
     redis.start()
-    wait_until(lambda: d.get("/readyz")[0] == 200, timeout=30, what="ready again")
+    try:
+        wait_until(lambda: d.get("/readyz")[0] == 200, timeout=90, what="ready again")
+    except AssertionError:
+        t.ok(False, "rxdeskd ready again after Redis restarted", d.logtext()[-3000:])
+        raise
     code, text = send(d, "a@client.test", ["support@example.com"],
                       mail("a@client.test", "while away", "x", "<away1@client.test>"))
     t.eq(code, 250, "the retry is accepted once Redis is back")
@@ -344,6 +354,20 @@ def test_smtp_source(t, d, redis):
     t.ok(line and float(line[0].split()[-1]) >= 30, "the metrics count them", line)
 
 
+def test_shutdown(t, d):
+    """SIGTERM: an idle session hears 421 4.3.2, then rxdeskd exits 0."""
+    s = socket.create_connection(("127.0.0.1", d.smtp_port), timeout=30)
+    f = s.makefile("rb")
+    f.readline()
+    s.sendall(b"HELO c\r\n")
+    f.readline()
+    d.proc.send_signal(signal.SIGTERM)
+    line = f.readline()
+    t.ok(line.startswith(b"421 4.3.2"), "SIGTERM: an idle session hears 421 4.3.2", line)
+    s.close()
+    t.eq(d.stop(), 0, "SIGTERM: clean exit")
+
+
 def main(t):
     redis = Redis()
     d = Daemon(redis, conf=CONF)
@@ -355,7 +379,7 @@ def main(t):
     test_smtp_source(t, d, redis)
     test_reload(t, d)
     test_redis_away(t, redis, d)
-    t.eq(d.stop(), 0, "SIGTERM: clean exit")
+    test_shutdown(t, d)
     test_lmtp(t, redis)
     test_tls(t, redis)
     redis.stop()

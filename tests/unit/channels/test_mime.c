@@ -216,7 +216,7 @@ test_dsn(void **state)
 	assert_true(m.dsn);
 	assert_string_equal(m.dsn_msgid, "<rx.7.abc@rxdesk.localhost>");
 	assert_true(mail_thread_classify(&m, "", "rxdesk.localhost",
-	    "example.com", &why) & MAIL_BOUNCE);
+	    NULL, &why) & MAIL_BOUNCE);
 	mime_free(&m);
 	parse("dsn-rfc822.eml", &m);
 	assert_true(m.dsn);
@@ -234,34 +234,38 @@ test_classify(void **state)
 
 	parse("autoreply.eml", &m);
 	c = mail_thread_classify(&m, "olena@clinic.example.org",
-	    "rxdesk.localhost", "example.com", &why);
+	    "rxdesk.localhost", NULL, &why);
 	assert_int_equal(c, MAIL_AUTO);
 	assert_string_equal(why, "auto-submitted");
 	mime_free(&m);
 	parse("list.eml", &m);
 	c = mail_thread_classify(&m, "x@example.org", "rxdesk.localhost",
-	    "example.com", &why);
+	    NULL, &why);
 	assert_int_equal(c, MAIL_BULK);
 	mime_free(&m);
 	parse("utf8.eml", &m);
 	c = mail_thread_classify(&m, "olena@clinic.example.org",
-	    "rxdesk.localhost", "example.com", &why);
+	    "rxdesk.localhost", NULL, &why);
 	assert_int_equal(c, 0);
 	assert_null(why);
-	assert_true(mail_thread_classify(&m, "", "h", "example.com", &why) & MAIL_AUTO);
-	assert_true(mail_thread_classify(&m, "No-Reply@x.org", "h", "e", &why) & MAIL_AUTO);
-	assert_true(mail_thread_classify(&m, "mailer-daemon@x.org", "h", "e", &why) & MAIL_AUTO);
+	assert_true(mail_thread_classify(&m, "", "h", NULL, &why) & MAIL_AUTO);
+	assert_true(mail_thread_classify(&m, "No-Reply@x.org", "h", NULL, &why) & MAIL_AUTO);
+	assert_true(mail_thread_classify(&m, "mailer-daemon@x.org", "h", NULL, &why) & MAIL_AUTO);
 	free(m.msgid);
 	m.msgid = strdup("<rx.1.2@rxdesk.localhost>");
-	assert_true(mail_thread_classify(&m, "a@b.c", "rxdesk.localhost", "e",
+	assert_true(mail_thread_classify(&m, "a@b.c", "rxdesk.localhost", NULL,
+	    &why) & MAIL_LOOP);
+	assert_false(mail_thread_classify(&m, "a@b.c", "rxdesk.localhost",
+	    "mail.example.com", &why) & MAIL_LOOP);
+	assert_true(mail_thread_classify(&m, "a@b.c", "x", "rxdesk.localhost",
 	    &why) & MAIL_LOOP);
 	m.noise.auto_submitted = strdup("no");
-	assert_false(mail_thread_classify(&m, "a@b.c", "other", "e", &why));
+	assert_false(mail_thread_classify(&m, "a@b.c", "other", NULL, &why));
 	free(m.noise.auto_submitted);
 	m.noise.auto_submitted = strdup("auto-generated");
-	assert_true(mail_thread_classify(&m, "a@b.c", "other", "e", &why) & MAIL_AUTO);
+	assert_true(mail_thread_classify(&m, "a@b.c", "other", NULL, &why) & MAIL_AUTO);
 	m.noise.x_loop = strdup("rxdesk.localhost");
-	assert_true(mail_thread_classify(&m, "a@b.c", "rxdesk.localhost", "e",
+	assert_true(mail_thread_classify(&m, "a@b.c", "rxdesk.localhost", NULL,
 	    &why) & MAIL_LOOP);
 	mime_free(&m);
 }
