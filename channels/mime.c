@@ -278,8 +278,11 @@ add_text(struct walk *w, char *s)
 static char *
 scan_msgid(const char *s, size_t len)
 {
-	const char *p = s, *end = s + len, *lt, *gt;
+	const char *p = s, *end, *lt, *gt;
 
+	if (s == NULL)
+		return NULL;
+	end = s + len;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
