@@ -1,8 +1,10 @@
 # The live channel: the WebSocket transport (server/ws.c, shared with the
 # chat), cross-node events, and the agent WebSocket.
 librxcore_la_SOURCES += \
+	server/agentws.c server/agentws.h \
 	server/events.c server/events.h \
 	server/ws.c server/ws.h
+RX_LUA += server/lua/presence.lua
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/server/test_ws

@@ -5,6 +5,7 @@
 #include "channels/smtp.h"
 #include "channels/webform.h"
 #include "routing/routing.h"
+#include "server/agentws.h"
 #include "server/auth.h"
 #include "server/config.h"
 #include "server/events.h"
@@ -75,6 +76,7 @@ static const struct module modules[] = {
 	    smtp_stop },
 	{ "events", NULL, NULL, events_start, NULL, NULL, NULL, NULL },
 	{ "ws", NULL, NULL, ws_start, ws_quiesce, NULL, ws_reload, ws_shutdown },
+	{ "agentws", NULL, NULL, agentws_start, NULL, NULL, NULL, agentws_stop },
 };
 #define NMODULES (sizeof(modules) / sizeof(modules[0]))
 

@@ -292,6 +292,8 @@ ws_find(uint64_t id)
 uint64_t ws_conn_id(const struct ws_conn *c) { return c->id; }
 const char *ws_conn_tag(const struct ws_conn *c) { return c->tag; }
 const char *ws_conn_peer(const struct ws_conn *c) { return c->peer; }
+void *ws_conn_arg(const struct ws_conn *c) { return c->arg; }
+const char *ws_conn_kind(const struct ws_conn *c) { return c->kind->name; }
 
 size_t
 ws_conn_queued(const struct ws_conn *c)

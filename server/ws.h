@@ -73,6 +73,10 @@ uint64_t ws_conn_id(const struct ws_conn *);
 struct ws_conn *ws_find(uint64_t id);
 /* "<node>-w<n>": how logs name the connection. */
 const char *ws_conn_tag(const struct ws_conn *);
+/* The handler's kind ("agent_ws", "chat_ws"). */
+const char *ws_conn_kind(const struct ws_conn *);
+/* The ARG given to ws_accept. */
+void *ws_conn_arg(const struct ws_conn *);
 /* The peer's address. */
 const char *ws_conn_peer(const struct ws_conn *);
 /* Bytes queued for the peer and not yet written to the socket. */

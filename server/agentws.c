@@ -1,0 +1,490 @@
+/* agentws: see agentws.h. */
+#include <sys/queue.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <jansson.h>
+
+#include "server/agentws.h"
+#include "server/auth.h"
+#include "server/config.h"
+#include "server/events.h"
+#include "server/http.h"
+#include "server/log.h"
+#include "server/metrics.h"
+#include "server/redis.h"
+#include "server/store.h"
+#include "server/ws.h"
+
+#define MAX_COMMANDS	32
+#define MAX_FOLLOW	64	/* tickets one connection may follow */
+#define MAX_TOKEN	256
+
+struct agent_conn {
+	struct ws_conn *c;
+	struct auth_agent who;
+	char roles[64];			/* "agent,safety" for Redis functions */
+	long long follow[MAX_FOLLOW];
+	int nfollow;
+	TAILQ_ENTRY(agent_conn) entry;
+};
+TAILQ_HEAD(agentq, agent_conn);
+
+struct command {
+	const char *type;
+	agentws_cmd_fn *fn;
+	void *arg;
+};
+
+/* A subscribe waiting on Redis: found again by the connection's id. */
+struct pending_follow {
+	uint64_t ws;
+	long long ticket;
+	json_t *cmd;
+};
+
+static struct {
+	struct event_base *base;
+	char node[64];
+	struct agentq conns;
+	struct command commands[MAX_COMMANDS];
+	size_t ncommands;
+	struct event *presence;
+	struct metric *delivered, *opened, *refused;
+} A;
+
+static void on_text(struct ws_conn *, const char *, size_t, void *);
+static void on_close(struct ws_conn *, int, void *);
+
+static const struct ws_handler handler = {
+	"agent_ws", 0, on_text, on_close
+};
+
+void
+agentws_command(const char *type, agentws_cmd_fn *fn, void *arg)
+{
+	for (size_t i = 0; i < A.ncommands; i++)
+		if (strcmp(A.commands[i].type, type) == 0)
+			log_fatalx("agentws: command %s registered twice", type);
+	if (A.ncommands == MAX_COMMANDS)
+		log_fatalx("agentws: too many commands");
+	A.commands[A.ncommands++] = (struct command){ type, fn, arg };
+}
+
+int
+agentws_send(struct ws_conn *c, json_t *j)
+{
+	char *text = json_dumps(j, JSON_COMPACT);
+	int rc;
+
+	json_decref(j);
+	if (text == NULL)
+		log_fatalx("agentws: cannot encode a message");
+	rc = ws_send_text(c, text, strlen(text));
+	free(text);
+	return rc;
+}
+
+int
+agentws_reply(struct ws_conn *c, json_t *cmd, json_t *j)
+{
+	json_t *id = cmd ? json_object_get(cmd, "id") : NULL;
+
+	if (id)
+		json_object_set(j, "ref", id);
+	return agentws_send(c, j);
+}
+
+int
+agentws_error(struct ws_conn *c, json_t *cmd, const char *code,
+    const char *message)
+{
+	return agentws_reply(c, cmd, json_pack("{s:s, s:s, s:s}", "type",
+	    "error", "code", code, "message", message));
+}
+
+const struct auth_agent *
+agentws_agent(const struct ws_conn *c)
+{
+	struct agent_conn *ac;
+
+	if (strcmp(ws_conn_kind(c), handler.kind))
+		return NULL;
+	ac = ws_conn_arg(c);
+	return &ac->who;
+}
+
+int
+agentws_send_agent(const char *agent, const char *text, size_t len)
+{
+	struct agent_conn *ac;
+	int n = 0;
+
+	TAILQ_FOREACH(ac, &A.conns, entry)
+		if (strcmp(ac->who.id, agent) == 0 &&
+		    ws_send_text(ac->c, text, len) == 0)
+			n++;
+	return n;
+}
+
+/* --- presence ---------------------------------------------------------- */
+
+static void
+on_presence(const struct redisReply *r, const char *err, void *arg)
+{
+	if (err)
+		log_debug("agentws presence err=\"%s\"", err);
+}
+
+static void
+presence_set(const struct agent_conn *ac)
+{
+	redis_command(on_presence, NULL, "SET %spresence:%s %s EX %d",
+	    store_prefix(), ac->who.id, A.node, AGENTWS_PRESENCE_TTL);
+}
+
+static void
+on_presence_off(json_t *result, const char *err, void *arg)
+{
+	if (err)
+		log_debug("agentws presence off err=\"%s\"", err);
+}
+
+/* The agent's last connection here closed: drop the key if it is ours
+ * (another node may hold a newer connection of the same agent). */
+static void
+presence_drop(const char *agent)
+{
+	store_call("rx_presence_off", json_pack("{s:s, s:s}", "agent", agent,
+	    "node", A.node), on_presence_off, NULL);
+}
+
+static void
+on_presence_tick(evutil_socket_t fd, short ev, void *arg)
+{
+	struct agent_conn *ac;
+
+	TAILQ_FOREACH(ac, &A.conns, entry)
+		presence_set(ac);
+}
+
+/* --- delivery ---------------------------------------------------------- */
+
+static int
+following(const struct agent_conn *ac, long long n)
+{
+	for (int i = 0; i < ac->nfollow; i++)
+		if (ac->follow[i] == n)
+			return 1;
+	return 0;
+}
+
+/* A number or a numeric string, as events and commands write ids. */
+static long long
+json_id(const json_t *v)
+{
+	if (json_is_integer(v))
+		return json_integer_value(v);
+	if (json_is_string(v))
+		return strtoll(json_string_value(v), NULL, 10);
+	return 0;
+}
+
+/* The agent an event names, as text ("" for none). */
+static void
+event_agent(const json_t *ev, char *buf, size_t len)
+{
+	const json_t *v = json_object_get(ev, "agent");
+
+	if (json_is_string(v))
+		snprintf(buf, len, "%s", json_string_value(v));
+	else if (json_is_integer(v))
+		snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+	else
+		buf[0] = '\0';
+}
+
+/* AE and complaint tickets are the safety staff's (docs/datamodel.md). */
+static int
+role_sees(unsigned roles, const json_t *ev)
+{
+	const char *cat = json_string_value(json_object_get(ev, "category"));
+	const char *flags = json_string_value(json_object_get(ev, "flags"));
+	int safety;
+
+	if (cat == NULL || *cat == '\0')
+		cat = json_string_value(json_object_get(ev, "queue"));
+	if (cat == NULL || *cat == '\0')
+		return 0;
+	safety = !strcmp(cat, "ae") || !strcmp(cat, "complaint") ||
+	    (flags && (strstr(flags, "ae") || strstr(flags, "complaint")));
+	return safety ? (roles & ROLE_SAFETY) != 0 : (roles & ROLE_AGENT) != 0;
+}
+
+static int
+agent_wants(const struct agent_conn *ac, const json_t *ev, const char *type,
+    const char *agent, long long ticket)
+{
+	if (ac->who.roles & (ROLE_SUPERVISOR | ROLE_ADMIN))
+		return 1;
+	if (*agent && strcmp(agent, ac->who.id) == 0)
+		return 1;
+	if (ticket > 0 && following(ac, ticket))
+		return 1;
+	/* Nobody's ticket yet: whoever may take it hears of it. */
+	if (strncmp(type, "ticket.", 7) || *agent)
+		return 0;
+	return role_sees(ac->who.roles, ev);
+}
+
+static void
+on_event(const json_t *ev, void *arg)
+{
+	const char *type = json_string_value(json_object_get(ev, "type"));
+	long long ticket = json_id(json_object_get(ev, "ticket"));
+	struct agent_conn *ac;
+	char agent[32], *text = NULL;
+	size_t len = 0;
+
+	event_agent(ev, agent, sizeof(agent));
+	TAILQ_FOREACH(ac, &A.conns, entry) {
+		if (!agent_wants(ac, ev, type, agent, ticket))
+			continue;
+		if (text == NULL) {
+			if ((text = json_dumps(ev, JSON_COMPACT)) == NULL)
+				log_fatalx("agentws: cannot encode an event");
+			len = strlen(text);
+		}
+		if (ws_send_text(ac->c, text, len) == 0)
+			metrics_add(A.delivered, 1);
+	}
+	free(text);
+}
+
+/* --- commands ---------------------------------------------------------- */
+
+static void
+cmd_ping(struct ws_conn *c, const struct auth_agent *who, json_t *cmd,
+    void *arg)
+{
+	agentws_reply(c, cmd, json_pack("{s:s, s:s}", "type", "pong", "node",
+	    A.node));
+}
+
+static void
+on_followed(json_t *result, const char *err, void *arg)
+{
+	struct pending_follow *pf = arg;
+	struct ws_conn *c = ws_find(pf->ws);
+	struct agent_conn *ac;
+
+	if (c == NULL)
+		goto done;
+	ac = ws_conn_arg(c);
+	if (err && strncmp(err, "NOTFOUND", 8) == 0)
+		agentws_error(c, pf->cmd, "not_found", "no such ticket");
+	else if (err && strcmp(err, "unavailable") == 0)
+		agentws_reply(c, pf->cmd, json_pack("{s:s, s:s, s:s, s:b}",
+		    "type", "error", "code", "unavailable", "message",
+		    "storage is unavailable; retry shortly", "retry", 1));
+	else if (err)
+		agentws_error(c, pf->cmd, "bad_request", err);
+	else if (!following(ac, pf->ticket) && ac->nfollow == MAX_FOLLOW)
+		agentws_error(c, pf->cmd, "too_many", "following too many tickets");
+	else {
+		if (!following(ac, pf->ticket))
+			ac->follow[ac->nfollow++] = pf->ticket;
+		agentws_reply(c, pf->cmd, json_pack("{s:s, s:I}", "type",
+		    "subscribed", "ticket", (json_int_t)pf->ticket));
+	}
+done:
+	json_decref(pf->cmd);
+	free(pf);
+}
+
+/* Follow a ticket the agent may see: rx_ticket_get decides, as the API. */
+static void
+cmd_subscribe(struct ws_conn *c, const struct auth_agent *who, json_t *cmd,
+    void *arg)
+{
+	struct agent_conn *ac = ws_conn_arg(c);
+	long long n = json_id(json_object_get(cmd, "ticket"));
+	struct pending_follow *pf;
+	json_t *args;
+
+	if (n <= 0) {
+		agentws_error(c, cmd, "bad_request", "ticket must be a ticket number");
+		return;
+	}
+	if ((pf = calloc(1, sizeof(*pf))) == NULL)
+		log_fatalx("agentws: out of memory");
+	*pf = (struct pending_follow){ ws_conn_id(c), n, json_incref(cmd) };
+	args = json_pack("{s:I, s:I, s:{s:s, s:s}}", "ticket", (json_int_t)n,
+	    "count", (json_int_t)1, "who", "agent", ac->who.id, "roles",
+	    ac->roles);
+	if (store_call("rx_ticket_get", args, on_followed, pf) == -1)
+		on_followed(NULL, "unavailable", pf);
+}
+
+static void
+cmd_unsubscribe(struct ws_conn *c, const struct auth_agent *who, json_t *cmd,
+    void *arg)
+{
+	struct agent_conn *ac = ws_conn_arg(c);
+	long long n = json_id(json_object_get(cmd, "ticket"));
+
+	for (int i = 0; i < ac->nfollow; i++)
+		if (ac->follow[i] == n)
+			ac->follow[i--] = ac->follow[--ac->nfollow];
+	agentws_reply(c, cmd, json_pack("{s:s, s:I}", "type", "unsubscribed",
+	    "ticket", (json_int_t)n));
+}
+
+static void
+on_text(struct ws_conn *c, const char *msg, size_t len, void *arg)
+{
+	struct agent_conn *ac = arg;
+	const char *type;
+	json_t *cmd;
+
+	cmd = json_loadb(msg, len, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(cmd) ||
+	    (type = json_string_value(json_object_get(cmd, "type"))) == NULL) {
+		agentws_error(c, NULL, "bad_command",
+		    "a command is a JSON object with a \"type\"");
+		json_decref(cmd);
+		return;
+	}
+	for (size_t i = 0; i < A.ncommands; i++)
+		if (strcmp(A.commands[i].type, type) == 0) {
+			A.commands[i].fn(c, &ac->who, cmd, A.commands[i].arg);
+			json_decref(cmd);
+			return;
+		}
+	agentws_error(c, cmd, "unknown_command", "no such command");
+	json_decref(cmd);
+}
+
+/* --- connections ------------------------------------------------------- */
+
+static void
+on_close(struct ws_conn *c, int code, void *arg)
+{
+	struct agent_conn *ac = arg, *o;
+
+	TAILQ_REMOVE(&A.conns, ac, entry);
+	log_info("ws=%s agent=%s closed code=%d", ws_conn_tag(c), ac->who.id,
+	    code);
+	TAILQ_FOREACH(o, &A.conns, entry)
+		if (strcmp(o->who.id, ac->who.id) == 0)
+			break;
+	if (o == NULL)
+		presence_drop(ac->who.id);
+	free(ac);
+}
+
+static json_t *
+hello(const struct agent_conn *ac)
+{
+	json_t *roles = json_array();
+	char buf[64], *s, *tok, *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", ac->roles);
+	for (s = buf; (tok = strtok_r(s, ",", &save)) != NULL; s = NULL)
+		json_array_append_new(roles, json_string(tok));
+	return json_pack("{s:s, s:{s:s, s:s, s:s, s:o}, s:s}", "type", "hello",
+	    "agent", "id", ac->who.id, "name", ac->who.name, "email",
+	    ac->who.email, "roles", roles, "node", A.node);
+}
+
+static void
+on_authed(struct http_req *r, const struct auth_agent *who, void *arg)
+{
+	struct agent_conn *ac;
+	char tag[64];
+
+	if ((ac = calloc(1, sizeof(*ac))) == NULL)
+		log_fatalx("agentws: out of memory");
+	ac->who = *who;
+	auth_roles_format(who->roles, ac->roles, sizeof(ac->roles));
+	snprintf(tag, sizeof(tag), "%s", http_req_tag(r));
+	if ((ac->c = ws_accept(r, &handler, ac)) == NULL) {
+		metrics_add(A.refused, 1);
+		free(ac);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&A.conns, ac, entry);
+	metrics_add(A.opened, 1);
+	log_info("ws=%s req=%s agent=%s roles=%s open", ws_conn_tag(ac->c), tag,
+	    ac->who.id, ac->roles);
+	agentws_send(ac->c, hello(ac));
+	presence_set(ac);
+}
+
+/* Browsers cannot set headers on a WebSocket: "?token=" stands in for
+ * "Authorization: Bearer", which auth_require reads. */
+static void
+token_from_query(struct http_req *r)
+{
+	const char *t = http_query(r, "token");
+	char buf[MAX_TOKEN + 8];
+
+	if (t == NULL || *t == '\0' || strlen(t) > MAX_TOKEN ||
+	    http_header(r, "Authorization") != NULL)
+		return;
+	snprintf(buf, sizeof(buf), "Bearer %s", t);
+	evhttp_add_header(evhttp_request_get_input_headers(http_evreq(r)),
+	    "Authorization", buf);
+}
+
+static void
+on_upgrade(struct http_req *r, void *arg)
+{
+	if (ws_check(r) == -1) {
+		metrics_add(A.refused, 1);
+		return;
+	}
+	token_from_query(r);
+	auth_require(r, ROLE_ANY, on_authed, NULL);
+}
+
+int
+agentws_start(struct event_base *base, const struct config *cf,
+    const char **cause)
+{
+	struct timeval tv = { AGENTWS_PRESENCE_REFRESH, 0 };
+
+	A.base = base;
+	TAILQ_INIT(&A.conns);
+	if (cf->node_id[0])
+		snprintf(A.node, sizeof(A.node), "%s", cf->node_id);
+	else
+		snprintf(A.node, sizeof(A.node), "n%d", (int)getpid());
+	A.delivered = metrics_counter("rxdesk_agent_ws_total",
+	    "Agent WebSocket activity, by what happened.", "what=\"event_sent\"");
+	A.opened = metrics_counter("rxdesk_agent_ws_total",
+	    "Agent WebSocket activity, by what happened.", "what=\"opened\"");
+	A.refused = metrics_counter("rxdesk_agent_ws_total",
+	    "Agent WebSocket activity, by what happened.", "what=\"refused\"");
+	agentws_command("ping", cmd_ping, NULL);
+	agentws_command("subscribe", cmd_subscribe, NULL);
+	agentws_command("unsubscribe", cmd_unsubscribe, NULL);
+	events_listen(on_event, NULL);
+	http_route("GET", "/agent/ws", "agent_ws", on_upgrade, NULL);
+	A.presence = event_new(base, -1, EV_PERSIST, on_presence_tick, NULL);
+	event_add(A.presence, &tv);
+	return 0;
+}
+
+void
+agentws_stop(void)
+{
+	if (A.presence)
+		event_free(A.presence);
+	A.presence = NULL;
+}
