@@ -160,8 +160,10 @@ on_presence_off(json_t *result, const char *err, void *arg)
 static void
 presence_drop(const char *agent)
 {
-	store_call("rx_presence_off", json_pack("{s:s, s:s}", "agent", agent,
-	    "node", A.node), on_presence_off, NULL);
+	json_t *args = json_pack("{s:s, s:s}", "agent", agent, "node", A.node);
+
+	store_call("rx_presence_off", args, on_presence_off, NULL);
+	json_decref(args);
 }
 
 static void
@@ -329,6 +331,7 @@ cmd_subscribe(struct ws_conn *c, const struct auth_agent *who, json_t *cmd,
 	    ac->roles);
 	if (store_call("rx_ticket_get", args, on_followed, pf) == -1)
 		on_followed(NULL, "unavailable", pf);
+	json_decref(args);
 }
 
 static void

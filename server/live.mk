@@ -13,6 +13,11 @@ tests_unit_server_test_ws_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_server_test_ws_LDADD = $(UNIT_LDADD)
 endif
 
+# tests/local.mk sets INTEGRATION_TESTS after this fragment: add to TESTS.
+LIVE_TESTS = tests/integration/test_agent_ws.py
+TESTS += $(LIVE_TESTS)
+EXTRA_DIST += $(LIVE_TESTS)
+
 # The tests' WebSocket client (node "ws", installed by scripts/bootstrap).
-EXTRA_DIST += tests/package.json tests/package-lock.json \
+EXTRA_DIST += docs/live.md tests/package.json tests/package-lock.json \
 	tests/integration/ws/client.js

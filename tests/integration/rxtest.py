@@ -366,3 +366,107 @@ def login(daemon, email, password="correct horse"):
 def bearer(token):
     """Headers for a request with TOKEN."""
     return {"Authorization": "Bearer " + token}
+
+
+NODE = shutil.which("node") or "/usr/bin/node"
+WS_CLIENT = os.path.join(SRCDIR, "tests", "integration", "ws", "client.js")
+
+
+def ws_client_missing():
+    """Why the node WebSocket client cannot run (None when it can): node,
+    or tests/node_modules (scripts/bootstrap with BOOTSTRAP_TEST_TOOLS=1)."""
+    if not os.path.exists(NODE):
+        return "node is not installed"
+    if not os.path.isdir(os.path.join(SRCDIR, "tests", "node_modules", "ws")):
+        return "tests/node_modules/ws is missing (BOOTSTRAP_TEST_TOOLS=1 scripts/bootstrap)"
+    return None
+
+
+class WsClient:
+    """A real RFC 6455 client: node's "ws" package run as
+    tests/integration/ws/client.js, driven over pipes. Every report is a
+    dict ({"ev": "open" | "message" | "ping" | "pong" | "close" | "refused"
+    | "error", ...}); next() returns them in order."""
+
+    def __init__(self, url, headers=None, origin=None, auto_pong=True):
+        import queue
+        import threading
+        opts = {"headers": headers or {}, "autoPong": auto_pong}
+        if origin:
+            opts["origin"] = origin
+        self.proc = subprocess.Popen([NODE, WS_CLIENT, url, json.dumps(opts)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True, bufsize=1)
+        _procs.append(self.proc)
+        self.q = queue.Queue()
+        self.seen = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            try:
+                self.q.put(json.loads(line))
+            except ValueError:
+                self.q.put({"ev": "garbage", "line": line})
+        self.q.put(None)
+
+    def next(self, pred=None, timeout=10.0):
+        """The next report for which PRED is true (any, without PRED); the
+        ones skipped stay in self.seen. None on timeout or exit."""
+        import queue
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            try:
+                r = self.q.get(timeout=left)
+            except queue.Empty:
+                return None
+            if r is None:
+                self.q.put(None)
+                return None
+            self.seen.append(r)
+            if pred is None or pred(r):
+                return r
+
+    def message(self, pred=None, timeout=10.0):
+        """The next text message decoded as JSON for which PRED is true."""
+        def want(r):
+            if r["ev"] == "close":
+                return True
+            if r["ev"] != "message":
+                return False
+            r["json"] = json.loads(r["data"])
+            return pred is None or pred(r["json"])
+        r = self.next(want, timeout)
+        return r["json"] if r and r["ev"] == "message" else None
+
+    def opened(self, timeout=15.0):
+        """Wait for the handshake: the "open" report, or "refused",
+        "close" or "error" (None on timeout)."""
+        return self.next(lambda r: r["ev"] in ("open", "refused", "close", "error"),
+                         timeout)
+
+    def closed(self, timeout=15.0):
+        """Wait for the "close" report: {"code", "reason", "t"}."""
+        return self.next(lambda r: r["ev"] == "close", timeout)
+
+    def op(self, **cmd):
+        self.proc.stdin.write(json.dumps(cmd) + "\n")
+        self.proc.stdin.flush()
+
+    def send(self, obj):
+        """Send OBJ as one text message (JSON unless it is a str)."""
+        self.op(op="send", text=obj if isinstance(obj, str) else json.dumps(obj))
+
+    def stop(self):
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()

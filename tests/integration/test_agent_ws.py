@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+"""The agent WebSocket (GET /agent/ws) with a real RFC 6455 client (node's
+"ws" package): the upgrade with a session and an allowed Origin, refusals
+(Origin 403, no session 401, not an upgrade 426), the hello, events pushed
+by agent, role and followed ticket, commands, ping/pong, a dead peer
+dropped, oversize and invalid UTF-8 closed with 1009 and 1007, presence,
+and two rxdeskd nodes on one Redis: an event raised on one reaches an
+agent connected to the other."""
+import json
+import os
+import time
+
+from rxtest import (Daemon, Redis, Tap, WsClient, add_agent, login, wait_until,
+                    ws_client_missing, SRCDIR)
+
+P = "rx:"
+PING_S, PONG_S = 1, 2
+CONF = ("[auth]\nscrypt_n = 1024\n"
+        "[http]\nrate_limit = 0\nallowed_origins = https://desk.example.com\n"
+        "ws_ping_interval = %d\nws_pong_timeout = %d\nws_max_message = 4096\n"
+        % (PING_S, PONG_S))
+
+
+class Env:
+    pass
+
+
+E = Env()
+
+
+def url(d, query=""):
+    return "ws://127.0.0.1:%d/agent/ws%s" % (d.http_port, query)
+
+
+def same_origin(d):
+    return "http://127.0.0.1:%d" % d.http_port
+
+
+def connect(d, token, origin=None, **kw):
+    """An agent's socket by cookie, open and past its hello (returned)."""
+    c = WsClient(url(d), headers={"Cookie": "rxsession=" + token},
+                 origin=origin or same_origin(d), **kw)
+    r = c.opened()
+    assert r and r["ev"] == "open", "not opened: %r" % (r,)
+    hello = c.message(lambda m: m["type"] == "hello")
+    assert hello, "no hello: %r" % (c.seen,)
+    return c, hello
+
+
+def ingest(category, text="hello", queue=None, email="cust@example.com"):
+    """Raise a new ticket through the function library: it publishes
+    ticket.new the way every channel's ingest does."""
+    d = {"channel": "form", "direction": "in", "ident": {"email": email, "name": "Cust"},
+         "subject": "Q", "text": text, "category": category, "queue": queue or category}
+    return json.loads(E.redis.cmd("FCALL", "rx_ingest", 0, P, json.dumps(d)))
+
+
+def is_event(kind, n):
+    return lambda m: m.get("type") == kind and m.get("ticket") == n
+
+
+def quiet(c, pred):
+    """True when C got nothing matching PRED before the answer to a ping
+    command sent now: events reach a node's sockets in order, so anything
+    meant for C would have come first."""
+    c.send({"type": "ping", "id": "fence"})
+    got = c.message(lambda m: pred(m) or m.get("ref") == "fence", timeout=10)
+    return got is not None and got.get("ref") == "fence"
+
+
+def test_upgrade(t):
+    d = E.a
+    c, hello = connect(d, E.tok["ann"])
+    t.ok(hello["agent"]["id"] == E.ag["ann"]["id"] and hello["agent"]["roles"] == ["agent"]
+         and hello["node"] == "node-a", "hello names the agent, roles and node", hello)
+    t.eq(E.redis.cmd("GET", P + "presence:" + E.ag["ann"]["id"]), "node-a",
+         "presence: the key holds the node id")
+    t.ok(0 < E.redis.cmd("TTL", P + "presence:" + E.ag["ann"]["id"]) <= 30,
+         "presence: the key has a TTL")
+    s, m = d.get("/metrics")
+    line = [l for l in m.decode().splitlines()
+            if l.startswith('rxdesk_open_connections{kind="agent_ws"}')]
+    t.ok(line and float(line[0].split()[-1]) >= 1, "metrics: open agent_ws gauge", line)
+    c.stop()
+    wait_until(lambda: E.redis.cmd("EXISTS", P + "presence:" + E.ag["ann"]["id"]) == 0,
+               timeout=10, what="the presence key to go")
+    t.ok(True, "presence: the key goes with the last connection")
+
+    c2 = WsClient(url(d), headers={"Authorization": "Bearer " + E.tok["sue"]},
+                  origin="https://desk.example.com")
+    r = c2.opened()
+    t.ok(r and r["ev"] == "open", "bearer token and a listed Origin: open", r)
+    c2.stop()
+    c3 = WsClient(url(d, "?token=" + E.tok["sam"]))
+    r = c3.opened()
+    h = c3.message(lambda m: m["type"] == "hello")
+    t.ok(r and r["ev"] == "open" and h and h["agent"]["id"] == E.ag["sam"]["id"],
+         "?token= and no Origin (not a browser): open", (r, h))
+    c3.stop()
+
+
+def test_refused(t):
+    d = E.a
+    c = WsClient(url(d), headers={"Cookie": "rxsession=" + E.tok["ann"]},
+                 origin="http://evil.example")
+    r = c.opened()
+    t.ok(r and r["ev"] == "refused" and r["status"] == 403 and
+         json.loads(r["body"])["error"]["code"] == "origin_refused",
+         "a foreign Origin: 403 origin_refused", r)
+    c = WsClient(url(d), origin="http://127.0.0.1:%d" % (d.http_port + 1))
+    r = c.opened()
+    t.ok(r and r["ev"] == "refused" and r["status"] == 403,
+         "same host, another port: 403", r)
+    c = WsClient(url(d), origin=same_origin(d))
+    r = c.opened()
+    t.ok(r and r["ev"] == "refused" and r["status"] == 401, "no session: 401", r)
+    c = WsClient(url(d), headers={"Cookie": "rxsession=" + "x" * 43}, origin=same_origin(d))
+    r = c.opened()
+    t.ok(r and r["ev"] == "refused" and r["status"] == 401, "an unknown session: 401", r)
+    s, body = d.get("/agent/ws", {"Cookie": "rxsession=" + E.tok["ann"]})
+    t.ok(s == 426 and body["error"]["code"] == "upgrade_required",
+         "a plain GET: 426 upgrade_required", (s, body))
+    s, body = d.get("/agent/ws", {"Upgrade": "websocket", "Connection": "Upgrade",
+                                  "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "short"})
+    t.ok(s == 400, "a malformed key: 400", (s, body))
+
+
+def test_events(t):
+    ann, _ = connect(E.a, E.tok["ann"])
+    sam, _ = connect(E.a, E.tok["sam"])
+    sue, _ = connect(E.a, E.tok["sue"])
+    g = ingest("general", "a general question")["ticket"]
+    m = ann.message(is_event("ticket.new", g))
+    t.ok(m and m["category"] == "general" and m["queue"] == "general",
+         "ticket.new (general) reaches an agent", m)
+    t.ok(sue.message(is_event("ticket.new", g)) is not None,
+         "ticket.new (general) reaches a supervisor")
+    t.ok(quiet(sam, is_event("ticket.new", g)), "ticket.new (general) skips safety-only staff")
+    ae = ingest("ae", "rash after the tablets", queue="ae")["ticket"]
+    t.ok(sam.message(is_event("ticket.new", ae)) is not None, "ticket.new (ae) reaches safety")
+    t.ok(sue.message(is_event("ticket.new", ae)) is not None, "ticket.new (ae) reaches a supervisor")
+    t.ok(quiet(ann, is_event("ticket.new", ae)), "ticket.new (ae) skips agents without safety")
+
+    who = {"agent": E.ag["sue"]["id"], "roles": "supervisor"}
+    E.redis.cmd("FCALL", "rx_ticket_update", 0, P, json.dumps(
+        {"ticket": ae, "actor": "a:" + E.ag["sue"]["id"], "who": who,
+         "set": {"agent": E.ag["sam"]["id"]}}))
+    m = sam.message(is_event("ticket.assigned", ae))
+    t.ok(m and m["agent"] == E.ag["sam"]["id"], "ticket.assigned reaches its agent", m)
+    t.ok(quiet(ann, is_event("ticket.assigned", ae)), "and not another agent")
+
+    # Following: a general ticket assigned to sam; ann follows it.
+    E.redis.cmd("FCALL", "rx_ticket_update", 0, P, json.dumps(
+        {"ticket": g, "actor": "a:" + E.ag["sue"]["id"], "who": who,
+         "set": {"agent": E.ag["sam"]["id"]}}))
+    sam.message(is_event("ticket.assigned", g))
+    ann.send({"type": "subscribe", "ticket": g, "id": 1})
+    m = ann.message(lambda m: m.get("ref") == 1)
+    t.ok(m and m["type"] == "subscribed" and m["ticket"] == g, "subscribe: answered", m)
+    ann.send({"type": "subscribe", "ticket": ae, "id": 2})
+    m = ann.message(lambda m: m.get("ref") == 2)
+    t.ok(m and m["type"] == "error" and m["code"] == "not_found",
+         "subscribe to a ticket the role may not see: not_found", m)
+    E.redis.cmd("FCALL", "rx_ticket_note", 0, P, json.dumps(
+        {"ticket": g, "author": "a:" + E.ag["sam"]["id"], "who": who, "text": "note"}))
+    m = ann.message(is_event("ticket.message", g))
+    t.ok(m and m["kind"] == "note", "a followed ticket's message reaches the follower", m)
+    ann.send({"type": "unsubscribe", "ticket": g, "id": 3})
+    t.ok(ann.message(lambda m: m.get("ref") == 3) is not None, "unsubscribe: answered")
+    E.redis.cmd("FCALL", "rx_ticket_note", 0, P, json.dumps(
+        {"ticket": g, "author": "a:" + E.ag["sam"]["id"], "who": who, "text": "again"}))
+    sam.message(is_event("ticket.message", g))
+    t.ok(quiet(ann, is_event("ticket.message", g)), "after unsubscribe: nothing more")
+    for c in (ann, sam, sue):
+        c.stop()
+
+
+def test_commands(t):
+    c, _ = connect(E.a, E.tok["ann"])
+    c.send({"type": "ping", "id": 7})
+    m = c.message(lambda m: m.get("ref") == 7)
+    t.ok(m and m["type"] == "pong" and m["node"] == "node-a", "ping command: pong with ref", m)
+    c.send("not json")
+    m = c.message(lambda m: m["type"] == "error")
+    t.ok(m and m["code"] == "bad_command", "not JSON: error bad_command", m)
+    c.send({"type": "no.such", "id": "x"})
+    m = c.message(lambda m: m["type"] == "error")
+    t.ok(m and m["code"] == "unknown_command" and m["ref"] == "x",
+         "unknown type: error unknown_command", m)
+    c.op(op="ping")
+    t.ok(c.next(lambda r: r["ev"] == "pong") is not None, "a protocol ping is ponged")
+    t.ok(c.next(lambda r: r["ev"] == "ping", timeout=PING_S + 5) is not None,
+         "the server pings every ws_ping_interval")
+    c.op(op="close", code=1000)
+    r = c.closed()
+    t.ok(r and r["code"] == 1000, "a client close is answered with 1000", r)
+
+
+def test_dead_peer(t):
+    alive, _ = connect(E.a, E.tok["ann"])
+    dead, _ = connect(E.a, E.tok["ann"], auto_pong=False)
+    t0 = time.monotonic()
+    r = dead.closed(timeout=PING_S + PONG_S + 20)
+    took = time.monotonic() - t0
+    t.ok(r is not None and r["code"] == 1006,
+         "a peer that never pongs is dropped (no close frame: 1006)", r)
+    t.ok(took <= PING_S + PONG_S + 5, "dropped within ping interval + pong timeout",
+         "took %.1f s" % took)
+    alive.send({"type": "ping", "id": "still"})
+    m = alive.message(lambda m: m.get("ref") == "still")
+    t.ok(m is not None, "a peer that pongs stays connected meanwhile")
+    alive.stop()
+
+
+def test_bad_frames(t):
+    c, _ = connect(E.a, E.tok["ann"])
+    c.send("x" * 5000)
+    r = c.closed()
+    t.ok(r and r["code"] == 1009, "a message over ws_max_message: closed with 1009", r)
+    c, _ = connect(E.a, E.tok["ann"])
+    c.op(op="send_hex", hex="7b22c0af227d")
+    r = c.closed()
+    t.ok(r and r["code"] == 1007, "invalid UTF-8 in a text message: closed with 1007", r)
+    c, _ = connect(E.a, E.tok["ann"])
+    c.op(op="send_binary", hex="0102")
+    r = c.closed()
+    t.ok(r and r["code"] == 1003, "a binary message: closed with 1003", r)
+    s, m = E.a.get("/readyz")
+    t.eq(s, 200, "the node is fine afterwards")
+
+
+def test_two_nodes(t):
+    on_b, hello = connect(E.b, E.tok["ann"])
+    t.eq(hello["node"], "node-b", "the agent is connected to node B")
+    on_a, _ = connect(E.a, E.tok["ann"])
+    s, body = E.a.post("/api/v1/forms/contact", {
+        "name": "Olena", "email": "olena@example.com", "phone": "+380441234567",
+        "subject": "Питання", "message": "Добрий день, 你好"})
+    t.ok(s in (200, 201), "a form posted to node A", (s, body))
+    n = int(str(body.get("ticket", "0")).replace("RX-", "")) if isinstance(body, dict) else 0
+    m = on_b.message(is_event("ticket.new", n), timeout=15)
+    t.ok(m is not None, "the ticket.new raised on node A reaches the agent on node B", on_b.seen)
+    t.ok(on_a.message(is_event("ticket.new", n), timeout=15) is not None,
+         "and the agent on node A")
+    # An event published by hand, well formed, naming the agent.
+    E.redis.cmd("PUBLISH", P + "events", json.dumps(
+        {"type": "ticket.assigned", "ticket": 999999, "agent": E.ag["ann"]["id"], "queue": "general"}))
+    t.ok(on_b.message(is_event("ticket.assigned", 999999)) is not None,
+         "a published event naming the agent reaches node B")
+    E.redis.cmd("PUBLISH", P + "events", "{broken")
+    t.ok(quiet(on_b, lambda m: False), "a malformed event is dropped, the socket lives")
+    on_a.stop()
+    on_b.stop()
+
+
+def test_shutdown(t):
+    c, _ = connect(E.b, E.tok["ann"])
+    rc = E.b.stop()
+    r = c.closed()
+    t.ok(r and r["code"] in (1001, 1006), "a stopping node closes its sockets (1001)", r)
+    t.eq(rc, 0, "rxdeskd exits 0 with a WebSocket open (no leak, no error)")
+    rc = E.a.stop()
+    t.eq(rc, 0, "the other node too")
+
+
+def main():
+    missing = ws_client_missing()
+    if missing:
+        in_checkout = os.path.isdir(os.path.join(SRCDIR, ".git"))
+        if in_checkout:
+            print("not ok 1 - the WebSocket client: " + missing)
+            print("1..1")
+            raise SystemExit(1)
+        print("1..0 # SKIP " + missing)
+        return
+    E.redis = Redis()
+    E.a = Daemon(E.redis, conf=CONF + "[server]\nnode_id = node-a\n")
+    E.b = Daemon(E.redis, conf=CONF + "[server]\nnode_id = node-b\n")
+    E.ag, E.tok = {}, {}
+    for name, roles in (("ann", "agent"), ("sam", "safety"), ("sue", "supervisor")):
+        E.ag[name] = add_agent(E.redis, name + "@example.com", roles=roles)
+        E.tok[name] = login(E.a, name + "@example.com")
+    tests = [test_upgrade, test_refused, test_events, test_commands, test_dead_peer,
+             test_bad_frames, test_two_nodes, test_shutdown]
+    Tap().run(tests)
+
+
+if __name__ == "__main__":
+    main()
