@@ -386,6 +386,29 @@ on_agent_patch(struct http_req *r, void *arg)
 	auth_require(r, ROLE_ADMIN, on_patch, NULL);
 }
 
+static void
+add_route(const char *method, const char *pattern, const char *name, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:s, s:s, s:s}", "method", method,
+	    "path", pattern, "name", name));
+}
+
+static void
+on_routes_authed(struct http_req *r, const struct auth_agent *who, void *arg)
+{
+	json_t *items = json_array();
+
+	http_routes_foreach(add_route, items);
+	http_reply_json(r, 200, json_pack("{s:o}", "items", items));
+}
+
+/* The route table, for admins (and the role-matrix test). */
+static void
+on_routes(struct http_req *r, void *arg)
+{
+	auth_require(r, ROLE_ADMIN, on_routes_authed, NULL);
+}
+
 void
 api_agent_init(const struct config *cf)
 {
@@ -400,6 +423,7 @@ api_agent_init(const struct config *cf)
 	http_route("PATCH", "/api/v1/agents/{}", "agent_update", on_agent_patch, NULL);
 	http_route("DELETE", "/api/v1/agents/{}/sessions", "agent_sessions_delete",
 	    on_sessions_delete, NULL);
+	http_route("GET", "/api/v1/routes", "routes", on_routes, NULL);
 }
 
 void

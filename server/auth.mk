@@ -7,6 +7,7 @@ librxcore_la_SOURCES += \
 	server/api_agent.c server/api_agent.h
 RX_LUA += server/lua/agent.lua
 
-AUTH_TESTS = tests/integration/test_auth.py
+AUTH_TESTS = tests/integration/test_auth.py tests/integration/test_roles.py
 TESTS += $(AUTH_TESTS)
 EXTRA_DIST += $(AUTH_TESTS)
+EXTRA_DIST += docs/api.md

@@ -86,6 +86,13 @@ http_route(const char *method, const char *pattern, const char *name,
 	H.routes[H.nroutes++] = (struct route){ method, pattern, name, fn, arg };
 }
 
+void
+http_routes_foreach(http_route_fn *fn, void *arg)
+{
+	for (size_t i = 0; i < H.nroutes; i++)
+		fn(H.routes[i].method, H.routes[i].pattern, H.routes[i].name, arg);
+}
+
 /* Match PATH against PATTERN, capturing "{}" segments into R. */
 static int
 route_match(const char *pattern, const char *path, struct http_req *r)

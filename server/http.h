@@ -38,6 +38,12 @@ void http_free(void);
 void http_route(const char *method, const char *pattern, const char *name,
     http_handler *, void *arg);
 
+/* Told each route in match order, by http_routes_foreach. */
+typedef void http_route_fn(const char *method, const char *pattern,
+    const char *name, void *arg);
+/* Call FN for every route registered so far. */
+void http_routes_foreach(http_route_fn *fn, void *arg);
+
 /* The request's id, unique in this process and never reused. */
 uint64_t http_req_id(const struct http_req *);
 /* The id as printed in logs ("<node>-<n>"). */

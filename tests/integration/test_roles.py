@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""The role matrix: every /api/v1 route rxdeskd registers (as GET
+/api/v1/routes lists them) is called with no session and as each role, and
+the answer's status must be the one the table below says. A route missing
+from the table fails the test, so no endpoint can be added unguarded.
+
+Adding a route = one ROW: method, pattern (as registered), the path to call
+({name} is filled from the fixtures: ticket, ae_ticket, victim, self), the
+body (a dict, a function of the role, or None), and the statuses for
+"none agent supervisor safety admin" ("2xx" = any success)."""
+import json
+
+from rxtest import Daemon, Redis, Tap, add_agent, bearer, login
+
+ROLES = ["none", "agent", "supervisor", "safety", "admin"]
+PW = "correct horse"
+_seq = [0]
+
+
+def unique_agent(role):
+    _seq[0] += 1
+    return {"name": "New", "email": "new%d-%s@example.com" % (_seq[0], role),
+            "roles": ["agent"], "password": "a long password"}
+
+
+def credentials(role):
+    if role == "none":
+        return {"email": "nobody@example.com", "password": "wrong password"}
+    return {"email": role + "@example.com", "password": PW}
+
+
+FORM = {"name": "Ann Client", "email": "client@example.org", "phone": "+380 44 123 45 67",
+        "subject": "Question", "message": "Please call me back."}
+
+ROWS = [
+    # Sessions and agents (server/auth*.c, server/api_agent.c)
+    ("POST", "/api/v1/session", "/api/v1/session", credentials, "401 201 201 201 201"),
+    ("GET", "/api/v1/session", "/api/v1/session", None, "401 200 200 200 200"),
+    ("DELETE", "/api/v1/session", "/api/v1/session", None, "401 204 204 204 204"),
+    ("GET", "/api/v1/agents", "/api/v1/agents", None, "401 403 200 403 200"),
+    ("POST", "/api/v1/agents", "/api/v1/agents", unique_agent, "401 403 403 403 201"),
+    ("GET", "/api/v1/agents/{}", "/api/v1/agents/{victim}", None, "401 403 200 403 200"),
+    ("GET", "/api/v1/agents/{}", "/api/v1/agents/{self}", None, "401 200 200 200 200"),
+    ("GET", "/api/v1/agents/{}", "/api/v1/agents/99999", None, "401 403 404 403 404"),
+    ("PATCH", "/api/v1/agents/{}", "/api/v1/agents/{victim}", {"name": "Vic"},
+     "401 403 403 403 200"),
+    ("DELETE", "/api/v1/agents/{}/sessions", "/api/v1/agents/{victim}/sessions", None,
+     "401 403 403 403 200"),
+    ("GET", "/api/v1/routes", "/api/v1/routes", None, "401 403 403 403 200"),
+    # Tickets (server/api_ticket.c): safety staff see only AE and complaint
+    # tickets, agents all others; what a role may not see is 404.
+    ("GET", "/api/v1/tickets", "/api/v1/tickets", None, "401 200 200 200 200"),
+    ("GET", "/api/v1/tickets/{}", "/api/v1/tickets/{ticket}", None, "401 200 200 404 200"),
+    ("GET", "/api/v1/tickets/{}", "/api/v1/tickets/{ae_ticket}", None, "401 404 200 200 200"),
+    ("PATCH", "/api/v1/tickets/{}", "/api/v1/tickets/{ticket}", {"priority": "high"},
+     "401 200 200 404 200"),
+    ("PATCH", "/api/v1/tickets/{}", "/api/v1/tickets/{ae_ticket}", {"priority": "urgent"},
+     "401 404 200 200 200"),
+    ("POST", "/api/v1/tickets/{}/notes", "/api/v1/tickets/{ticket}/notes", {"text": "a note"},
+     "401 201 201 404 201"),
+    ("POST", "/api/v1/tickets/{}/replies", "/api/v1/tickets/{ae_ticket}/replies",
+     {"text": "a reply"}, "401 404 201 201 201"),
+    ("GET", "/api/v1/attachments/{}", "/api/v1/attachments/999999", None, "401 404 404 404 404"),
+    # Public: customers post forms without a session (channels/webform.c).
+    ("POST", "/api/v1/forms/{}", "/api/v1/forms/contact", FORM, "201 201 201 201 201"),
+]
+
+
+def status_ok(got, want):
+    return want == "2xx" and 200 <= got < 300 or str(got) == want
+
+
+def ingest(redis, email, **kw):
+    d = {"channel": "form", "direction": "in", "ident": {"email": email, "name": "C"},
+         "subject": "Roles", "text": "hello"}
+    d.update(kw)
+    return json.loads(redis.cmd("FCALL", "rx_ingest", 0, "rx:", json.dumps(d)))["ticket"]
+
+
+def fixtures(redis):
+    ids = {r: add_agent(redis, r + "@example.com", roles=r)["id"] for r in ROLES[1:]}
+    f = {"victim": add_agent(redis, "victim@example.com")["id"],
+         "ticket": str(ingest(redis, "c1@example.org")),
+         "ae_ticket": str(ingest(redis, "c2@example.org", category="ae", flags=["ae"]))}
+    return ids, f
+
+
+def call(d, row, role, ids, fx):
+    method, _, path, body, _ = row
+    fill = {k: v for k, v in fx.items() if isinstance(v, str)}
+    fill["self"] = ids.get(role, fx["victim"])
+    path = path.format(**fill)
+    if callable(body):
+        body = body(role)
+    headers = {} if role == "none" else bearer(login(d, role + "@example.com", PW))
+    s, b, _ = d.request("GET" if method == "*" else method, path, body, headers)
+    return s, b
+
+
+def test_table_covers_routes(t, d, ids, fx):
+    tok = login(d, "admin@example.com", PW)
+    s, b = d.get("/api/v1/routes", bearer(tok))
+    t.eq(s, 200, "GET /api/v1/routes lists the route table")
+    api = {(x["method"], x["path"]) for x in b["items"] if x["path"].startswith("/api/v1/")}
+    table = {(r[0], r[1]) for r in ROWS}
+    t.eq(sorted(api - table), [], "every registered /api/v1 route has a row in the matrix")
+    # Rows for routes another module registers once it is built (tickets
+    # before auth landed, say) are skipped by test_matrix, not failed.
+    for m, p in sorted(table - api):
+        print("# not registered in this build: %s %s" % (m, p), flush=True)
+    fx["registered"] = api
+
+
+def test_matrix(t, d, ids, fx):
+    for row in ROWS:
+        if (row[0], row[1]) not in fx["registered"]:
+            t.ok(True, "%s %s # SKIP not registered in this build" % (row[0], row[2]))
+            continue
+        want = row[4].split()
+        for role, w in zip(ROLES, want):
+            s, b = call(d, row, role, ids, fx)
+            t.ok(status_ok(s, w), "%s %s as %s: %s" % (row[0], row[2], role, w),
+                 "got %s %r" % (s, b))
+            if s in (401, 403, 404) and isinstance(b, dict):
+                t.ok("error" in b and b["error"].get("code"), "%s %s as %s: JSON error"
+                     % (row[0], row[2], role), b)
+
+
+def main():
+    redis = Redis()
+    d = Daemon(redis, conf="[auth]\nscrypt_n = 1024\nslowdown_ms = 1\nslowdown_max_ms = 2\n"
+               "max_failures = 1000\n[http]\nrate_limit = 0\n")
+    ids, fx = fixtures(redis)
+    tests = [test_table_covers_routes, test_matrix]
+    wrapped = []
+    for fn in tests:
+        w = (lambda fn: lambda t: fn(t, d, ids, fx))(fn)
+        w.__name__ = fn.__name__
+        wrapped.append(w)
+    Tap().run(wrapped)
+
+
+if __name__ == "__main__":
+    main()
