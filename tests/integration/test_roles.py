@@ -61,6 +61,17 @@ ROWS = [
     ("POST", "/api/v1/tickets/{}/replies", "/api/v1/tickets/{ae_ticket}/replies",
      {"text": "a reply"}, "401 404 201 201 201"),
     ("GET", "/api/v1/attachments/{}", "/api/v1/attachments/999999", None, "401 404 404 404 404"),
+    # Routing's supervisor endpoints (routing/api_supervisor.c).
+    ("GET", "/api/v1/queues", "/api/v1/queues", None, "401 403 200 403 200"),
+    ("GET", "/api/v1/queues/{}", "/api/v1/queues/general", None, "401 403 200 403 200"),
+    ("PATCH", "/api/v1/queues/{}", "/api/v1/queues/general", {"strategy": "leastrecent"},
+     "401 403 200 403 200"),
+    ("POST", "/api/v1/tickets/{}/assign", "/api/v1/tickets/{ticket}/assign", {"agent": ""},
+     "401 403 200 403 200"),
+    ("POST", "/api/v1/agents/{}/presence", "/api/v1/agents/me/presence", {"state": "away"},
+     "401 200 200 200 200"),
+    ("POST", "/api/v1/agents/{}/presence", "/api/v1/agents/{victim}/presence",
+     {"state": "away"}, "401 403 200 403 200"),
     # Public: customers post forms without a session (channels/webform.c).
     ("POST", "/api/v1/forms/{}", "/api/v1/forms/contact", FORM, "201 201 201 201 201"),
 ]
