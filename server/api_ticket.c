@@ -231,7 +231,7 @@ body_object(struct http_req *r)
 	j = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &e);
 	if (j == NULL || !json_is_object(j)) {
 		json_decref(j);
-		http_error(r, 400, "bad_json", "the body must be a JSON object", NULL);
+		http_error(r, 400, "bad_request", "the body must be a JSON object", NULL);
 		return NULL;
 	}
 	return j;

@@ -6,6 +6,7 @@
 #include "channels/webform.h"
 #include "routing/routing.h"
 #include "server/agentws.h"
+#include "server/api_ticket.h"
 #include "server/auth.h"
 #include "server/config.h"
 #include "server/events.h"
@@ -67,6 +68,7 @@ static const struct module modules[] = {
 	{ "store", NULL, NULL, store_start, NULL, NULL, NULL, NULL },
 	{ "static", NULL, NULL, static_start, NULL, NULL, NULL, static_free },
 	{ "auth", NULL, auth_check, auth_start, NULL, auth_busy, NULL, auth_stop },
+	{ "tickets", NULL, NULL, api_ticket_start, NULL, NULL, NULL, NULL },
 	{ "routing", routing_config, NULL, routing_init, NULL, NULL, routing_reload,
 	    routing_stop },
 	{ "webform", webform_register_config, webform_check, webform_init, NULL,

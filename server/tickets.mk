@@ -6,7 +6,8 @@ TICKET_TESTS = tests/integration/test_tickets.py
 TESTS += $(TICKET_TESTS)
 EXTRA_DIST += $(TICKET_TESTS)
 
-librxcore_la_SOURCES += server/ticket.c server/ticket.h
+librxcore_la_SOURCES += server/ticket.c server/ticket.h \
+	server/api_ticket.c server/api_ticket.h
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/server/test_ticket
@@ -14,3 +15,4 @@ tests_unit_server_test_ticket_SOURCES = tests/unit/server/test_ticket.c
 tests_unit_server_test_ticket_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_server_test_ticket_LDADD = $(UNIT_LDADD)
 endif
+
