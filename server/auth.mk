@@ -6,6 +6,14 @@ librxcore_la_SOURCES += \
 	server/auth_password.c server/auth_password.h \
 	server/api_agent.c server/api_agent.h
 RX_LUA += server/lua/agent.lua
+rxdeskctl_SOURCES += server/ctl_agent.c
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/server/test_auth
+tests_unit_server_test_auth_SOURCES = tests/unit/server/test_auth.c
+tests_unit_server_test_auth_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_server_test_auth_LDADD = $(UNIT_LDADD)
+endif
 
 AUTH_TESTS = tests/integration/test_auth.py tests/integration/test_roles.py
 TESTS += $(AUTH_TESTS)

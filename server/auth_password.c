@@ -21,6 +21,8 @@
 #define MAX_R		32
 #define MAX_P		16
 #define MAX_THREADS	8
+#define B64_BUF		96	/* decoded salt or key: at most 64 bytes used */
+#define DECODED_MAX	64
 
 enum job_kind { JOB_VERIFY, JOB_HASH };
 
@@ -100,6 +102,7 @@ b64_decode(const char *s, size_t len, unsigned char *out, size_t outlen)
 
 	if (len == 0 || len % 4 || len / 4 * 3 > outlen)
 		return -1;
+	/* OUTLEN covers the padding bytes the decoder writes too. */
 	if ((n = EVP_DecodeBlock(out, (const unsigned char *)s, (int)len)) < 0)
 		return -1;
 	/* EVP_DecodeBlock counts the padding as zero bytes. */
@@ -125,15 +128,16 @@ parse_encoded(const char *enc, struct auth_kdf *k, unsigned char *salt,
 	s = enc + off;
 	if (!kdf_ok(k) || (h = strchr(s, '$')) == NULL)
 		return -1;
-	*saltlen = b64_decode(s, (size_t)(h - s), salt, SALT_LEN * 4);
-	*keylen = b64_decode(h + 1, strlen(h + 1), key, KEY_LEN * 2);
-	return *saltlen > 0 && *keylen >= 16 ? 0 : -1;
+	*saltlen = b64_decode(s, (size_t)(h - s), salt, B64_BUF);
+	*keylen = b64_decode(h + 1, strlen(h + 1), key, B64_BUF);
+	return *saltlen > 0 && *saltlen <= DECODED_MAX && *keylen >= 16 &&
+	    *keylen <= DECODED_MAX ? 0 : -1;
 }
 
 int
 auth_password_verify(const char *password, const char *encoded)
 {
-	unsigned char salt[SALT_LEN * 4], want[KEY_LEN * 2], got[KEY_LEN * 2];
+	unsigned char salt[B64_BUF], want[B64_BUF], got[B64_BUF];
 	struct auth_kdf k;
 	int saltlen, keylen, same;
 

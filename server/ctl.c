@@ -26,6 +26,8 @@
 static const struct ctl_command commands[] = {
 	{ "customer", "import", "FILE.csv", ctl_customer_import },
 	{ "customer", "export", "", ctl_customer_export },
+	{ "agent", "add", "--name N --email E --roles R [--password P]", ctl_agent_add },
+	{ "agent", "list", "", ctl_agent_list },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

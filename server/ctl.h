@@ -37,4 +37,8 @@ void ctl_finish(int status);
 int ctl_customer_import(int, char **);
 int ctl_customer_export(int, char **);
 
+/* server/ctl_agent.c */
+int ctl_agent_add(int, char **);
+int ctl_agent_list(int, char **);
+
 #endif

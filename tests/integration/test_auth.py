@@ -232,12 +232,45 @@ def test_redis_away(t, d, redis):
     t.eq(d.get("/api/v1/session", bearer(tok))[0], 200, "Redis back: the session works again")
 
 
+def test_ctl(t, d, redis):
+    """rxdeskctl agent add / list against the same Redis."""
+    r = d.ctl("agent", "add", "--name", "Cli Agent", "--email", "cli@example.com",
+              "--roles", "agent,supervisor", "--skills", "medinfo:3,safety:2",
+              "--languages", "uk,en", "--capacity", "voice:1,chat:3,mail:10",
+              "--password", "cli password")
+    t.ok(r.returncode == 0 and "cli@example.com" in r.stdout, "ctl agent add --password", r)
+    s, body, _ = d.request("POST", "/api/v1/session", {"email": "cli@example.com",
+                                                      "password": "cli password"})
+    t.ok(s == 201 and body["agent"]["roles"] == ["agent", "supervisor"] and
+         body["agent"]["skills"] == {"medinfo": 3, "safety": 2} and
+         body["agent"]["languages"] == ["uk", "en"] and
+         body["agent"]["capacity"] == {"voice": 1, "chat": 3, "mail": 10},
+         "the agent rxdeskctl made logs in, with its roles, skills, languages and capacity", body)
+    r = d.ctl("agent", "add", "--name", "Stdin", "--email", "stdin@example.com",
+              "--roles", "admin", input="from stdin pw\n")
+    t.eq(r.returncode, 0, "ctl agent add reads the password from standard input")
+    t.eq(d.post("/api/v1/session", {"email": "stdin@example.com", "password": "from stdin pw"})[0],
+         201, "that password works")
+    r = d.ctl("agent", "add", "--name", "Dup", "--email", "CLI@example.com", "--roles", "agent",
+              "--password", "whatever pw")
+    t.ok(r.returncode == 1 and "exists" in r.stderr, "ctl agent add: a taken email fails", r)
+    r = d.ctl("agent", "add", "--name", "Bad", "--email", "bad@example.com", "--roles", "boss",
+              "--password", "whatever pw")
+    t.ok(r.returncode == 2 and "role" in r.stderr, "ctl agent add: an unknown role is a usage error", r)
+    r = d.ctl("agent", "add", "--name", "Short", "--email", "short@example.com", "--roles", "agent",
+              "--password", "short")
+    t.eq(r.returncode, 1, "ctl agent add: a short password fails")
+    r = d.ctl("agent", "list")
+    t.ok(r.returncode == 0 and "cli@example.com" in r.stdout and "stdin@example.com" in r.stdout
+         and "agent,supervisor" in r.stdout, "ctl agent list shows them", r.stdout)
+
+
 def main():
     redis = Redis()
     d = Daemon(redis, conf=CONF)
     tests = [test_login_cookie_and_bearer, test_unauthenticated, test_logout,
              test_indistinguishable, test_slowdown_lockout, test_agents_roles,
-             test_revoke, test_redis_away]
+             test_revoke, test_ctl, test_redis_away]
     wrapped = [(lambda fn: (lambda t: fn(t, d, redis)))(fn) for fn in tests]
     for w, fn in zip(wrapped, tests):
         w.__name__ = fn.__name__
