@@ -25,3 +25,9 @@ RX_LUA += routing/lua/route.lua routing/lua/sla.lua
 ROUTING_TESTS = tests/integration/test_routing.py tests/integration/test_routing_nodes.py
 TESTS += $(ROUTING_TESTS)
 EXTRA_DIST += $(ROUTING_TESTS)
+
+# rxdeskctl route explain (server/ctl.c has the table line).
+rxdeskctl_SOURCES += routing/ctl_route.c routing/ctl_route.h
+
+# bench/routing: assignments per second and latency as agents grow.
+EXTRA_DIST += bench/routing

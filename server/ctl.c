@@ -13,6 +13,7 @@
 #include <event2/event.h>
 
 #include "build.h"
+#include "routing/ctl_route.h"
 #include "server/config.h"
 #include "server/ctl.h"
 #include "server/log.h"
@@ -28,6 +29,8 @@ static const struct ctl_command commands[] = {
 	{ "customer", "export", "", ctl_customer_export },
 	{ "agent", "add", "--name N --email E --roles R [--password P]", ctl_agent_add },
 	{ "agent", "list", "", ctl_agent_list },
+	{ "route", "explain", "[--channel C] [--form F] [--type T] [--segment S] TEXT-OR-TICKET",
+	    ctl_route_explain },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

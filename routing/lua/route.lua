@@ -181,9 +181,18 @@ local function wait_score(d, t, queued_at)
   return queued_at - (tonumber(t.prio) or 1) * d.aging * 1000
 end
 
+-- A waiting ticket is in three sorted sets of its queue: q:<q> (rank:
+-- priority with aging, then time), qt:<q> (time queued, for waits and
+-- overflow) and qk:<q>:<kind> (rank, per kind, so that an agent with room
+-- for one kind only finds its next ticket in O(log n)).
+rx.route_qrem = function(p, q, n)
+  redis.call('ZREM', p .. 'q:' .. q, n)
+  redis.call('ZREM', p .. 'qt:' .. q, n)
+  for _, k in ipairs(KINDS) do redis.call('ZREM', p .. 'qk:' .. q .. ':' .. k, n) end
+end
+
 local function unqueue(p, n, t)
-  redis.call('ZREM', p .. 'q:' .. t.queue, n)
-  redis.call('ZREM', p .. 'qt:' .. t.queue, n)
+  rx.route_qrem(p, t.queue, n)
   if t.sticky_agent and t.sticky_agent ~= '' then
     redis.call('ZREM', p .. 'stk:' .. t.sticky_agent, n)
     redis.call('ZREM', p .. 'stkq', n)
@@ -256,6 +265,7 @@ rx.route_queue = function(p, n, t, now, queued_at, head)
   end
   redis.call('ZADD', p .. 'q:' .. t.queue, score, n)
   redis.call('ZADD', p .. 'qt:' .. t.queue, queued_at, n)
+  redis.call('ZADD', p .. 'qk:' .. t.queue .. ':' .. rx.route_kind(t.channel), score, n)
   redis.call('HSET', rx.tkey(p, n), 'queued_at', queued_at)
   t.queued_at = tostring(queued_at)
   if d.paused then return nil end
@@ -275,20 +285,39 @@ rx.route_enqueue = function(p, n, t, now)
   rx.route_queue(p, n, t, now)
 end
 
--- The best waiting ticket agent ID can take from queue Q (lowest score),
--- looking at the first HEAD_SCAN entries: {n, t, score} or nil.
-local function best_for(p, q, id, now)
+-- The best waiting ticket agent ID can take from queue Q (lowest rank),
+-- looking at the heads of the kinds they have room for: {n, t, score} or
+-- nil. Entries another path left behind (a ticket assigned or moved by
+-- the ticket API) are dropped on the way.
+local function best_for(p, q, id, room)
   local d = rx.qdef(p, q)
   if d.paused then return nil end
-  local head = redis.call('ZRANGE', p .. 'q:' .. q, 0, HEAD_SCAN - 1, 'WITHSCORES')
-  for i = 1, #head, 2 do
-    local t = rx.ticket_load(p, head[i])
-    if t and (t.sticky_agent or '') == '' and can_take(p, d, t, id) then
-      return { n = head[i], t = t, score = tonumber(head[i + 1]) }
+  local best = nil
+  for _, k in ipairs(room) do
+    local key = p .. 'qk:' .. q .. ':' .. k
+    local head = redis.call('ZRANGE', key, 0, HEAD_SCAN - 1, 'WITHSCORES')
+    for i = 1, #head, 2 do
+      local n, score = head[i], tonumber(head[i + 1])
+      if best and score >= best.score then break end
+      local t = rx.ticket_load(p, n)
+      if not t or t.agent ~= '' or t.queue ~= q then
+        redis.call('ZREM', key, n)
+      elseif (t.sticky_agent or '') == '' and can_take(p, d, t, id) then
+        best = { n = n, t = t, score = score }
+        break
+      end
     end
-    if not t then redis.call('ZREM', p .. 'q:' .. q, head[i]) end
   end
-  return nil
+  return best
+end
+
+-- The kinds agent ID has room for now (they are in the sets of those).
+local function room_of(p, id)
+  local room = {}
+  for _, k in ipairs(KINDS) do
+    if redis.call('ZSCORE', p .. 'av:' .. k .. ':*', id) then room[#room + 1] = k end
+  end
+  return room
 end
 
 -- Agent ID became free: first the tickets held for them, then the best
@@ -305,8 +334,10 @@ rx.agent_dispatch = function(p, id, now)
   local queues = redis.call('SMEMBERS', p .. 'queues')
   for _ = 1, 1000 do
     local best = nil
+    local room = room_of(p, id)
+    if #room == 0 then break end
     for _, q in ipairs(queues) do
-      local b = best_for(p, q, id, now)
+      local b = best_for(p, q, id, room)
       if b and (not best or b.score < best.score) then best = b end
     end
     if not best then break end
@@ -493,8 +524,7 @@ rx.route_dispatch_queue = function(p, q, now, limit)
   for _, n in ipairs(head) do
     local t = rx.ticket_load(p, n)
     if not t or t.agent ~= '' then
-      redis.call('ZREM', p .. 'q:' .. q, n)
-      redis.call('ZREM', p .. 'qt:' .. q, n)
+      rx.route_qrem(p, q, n)
     elseif (t.sticky_agent or '') == '' then
       local id = pick(p, d, t)
       if id then rx.route_assign(p, n, t, id, 'system', now); done = done + 1 end

@@ -165,8 +165,7 @@ end
 -- Move waiting ticket N to queue Q (the same queue re-scores it),
 -- keeping its place in time.
 rx.route_requeue = function(p, n, t, q, now)
-  redis.call('ZREM', p .. 'q:' .. t.queue, n)
-  redis.call('ZREM', p .. 'qt:' .. t.queue, n)
+  rx.route_qrem(p, t.queue, n)
   if q ~= t.queue then rx.ticket_set(p, n, t, 'queue', q, 'system', now) end
   rx.route_queue(p, n, t, now, tonumber(t.queued_at) or now)
   rx.publish(p, { type = 'queue.changed', queue = q })
@@ -238,7 +237,7 @@ local function sweep_queues(p, now, out)
           rx.route_requeue(p, n, t, d.overflow, now)
           out.overflow = out.overflow + 1
         else
-          redis.call('ZREM', p .. 'qt:' .. q, n)
+          rx.route_qrem(p, q, n)
         end
       end
     end

@@ -26,6 +26,13 @@ breach_overflow = yes
 breach_raise = yes
 [queue slow]
 strategy = rrmemory
+[product aspirin]
+names = Aspirin, Аспірин
+[rule hcp-uk]
+customer_type = hcp
+lang = uk
+queue = medinfo-uk
+category = medinfo
 [queue biz]
 hours = mon-fri 09:00-18:00
 tz = +02:00
@@ -129,6 +136,26 @@ def test_sla_once(t, redis, nodes):
          "sla: three nodes sweeping, the breach fired once")
 
 
+def test_explain(t, redis, nodes):
+    r = nodes[1].ctl("route", "explain", "--type", "hcp", "Добрий день, чи можна Аспірин дітям?")
+    t.eq(r.returncode, 0, "explain: exit 0", )
+    t.ok("rule: hcp-uk (lang in [uk], customer_type in [hcp])" in r.stdout and
+         "product: aspirin" in r.stdout and "queue=medinfo-uk" in r.stdout,
+         "explain: names the rule, its conditions, the product and the result", r.stdout + r.stderr)
+    r = nodes[1].ctl("route", "explain", "I have a rash")
+    t.ok("rule: (default)" in r.stdout and "screening: ae rash" in r.stdout and
+         "priority=high" in r.stdout and "flags=ae" in r.stdout,
+         "explain: the default, with the AE hit raising the priority", r.stdout + r.stderr)
+    a = ingest(redis, "ex1", "fast", text="Пошкоджена упаковка", channel="form")
+    r = nodes[2].ctl("route", "explain", "RX-%d" % a["ticket"])
+    t.ok(r.returncode == 0 and "ticket: RX-%d" % a["ticket"] in r.stdout and
+         "complaint" in r.stdout, "explain: a stored ticket's first message", r.stdout + r.stderr)
+    r = nodes[2].ctl("route", "explain", "RX-999999")
+    t.eq(r.returncode, 1, "explain: an unknown ticket fails")
+    r = nodes[2].ctl("route", "explain")
+    t.eq(r.returncode, 2, "explain: usage")
+
+
 def check_invariants(t, redis, what):
     owners, over = {}, []
     for aid in redis.cmd("SMEMBERS", P + "agents"):
@@ -228,7 +255,7 @@ def main():
             return fn(t, redis, nodes)
         run.__name__ = fn.__name__
         return run
-    Tap().run([bind(f) for f in (test_config_pushed, test_api, test_sla_once, test_race)])
+    Tap().run([bind(f) for f in (test_config_pushed, test_explain, test_api, test_sla_once, test_race)])
 
 
 if __name__ == "__main__":
