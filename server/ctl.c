@@ -25,6 +25,7 @@
 
 /* One line per command; keep groups together for the usage text. */
 static const struct ctl_command commands[] = {
+	{ "audit", "verify", "[PAGE]", ctl_audit_verify },
 	{ "customer", "import", "FILE.csv", ctl_customer_import },
 	{ "customer", "export", "", ctl_customer_export },
 	{ "agent", "add", "--name N --email E --roles R [--password P]", ctl_agent_add },

@@ -6,8 +6,10 @@ TICKET_TESTS = tests/integration/test_tickets.py
 TESTS += $(TICKET_TESTS)
 EXTRA_DIST += $(TICKET_TESTS)
 
+# ctl_audit.c is rxdeskctl's (store.mk defines rxdeskctl_SOURCES after this
+# fragment); from the core library only rxdeskctl pulls it in.
 librxcore_la_SOURCES += server/ticket.c server/ticket.h \
-	server/api_ticket.c server/api_ticket.h
+	server/api_ticket.c server/api_ticket.h server/ctl_audit.c
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/server/test_ticket

@@ -485,6 +485,17 @@ def test_http(t):
     fields = [(x["actor"], x["field"]) for x in audit_of(redis)]
     t.ok(v["ok"] and ("a:" + agent_id, "status") in fields and ("a:" + boss_id, "status") in fields,
          "http: changes audited with the agent and the chain verifies", v)
+    n = len(audit_of(redis))
+    r = d.ctl("audit", "verify", "3")
+    t.ok(r.returncode == 0 and ("%d entries verified" % n) in r.stdout and "intact" in r.stdout,
+         "rxdeskctl audit verify: the chain holds (pages of 3)", r.stdout + r.stderr)
+    victim = audit_of(redis)[n // 2]
+    redis.cmd("XDEL", P + "audit", victim["id"])
+    r = d.ctl("audit", "verify")
+    t.ok(r.returncode == 1 and "BROKEN" in r.stdout and "prev" in r.stdout,
+         "rxdeskctl audit verify: a deleted entry breaks the chain, exit 1", r.stdout + r.stderr)
+    r = d.ctl("audit", "verify", "0")
+    t.eq(r.returncode, 2, "rxdeskctl audit verify: a bad page size is a usage error")
     sub.close()
     t.eq(d.stop(), 0, "rxdeskd stops cleanly")
     redis.stop()
