@@ -6,6 +6,7 @@
 #include "channels/webform.h"
 #include "routing/routing.h"
 #include "server/agentws.h"
+#include "server/api_customer.h"
 #include "server/api_ticket.h"
 #include "server/auth.h"
 #include "server/config.h"
@@ -69,6 +70,8 @@ static const struct module modules[] = {
 	{ "static", NULL, NULL, static_start, NULL, NULL, NULL, static_free },
 	{ "auth", NULL, auth_check, auth_start, NULL, auth_busy, NULL, auth_stop },
 	{ "tickets", NULL, NULL, api_ticket_start, NULL, NULL, NULL, NULL },
+	{ "api_customer", NULL, api_customer_check, api_customer_start, NULL, NULL,
+	    api_customer_reload, NULL },
 	{ "routing", routing_config, NULL, routing_init, NULL, NULL, routing_reload,
 	    routing_stop },
 	{ "webform", webform_register_config, webform_check, webform_init, NULL,

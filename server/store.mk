@@ -4,7 +4,8 @@ librxcore_la_SOURCES += \
 	server/csv.c server/csv.h \
 	server/ident.c server/ident.h \
 	server/phone.c server/phone.h \
-	server/store_customer.c server/store_customer.h
+	server/store_customer.c server/store_customer.h \
+	server/api_customer.c server/api_customer.h
 
 sbin_PROGRAMS += rxdeskctl
 rxdeskctl_SOURCES = server/ctl.c server/ctl.h server/ctl_customer.c
@@ -32,3 +33,4 @@ RX_LUA += server/lua/customer_ops.lua
 STORE_TESTS = tests/integration/test_customers.py
 TESTS += $(STORE_TESTS)
 EXTRA_DIST += $(STORE_TESTS)
+EXTRA_DIST += docs/customers.md

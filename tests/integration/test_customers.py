@@ -8,8 +8,9 @@ import io
 import json
 import os
 import random
+import urllib.parse
 
-from rxtest import Daemon, Redis, Tap, load_functions, tmpdir
+from rxtest import Daemon, Redis, Tap, add_agent, bearer, load_functions, login, tmpdir
 
 P = "rx:"
 HEADER = "type,name,organisation,specialty,region,emails,phones,external_ids\n"
@@ -279,6 +280,60 @@ def test_history_and_update(t, d, redis):
          "get: an unknown customer")
 
 
+def test_api(t, d, redis):
+    import_rows(d, "hcp,Марія Api,,,,maria.api@example.com,067 555 12 34,licence:api-1",
+                "hcp,Maria Dup,Clinic 9,,,maria.dup@example.com,,")
+    add_agent(redis, "agent@example.com", roles="agent")
+    add_agent(redis, "lead@example.com", roles="supervisor")
+    ag = bearer(login(d, "agent@example.com"))
+    lead = bearer(login(d, "lead@example.com"))
+    t.eq(d.get("/api/v1/customers?q=maria")[0], 401, "api: no session is 401")
+    cid = redis.cmd("GET", P + "ix:email:maria.api@example.com")
+    dup = redis.cmd("GET", P + "ix:email:maria.dup@example.com")
+    for q, how in [("+380 (67) 555-12-34", "phone"), ("Марія <MARIA.API@example.com>", "email"),
+                   ("Licence:API-1", "ext"), ("марія", "name"), (cid, "id")]:
+        s, b = d.get("/api/v1/customers?q=" + urllib.parse.quote(q), headers=ag)
+        t.ok(s == 200 and [(c["id"], c["matched"]) for c in b["customers"]] == [(cid, how)],
+             "api: search by %s" % how, (s, b))
+    s, b = d.get("/api/v1/customers", headers=ag)
+    t.ok(s == 400 and b["error"]["field"] == "q", "api: search needs q", b)
+    for i in range(5):
+        ingest(redis, "maria.api@example.com", "h%d" % i)
+    s, b = d.get("/api/v1/customers/" + cid, headers=ag)
+    t.ok(s == 200 and "email:maria.api@example.com" in b["customer"]["identities"]
+         and len(b["tickets"]) == 5, "api: the card with identities and tickets", b)
+    got, cursor = [], ""
+    for _ in range(5):
+        s, b = d.get("/api/v1/customers/%s/history?limit=2&cursor=%s" % (cid, cursor), headers=ag)
+        got += [h["summary"] for h in b["history"]]
+        cursor = b.get("next")
+        if not cursor:
+            break
+    t.eq(got, ["h4", "h3", "h2", "h1", "h0"], "api: history newest first, in pages")
+    t.eq(d.get("/api/v1/customers/%s/history?cursor=x'" % cid, headers=ag)[0], 400,
+         "api: a bad cursor is 400")
+    t.eq(d.get("/api/v1/customers/abc", headers=ag)[0], 404, "api: a bad id is 404")
+    t.eq(d.get("/api/v1/customers/999999", headers=ag)[0], 404, "api: an unknown id is 404")
+    s, b, _ = d.request("PATCH", "/api/v1/customers/" + cid, {"region": "Lviv"}, headers=ag)
+    t.ok(s == 200 and b["changed"] == ["region"] and b["customer"]["region"] == "Lviv",
+         "api: an agent edits a field", b)
+    s, b, _ = d.request("PATCH", "/api/v1/customers/" + cid, {"colour": "red"}, headers=ag)
+    t.ok(s == 400 and "colour" in b["error"]["message"], "api: an unknown field is 400", b)
+    s, b, _ = d.request("PATCH", "/api/v1/customers/" + cid, "{not json", headers=ag)
+    t.eq(s, 400, "api: a body that is not JSON is 400")
+    s, b = d.post("/api/v1/customers/%s/merge" % cid, {"from": dup}, headers=ag)
+    t.eq(s, 403, "api: an agent may not merge")
+    s, b = d.post("/api/v1/customers/%s/merge" % cid, {"from": dup}, headers=lead)
+    t.ok(s == 200 and b["survivor"] == cid and not b["already"], "api: a supervisor merges", b)
+    s, b = d.post("/api/v1/customers/%s/merge" % cid, {"from": int(dup)}, headers=lead)
+    t.ok(s == 200 and b["already"], "api: merging again is a no-op", b)
+    s, b = d.post("/api/v1/customers/%s/merge" % cid, {"from": "x"}, headers=lead)
+    t.ok(s == 400 and b["error"]["field"] == "from", "api: a bad from is 400", b)
+    s, b = d.get("/api/v1/customers/" + dup, headers=ag)
+    t.ok(s == 200 and b["customer"]["id"] == cid and b["customer"]["organisation"] == "Clinic 9",
+         "api: the merged id shows the survivor", b)
+
+
 def main():
     t = Tap()
     redis = Redis()
@@ -288,7 +343,8 @@ def main():
            lambda t: test_import_10k(t, d, redis),
            lambda t: test_identity_forms(t, d, redis),
            lambda t: test_merge(t, d, redis),
-           lambda t: test_history_and_update(t, d, redis)])
+           lambda t: test_history_and_update(t, d, redis),
+           lambda t: test_api(t, d, redis)])
 
 
 if __name__ == "__main__":
