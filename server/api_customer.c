@@ -237,8 +237,7 @@ on_history(struct http_req *r, void *arg)
 static void
 on_patch(struct http_req *r, void *arg)
 {
-	auth_require(r, ROLE_AGENT | ROLE_SUPERVISOR | ROLE_ADMIN,
-	    on_patch_authed, NULL);
+	auth_require(r, ROLE_ANY, on_patch_authed, NULL);
 }
 
 static void

@@ -256,37 +256,50 @@ local function id_parts(id)
   return tonumber(ms), tonumber(seq)
 end
 
-local function id_less(x, y)
-  local xm, xs = id_parts(x)
-  local ym, ys = id_parts(y)
-  return xm < ym or (xm == ym and xs < ys)
-end
-
--- Rebuild the survivor's history with the loser's entries in time order.
--- Stream ids only grow, so the merged stream is written afresh; an entry
--- keeps its id unless it collides, and copied ones name where they came from.
-local function history_merge(p, s, l)
-  local sk, lk = ckey(p, s) .. ':hist', ckey(p, l) .. ':hist'
-  local mine, theirs = redis.call('XRANGE', sk, '-', '+'), redis.call('XRANGE', lk, '-', '+')
-  if #theirs == 0 then return 0 end
-  for _, e in ipairs(theirs) do
-    e[2][#e[2] + 1] = 'merged_from'
-    e[2][#e[2] + 1] = l
-  end
-  local all, i, j = {}, 1, 1
-  while i <= #mine or j <= #theirs do
-    if j > #theirs or (i <= #mine and not id_less(theirs[j][1], mine[i][1])) then
-      all[#all + 1] = mine[i]; i = i + 1
-    else
-      all[#all + 1] = theirs[j]; j = j + 1
+-- An entry's time: its ts field, else the time in its id.
+local function entry_time(e)
+  for i = 1, #e[2], 2 do
+    if e[2][i] == 'ts' then
+      local ts = tonumber(e[2][i + 1])
+      if ts then return ts end
     end
   end
+  return (id_parts(e[1]))
+end
+
+local function entry_before(x, y)
+  if x.t ~= y.t then return x.t < y.t end
+  local xm, xs = id_parts(x.e[1])
+  local ym, ys = id_parts(y.e[1])
+  if xm ~= ym then return xm < ym end
+  if xs ~= ys then return xs < ys end
+  return x.k < y.k
+end
+
+-- Rebuild the survivor's history with the loser's entries in time order
+-- (the ts field). Stream ids only grow, so the merged stream is written
+-- afresh: an entry keeps its id unless an earlier one forces it up, and
+-- copied entries name where they came from.
+local function history_merge(p, s, l)
+  local sk, lk = ckey(p, s) .. ':hist', ckey(p, l) .. ':hist'
+  local theirs = redis.call('XRANGE', lk, '-', '+')
+  if #theirs == 0 then return 0 end
+  local all = {}
+  for i, e in ipairs(redis.call('XRANGE', sk, '-', '+')) do
+    all[#all + 1] = { e = e, t = entry_time(e), k = i }
+  end
+  for i, e in ipairs(theirs) do
+    e[2][#e[2] + 1] = 'merged_from'
+    e[2][#e[2] + 1] = l
+    all[#all + 1] = { e = e, t = entry_time(e), k = #all + i }
+  end
+  table.sort(all, entry_before)
   redis.call('DEL', sk)
   local lm, ls = 0, 0
-  for _, e in ipairs(all) do
-    local m, q = id_parts(e[1])
+  for _, x in ipairs(all) do
+    local m, q = id_parts(x.e[1])
     if m < lm or (m == lm and q <= ls) then m, q = lm, ls + 1 end
-    redis.call('XADD', sk, m .. '-' .. q, unpack(e[2]))
+    redis.call('XADD', sk, m .. '-' .. q, unpack(x.e[2]))
     lm, ls = m, q
   end
   redis.call('DEL', lk)

@@ -72,6 +72,17 @@ ROWS = [
      "401 200 200 200 200"),
     ("POST", "/api/v1/agents/{}/presence", "/api/v1/agents/{victim}/presence",
      {"state": "away"}, "401 403 200 403 200"),
+    # Customers (server/api_customer.c): fixtures make customer 1 (c1) and,
+    # third, customer 3 (c3), which the merge folds into 1.
+    ("GET", "/api/v1/customers", "/api/v1/customers?q=c1@example.org", None,
+     "401 200 200 200 200"),
+    ("GET", "/api/v1/customers/{}", "/api/v1/customers/{customer}", None, "401 200 200 200 200"),
+    ("GET", "/api/v1/customers/{}/history", "/api/v1/customers/{customer}/history", None,
+     "401 200 200 200 200"),
+    ("PATCH", "/api/v1/customers/{}", "/api/v1/customers/{customer}", {"region": "Kyiv"},
+     "401 200 200 200 200"),
+    ("POST", "/api/v1/customers/{}/merge", "/api/v1/customers/{customer}/merge", {"from": "3"},
+     "401 403 200 403 200"),
     # Public: customers post forms without a session (channels/webform.c).
     ("POST", "/api/v1/forms/{}", "/api/v1/forms/contact", FORM, "201 201 201 201 201"),
 ]
@@ -93,6 +104,8 @@ def fixtures(redis):
     f = {"victim": add_agent(redis, "victim@example.com")["id"],
          "ticket": str(ingest(redis, "c1@example.org")),
          "ae_ticket": str(ingest(redis, "c2@example.org", category="ae", flags=["ae"]))}
+    ingest(redis, "c3@example.org")
+    f["customer"] = redis.cmd("GET", "rx:ix:email:c1@example.org")
     return ids, f
 
 
