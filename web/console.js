@@ -93,7 +93,7 @@ async function loadTickets(reset) {
   const data = await api("GET", "/api/v1/tickets?" + q);
   const list = $("#tickets");
   if (reset) list.replaceChildren();
-  for (const t of data.tickets || []) list.append(ticketItem(t));
+  for (const t of data.items || data.tickets || []) list.append(ticketItem(t));
   state.cursor = data.next || null;
   $("#more").hidden = !state.cursor;
   markSelected();
