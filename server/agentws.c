@@ -448,6 +448,8 @@ token_from_query(struct http_req *r)
 static void
 on_upgrade(struct http_req *r, void *arg)
 {
+	if (http_rate_check(r, "agent_ws") == -1)
+		return;
 	if (ws_check(r) == -1) {
 		metrics_add(A.refused, 1);
 		return;

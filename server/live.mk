@@ -13,7 +13,7 @@ tests_unit_server_test_ws_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_server_test_ws_LDADD = $(UNIT_LDADD)
 endif
 
-# tests/local.mk sets INTEGRATION_TESTS after this fragment: add to TESTS.
+# Included after tests/fuzz/local.mk (FUZZ_TARGETS) and tests/local.mk.
 LIVE_TESTS = tests/integration/test_agent_ws.py
 TESTS += $(LIVE_TESTS)
 EXTRA_DIST += $(LIVE_TESTS)
@@ -21,3 +21,10 @@ EXTRA_DIST += $(LIVE_TESTS)
 # The tests' WebSocket client (node "ws", installed by scripts/bootstrap).
 EXTRA_DIST += docs/live.md tests/package.json tests/package-lock.json \
 	tests/integration/ws/client.js
+
+# libFuzzer harness (tests/fuzz/local.mk): WebSocket framing.
+FUZZ_TARGETS += tests/fuzz/fuzz_ws
+tests_fuzz_fuzz_ws_SOURCES = tests/fuzz/fuzz_ws.c
+tests_fuzz_fuzz_ws_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_ws_LDFLAGS = $(FUZZ_LDFLAGS)
+EXTRA_DIST += tests/fuzz/ws.dict tests/fuzz/corpus/ws

@@ -510,6 +510,13 @@ on_read(struct bufferevent *bev, void *arg)
 	if (c->state == ST_OPEN && wslay_event_get_close_received(c->ctx))
 		conn_closing(c);
 	conn_flush(c);
+	/* Pongs for a peer that sends pings and never reads: bounded too. */
+	if (c->state != ST_DEAD && ws_conn_queued(c) > c->max_queue) {
+		if (c->state == ST_OPEN)
+			ws_close(c, WSLAY_CODE_POLICY_VIOLATION, "slow consumer");
+		else
+			conn_fail(c, WSLAY_CODE_POLICY_VIOLATION);
+	}
 }
 
 static void
@@ -635,6 +642,16 @@ conn_start(struct ws_conn *c, struct bufferevent *bev)
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
 		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
 	timer_arm(c, W.ping_s);
+}
+
+struct ws_conn *
+ws_attach(struct bufferevent *bev, const char *peer, const struct ws_handler *h,
+    void *arg)
+{
+	struct ws_conn *c = conn_new(peer, h, arg);
+
+	conn_start(c, bev);
+	return c;
 }
 
 static void

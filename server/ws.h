@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 struct event_base;
+struct bufferevent;
 struct config;
 struct http_req;
 struct ws_conn;
@@ -57,6 +58,14 @@ int ws_check(struct http_req *r);
  */
 struct ws_conn *ws_accept(struct http_req *r, const struct ws_handler *h,
     void *arg);
+
+/*
+ * Run the protocol on BEV, a connection already past the handshake (a
+ * bufferevent pair in tests and fuzzing). The caller frees BEV after the
+ * connection's on_close.
+ */
+struct ws_conn *ws_attach(struct bufferevent *bev, const char *peer,
+    const struct ws_handler *h, void *arg);
 
 /*
  * Queue a text message (copied). 0, or -1 when the connection is closing

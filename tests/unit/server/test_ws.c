@@ -338,6 +338,27 @@ test_slow_consumer(void **state)
 	assert_int_equal(ws_send_text(g->c, msg, 10), -1);
 }
 
+/* Pings from a peer that never reads its pongs cannot grow the queue. */
+static void
+test_ping_flood(void **state)
+{
+	struct rig *g = *state;
+	char payload[60];	/* under the rig's max_message: pings count too */
+	int i;
+
+	memset(payload, 'p', sizeof(payload));
+	bufferevent_disable(g->pair[1], EV_READ);
+	for (i = 0; i < 500 && ws_find(g->id) != NULL; i++)
+		client_frame(g, 1, WSLAY_PING, payload, sizeof(payload), 1);
+	assert_true(i < 500);
+	assert_int_equal(wslay_event_get_status_code_sent(g->c->ctx), 1008);
+	for (int j = 0; j < 200; j++)
+		client_frame(g, 1, WSLAY_PING, payload, sizeof(payload), 1);
+	/* Still closing or already reaped: never much past the bound. */
+	if (g->peer.closes == 0)
+		assert_true(ws_conn_queued(g->c) <= 4096 + 2 * 64);
+}
+
 int
 main(void)
 {
@@ -354,6 +375,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_binary_refused, rig_setup, rig_teardown),
 		cmocka_unit_test_setup_teardown(test_close_handshake, rig_setup, rig_teardown),
 		cmocka_unit_test_setup_teardown(test_slow_consumer, rig_setup, rig_teardown),
+		cmocka_unit_test_setup_teardown(test_ping_flood, rig_setup, rig_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
