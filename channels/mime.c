@@ -280,7 +280,7 @@ scan_msgid(const char *s, size_t len)
 {
 	const char *p = s, *end, *lt, *gt;
 
-	if (s == NULL)
+	if (s == NULL || len == 0)
 		return NULL;
 	end = s + len;
 	while (p < end) {
