@@ -364,6 +364,38 @@ rx.route_unassign = function(p, n, t, id, requeue, now)
   return true
 end
 
+-- For the ticket functions: ticket N (table T, before the change) stops
+-- being the work of its agent (resolved, closed, or handed to someone by
+-- hand). The agent's load shrinks and they get waiting work.
+rx.route_released = function(p, n, t, now)
+  local id = t.agent or ''
+  if id == '' or not rx.route_unassign(p, n, nil, id, false, now) then return end
+  rx.agent_index(p, id)
+  if rx.agent_state(p, id).state == 'available' then rx.agent_dispatch(p, id, now) end
+end
+
+-- Work an agent holds that is no longer theirs to do (the ticket was
+-- resolved, closed or re-assigned through a path that did not tell
+-- routing): released by the sweep, a few agents per call.
+rx.route_reconcile = function(p, now, agents)
+  local freed = 0
+  for _, id in ipairs(redis.call('SRANDMEMBER', p .. 'agents', agents)) do
+    local work = redis.call('HKEYS', p .. 'aw:' .. id)
+    for i = 1, math.min(#work, 64) do
+      local f = redis.call('HMGET', rx.tkey(p, work[i]), 'agent', 'status')
+      if f[1] ~= id or f[2] == 'resolved' or f[2] == 'closed' then
+        rx.route_unassign(p, work[i], nil, id, false, now)
+        freed = freed + 1
+      end
+    end
+    if freed > 0 then
+      rx.agent_index(p, id)
+      if rx.agent_state(p, id).state == 'available' then rx.agent_dispatch(p, id, now) end
+    end
+  end
+  return freed
+end
+
 local function set_state(p, id, state, now)
   local r = rx.agent_state(p, id)
   local old = r.state

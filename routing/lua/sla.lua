@@ -105,8 +105,13 @@ rx.sla_start = function(p, n, t, now)
   if #f > 0 then redis.call('HSET', rx.tkey(p, n), unpack(f)) end
 end
 
--- Next-response: the clock restarts at each customer message after a reply.
-rx.sla_next = function(p, n, t, now)
+-- Next-response: the clock restarts at each customer message after a
+-- reply. For rx_ingest to call on a customer message to an open ticket.
+rx.route_message = function(p, n, t, now)
+  if (t.first_response or '') == '' then return end
+  if tonumber(t.next_from) and (tonumber(t.last_out) or 0) < tonumber(t.next_from) then
+    return
+  end
   local d = rx.qdef(p, t.queue)
   local s = sla_of(d, t.priority or 'normal')
   if not s or not tonumber(s.next) then return end
@@ -250,12 +255,13 @@ local function route_sweep(keys, argv)
   local p = argv[1]
   local now = rx.now()
   local out = { sla = 0, wrapup = 0, sticky = 0, offline = 0, requeued = 0, overflow = 0,
-    assigned = 0 }
+    assigned = 0, released = 0 }
   sweep_wrapup(p, now, out)
   sweep_presence(p, now, out)
   sweep_sticky(p, now, out)
   sweep_queues(p, now, out)
   sweep_sla(p, now, out)
+  out.released = rx.route_reconcile(p, now, 8)
   return cjson.encode(out)
 end
 

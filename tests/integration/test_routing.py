@@ -434,6 +434,22 @@ def test_stats_and_errors(t, redis):
          "errors: done on a ticket the agent does not hold")
 
 
+def test_released(t, redis):
+    reset(redis)
+    queue(redis, "rl")
+    agent(redis, 1, cap={"voice": 1, "chat": 1, "mail": 1})
+    a = ingest(redis, "rl1", "rl")
+    b = ingest(redis, "rl2", "rl")
+    t.eq((a["agent"], b["agent"]), ("1", ""), "released: one mail place, one waits")
+    fcall(redis, "rx_ticket_update", {"ticket": a["ticket"], "actor": "a:1",
+                                      "set": {"status": "resolved"}})
+    wait_until(lambda: fcall(redis, "rx_route_sweep")["released"] == 1, timeout=10,
+               what="the sweep to release a resolved ticket")
+    t.eq(ticket(redis, b["ticket"])["agent"], "1",
+         "released: a ticket resolved through the ticket API frees the place; the waiting one comes")
+    check_invariants(t, redis, "released")
+
+
 def test_concurrent(t, redis):
     """Many clients at once on one Redis: ingests, agents coming and going,
     tickets finished, sweeps; the invariants hold after."""
@@ -484,7 +500,7 @@ def main():
     tests = [test_leastrecent, test_fewestcalls, test_rrmemory, test_skillweighted,
              test_capacity, test_priority_aging, test_sticky, test_wrapup, test_drop,
              test_safety_and_lang, test_sla_calendar, test_sla_escalation,
-             test_overflow_timeout, test_stats_and_errors, test_concurrent]
+             test_overflow_timeout, test_stats_and_errors, test_released, test_concurrent]
 
     def bind(fn):
         def run(t):
