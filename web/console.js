@@ -106,11 +106,12 @@ function markSelected() {
 
 function logEntry(m) {
   const cls = m.type === "note" ? "note" : m.type === "event" ? "event" : m.direction === "out" ? "out" : "in";
-  const who = [m.type === "note" ? "note" : m.direction === "out" ? "to customer" : "from customer",
-    m.author, m.channel, when(m.ts)].filter(Boolean).join(" · ");
+  const kind = { note: "note", event: "change", out: "to customer", in: "from customer" }[cls];
+  const who = [kind, m.author, m.channel, when(m.ts)].filter(Boolean).join(" · ");
   const li = el("li", { class: cls }, el("span", { class: "who", text: who }));
   if (m.subject && cls !== "event") li.append(el("strong", { text: m.subject + "\n" }));
-  li.append(document.createTextNode(m.text || m.event || ""));
+  const change = m.field ? m.field + ": " + (m.old || "—") + " → " + (m.new || "—") : "";
+  li.append(document.createTextNode(m.text || change));
   for (const a of m.attachments || [])
     li.append(el("div", {}, el("a", { href: "/api/v1/attachments/" + encodeURIComponent(a.id), text: "📎 " + a.name })));
   return li;
@@ -163,7 +164,10 @@ async function send(ev) {
 // --- customer ------------------------------------------------------------
 
 async function openCustomer(id) {
+  // Events can open the same card twice at once: only the latest call draws.
+  const gen = state.customerGen = (state.customerGen || 0) + 1;
   const data = await api("GET", "/api/v1/customers/" + encodeURIComponent(id));
+  if (gen !== state.customerGen) return;
   const c = data.customer || data;
   state.customer = c;
   $("#customer").hidden = false;
@@ -176,13 +180,15 @@ async function openCustomer(id) {
     if (v) card.append(el("dt", { text: k }), el("dd", { text: v }));
   $("#c-history").replaceChildren();
   state.histCursor = null;
-  await loadHistory();
+  await loadHistory(gen);
 }
 
-async function loadHistory() {
+async function loadHistory(gen) {
   const c = state.customer, q = new URLSearchParams({ limit: "30" });
+  if (typeof gen !== "number") gen = state.customerGen;
   if (state.histCursor) q.set("cursor", state.histCursor);
   const data = await api("GET", "/api/v1/customers/" + encodeURIComponent(c.id) + "/history?" + q);
+  if (gen !== state.customerGen) return;
   for (const h of data.history || data.entries || []) {
     const n = h.ticket ? "RX-" + String(h.ticket).replace(/^RX-/, "") : "";
     $("#c-history").append(el("li", {},
