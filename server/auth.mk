@@ -19,3 +19,14 @@ AUTH_TESTS = tests/integration/test_auth.py tests/integration/test_roles.py
 TESTS += $(AUTH_TESTS)
 EXTRA_DIST += $(AUTH_TESTS)
 EXTRA_DIST += docs/api.md
+
+# libFuzzer harness (tests/fuzz/local.mk): hashes, cookies, roles, login
+# forms. Listed here directly: tests/fuzz/local.mk sets FUZZ_TARGETS after
+# this fragment.
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_auth
+endif
+tests_fuzz_fuzz_auth_SOURCES = tests/fuzz/fuzz_auth.c
+tests_fuzz_fuzz_auth_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_auth_LDFLAGS = $(FUZZ_LDFLAGS)
+EXTRA_DIST += tests/fuzz/auth.dict tests/fuzz/corpus/auth

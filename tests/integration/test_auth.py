@@ -4,9 +4,11 @@ and bearer, logout, expiry, revocation, failures that look alike, slow-down
 then lock-out then unlock, and who may use the agent endpoints."""
 import base64
 import hashlib
+import os
+import subprocess
 import time
 
-from rxtest import Daemon, Redis, Tap, add_agent, bearer, login, wait_until
+from rxtest import RXDESKD, Daemon, Redis, Tap, add_agent, bearer, login, wait_until
 
 CONF = ("[auth]\nscrypt_n = 1024\nslowdown_ms = 100\nslowdown_max_ms = 400\n"
         "max_failures = 3\nlockout = 3\n[http]\nrate_limit = 0\n")
@@ -265,6 +267,18 @@ def test_ctl(t, d, redis):
          and "agent,supervisor" in r.stdout, "ctl agent list shows them", r.stdout)
 
 
+def test_check_config(t):
+    """auth.scrypt_n must be a power of two; --check-config says so."""
+    env = dict(os.environ, RXDESK_AUTH_SCRYPT_N="1000")
+    r = subprocess.run([RXDESKD, "--check-config"], capture_output=True, text=True,
+                       env=env, timeout=60)
+    t.ok(r.returncode == 1 and "auth.scrypt_n" in r.stderr, "--check-config: scrypt_n 1000 refused", r)
+    env["RXDESK_AUTH_SCRYPT_N"] = "16384"
+    r = subprocess.run([RXDESKD, "--check-config"], capture_output=True, text=True,
+                       env=env, timeout=60)
+    t.ok(r.returncode == 0 and "scrypt_n = 16384" in r.stdout, "--check-config: scrypt_n 16384 taken", r)
+
+
 def main():
     redis = Redis()
     d = Daemon(redis, conf=CONF)
@@ -276,6 +290,7 @@ def main():
         w.__name__ = fn.__name__
     wrapped.append(lambda t: test_expiry(t, Redis()))
     wrapped[-1].__name__ = "test_expiry"
+    wrapped.append(test_check_config)
     Tap().run(wrapped)
 
 
