@@ -34,3 +34,4 @@ STORE_TESTS = tests/integration/test_customers.py
 TESTS += $(STORE_TESTS)
 EXTRA_DIST += $(STORE_TESTS)
 EXTRA_DIST += docs/customers.md
+EXTRA_DIST += scripts/demo scripts/demo-data.csv scripts/gen-demo-data.py

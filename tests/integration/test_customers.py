@@ -8,9 +8,12 @@ import io
 import json
 import os
 import random
+import subprocess
+import sys
 import urllib.parse
 
-from rxtest import Daemon, Redis, Tap, add_agent, bearer, load_functions, login, tmpdir
+from rxtest import (RXDESKCTL, Daemon, Redis, Tap, add_agent, bearer, load_functions, login,
+                    tmpdir)
 
 P = "rx:"
 HEADER = "type,name,organisation,specialty,region,emails,phones,external_ids\n"
@@ -334,6 +337,34 @@ def test_api(t, d, redis):
          "api: the merged id shows the survivor", b)
 
 
+def test_demo(t, d, redis):
+    """scripts/demo on a fresh store, twice; the CSV is what the generator writes."""
+    src = os.environ.get("RXDESK_SRCDIR", ".")
+    out = os.path.join(tmpdir(), "demo.csv")
+    subprocess.run([sys.executable, os.path.join(src, "scripts", "gen-demo-data.py"), out],
+                   check=True, capture_output=True)
+    with open(out, "rb") as a, open(os.path.join(src, "scripts", "demo-data.csv"), "rb") as b:
+        t.ok(a.read() == b.read(), "demo: demo-data.csv is what gen-demo-data.py writes")
+    other = Redis()
+    d2 = Daemon(other)
+    env = dict(os.environ, RXDESKCTL=RXDESKCTL)
+    runs = [subprocess.run(["bash", os.path.join(src, "scripts", "demo"), d2.conf_path],
+                           capture_output=True, text=True, env=env, timeout=600)
+            for _ in range(2)]
+    t.ok(runs[0].returncode == 0 and "200 created" in runs[0].stdout, "demo: loads 200 customers",
+         runs[0].stdout + runs[0].stderr)
+    t.ok(runs[1].returncode == 0 and "200 unchanged" in runs[1].stdout,
+         "demo: a second run changes nothing", runs[1].stdout + runs[1].stderr)
+    types = {}
+    for cid in other.cmd("ZRANGE", P + "customers", 0, -1):
+        ty = other.cmd("HGET", "%sc:%s" % (P, cid), "type")
+        types[ty] = types.get(ty, 0) + 1
+    t.eq(types, {"hcp": 50, "hco": 50, "pharmacy": 50, "patient": 50}, "demo: 50 of each type")
+    t.ok(login(d2, "maria@example.com", "demo-supervisor-1"), "demo: a demo agent logs in")
+    d2.stop()
+    other.stop()
+
+
 def main():
     t = Tap()
     redis = Redis()
@@ -344,7 +375,8 @@ def main():
            lambda t: test_identity_forms(t, d, redis),
            lambda t: test_merge(t, d, redis),
            lambda t: test_history_and_update(t, d, redis),
-           lambda t: test_api(t, d, redis)])
+           lambda t: test_api(t, d, redis),
+           lambda t: test_demo(t, d, redis)])
 
 
 if __name__ == "__main__":
