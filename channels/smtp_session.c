@@ -374,6 +374,17 @@ cmd_mail(struct session *s, const char *arg)
 	reply(s, "250 2.1.0 Ok");
 }
 
+/* RFC 5321 4.5.1: "postmaster" without a domain must be accepted; it is
+ * the postmaster of our first domain. */
+static void
+postmaster(struct session *s, char *addr, size_t len)
+{
+	const char *d = s->p->domains + strspn(s->p->domains, " \t,");
+	size_t n = strcspn(d, " \t,");
+
+	snprintf(addr, len, "postmaster@%.*s", (int)n, d);
+}
+
 static void
 cmd_rcpt(struct session *s, const char *arg)
 {
@@ -393,6 +404,8 @@ cmd_rcpt(struct session *s, const char *arg)
 		reject(s, "555 5.5.4 Unsupported RCPT parameter");
 		return;
 	}
+	if (strcasecmp(addr, "postmaster") == 0)
+		postmaster(s, addr, sizeof(addr));
 	if (!mail_thread_domain_ok(addr, s->p->domains)) {
 		reject(s, "550 5.7.1 <%s>: Relay access denied", addr);
 		return;

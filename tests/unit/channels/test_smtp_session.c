@@ -17,7 +17,7 @@ static struct smtp_params params;
 static struct {
 	int calls;
 	uint64_t id;
-	char *data, *from;
+	char *data, *from, *rcpt0;
 	int nrcpt;
 	const char *answer;	/* NULL: answer later */
 } got;
@@ -31,6 +31,8 @@ record(const struct smtp_envelope *env)
 	free(got.from);
 	got.data = strndup(env->data, env->len);
 	got.from = strdup(env->from);
+	free(got.rcpt0);
+	got.rcpt0 = strdup(env->rcpts[0]);
 	got.nrcpt = env->nrcpt;
 	if (got.answer)
 		smtp_session_done(env->id, got.answer);
@@ -122,7 +124,8 @@ teardown(void **state)
 	event_base_free(base);
 	free(got.data);
 	free(got.from);
-	got.data = got.from = NULL;
+	free(got.rcpt0);
+	got.data = got.from = got.rcpt0 = NULL;
 	return 0;
 }
 
@@ -183,6 +186,7 @@ test_transaction(void **state)
 static void
 test_refusals(void **state)
 {
+	params.max_errors = 100;
 	chat("EHLO c\r\n");
 	assert_string_equal(chat("RCPT TO:<a@example.com>\r\n"),
 	    "503 5.5.1 Need MAIL before RCPT\n");
@@ -194,6 +198,14 @@ test_refusals(void **state)
 	    "503 5.5.1 Nested MAIL command\n");
 	assert_string_equal(chat("RCPT TO:<a@evil.org>\r\n"),
 	    "550 5.7.1 <a@evil.org>: Relay access denied\n");
+	assert_string_equal(chat("RCPT TO:<PostMaster>\r\n"), "250 2.1.5 Ok\n");
+	say("DATA\r\nx\r\n.\r\n");
+	replies(2);
+	assert_string_equal(got.rcpt0, "postmaster@example.com");
+	chat("MAIL FROM:<a@b.c>\r\n");
+	assert_string_equal(chat("RCPT TO:<a@example.com.>\r\n"),
+	    "550 5.7.1 <a@example.com.>: Relay access denied\n");
+	params.max_errors = 4;
 }
 
 static void
