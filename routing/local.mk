@@ -13,6 +13,10 @@ check_PROGRAMS += tests/unit/routing/test_triage
 tests_unit_routing_test_triage_SOURCES = tests/unit/routing/test_triage.c
 tests_unit_routing_test_triage_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_routing_test_triage_LDADD = $(UNIT_LDADD)
+check_PROGRAMS += tests/unit/routing/test_queue_config
+tests_unit_routing_test_queue_config_SOURCES = tests/unit/routing/test_queue_config.c
+tests_unit_routing_test_queue_config_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_routing_test_queue_config_LDADD = $(UNIT_LDADD)
 endif
 
 EXTRA_DIST += docs/routing.md
