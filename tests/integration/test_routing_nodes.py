@@ -125,7 +125,7 @@ def test_sla_once(t, redis, nodes):
     tk = ticket(redis, n)
     t.eq((tk["queue"], tk["priority"]), ("slow", "high"),
          "sla: the nodes' sweep moved the breached ticket to overflow and raised it")
-    time.sleep(1.5)
+    time.sleep(1.5)  # a window for any second firing (each node sweeps every second)
     ev = []
     while True:
         m = sub.next(0.3)
