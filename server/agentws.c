@@ -410,7 +410,16 @@ on_authed(struct http_req *r, const struct auth_agent *who, void *arg)
 {
 	struct agent_conn *ac;
 	char tag[64];
+	int n = 0;
 
+	TAILQ_FOREACH(ac, &A.conns, entry)
+		n += strcmp(ac->who.id, who->id) == 0;
+	if (n >= AGENTWS_MAX_PER_AGENT) {
+		metrics_add(A.refused, 1);
+		http_error(r, 429, "too_many_connections",
+		    "this agent has too many live connections here", NULL);
+		return;
+	}
 	if ((ac = calloc(1, sizeof(*ac))) == NULL)
 		log_fatalx("agentws: out of memory");
 	ac->who = *who;

@@ -23,6 +23,7 @@ typedef struct json_t json_t;
 
 #define AGENTWS_PRESENCE_REFRESH	10	/* seconds between refreshes */
 #define AGENTWS_PRESENCE_TTL		30	/* seconds the key outlives us */
+#define AGENTWS_MAX_PER_AGENT		8	/* sockets of one agent on a node */
 
 /*
  * A command up the socket. C is the agent's connection (live for the call;

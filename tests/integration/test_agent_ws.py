@@ -6,8 +6,10 @@ by agent, role and followed ticket, commands, ping/pong, a dead peer
 dropped, oversize and invalid UTF-8 closed with 1009 and 1007, presence,
 and two rxdeskd nodes on one Redis: an event raised on one reaches an
 agent connected to the other."""
+import base64
 import json
 import os
+import socket
 import time
 
 from rxtest import (Daemon, Redis, Tap, WsClient, add_agent, login, wait_until,
@@ -82,9 +84,9 @@ def test_upgrade(t):
             if l.startswith('rxdesk_open_connections{kind="agent_ws"}')]
     t.ok(line and float(line[0].split()[-1]) >= 1, "metrics: open agent_ws gauge", line)
     c.stop()
-    wait_until(lambda: E.redis.cmd("EXISTS", P + "presence:" + E.ag["ann"]["id"]) == 0,
-               timeout=10, what="the presence key to go")
-    t.ok(True, "presence: the key goes with the last connection")
+    t.ok(wait_until(lambda: E.redis.cmd("EXISTS", P + "presence:" + E.ag["ann"]["id"]) == 0,
+                    timeout=10, what="the presence key to go"),
+         "presence: the key goes with the last connection")
 
     c2 = WsClient(url(d), headers={"Authorization": "Bearer " + E.tok["sue"]},
                   origin="https://desk.example.com")
@@ -253,6 +255,50 @@ def test_two_nodes(t):
     on_b.stop()
 
 
+def raw_upgrade(d, token):
+    """The handshake alone over a plain socket: (status, socket)."""
+    s = socket.create_connection(("127.0.0.1", d.http_port), timeout=10)
+    key = base64.b64encode(os.urandom(16)).decode()
+    s.sendall(("GET /agent/ws HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+               "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+               "Sec-WebSocket-Key: %s\r\nAuthorization: Bearer %s\r\n\r\n"
+               % (d.http_port, key, token)).encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        head += chunk
+    return int(head.split(b" ", 2)[1]) if head else 0, s
+
+
+def upgrade_status(d, token):
+    status, s = raw_upgrade(d, token)
+    s.close()
+    return status
+
+
+def test_per_agent_cap(t):
+    # A node of its own, with pings far apart: idle raw sockets stay open.
+    d = Daemon(E.redis, conf=CONF + "[http]\nws_ping_interval = 300\n"
+               "[server]\nnode_id = node-c\n")
+    held = []
+    for _ in range(8):
+        status, s = raw_upgrade(d, E.tok["sue"])
+        held.append(s)
+        if status != 101:
+            break
+    t.eq(status, 101, "eight sockets of one agent: 101 each")
+    t.eq(upgrade_status(d, E.tok["sue"]), 429, "a ninth socket of the same agent: 429")
+    t.eq(upgrade_status(d, E.tok["ann"]), 101, "another agent still gets in")
+    held.pop().close()
+    t.ok(wait_until(lambda: upgrade_status(d, E.tok["sue"]) == 101, timeout=10,
+                    what="a freed slot"), "one closed: the agent may open another")
+    for s in held:
+        s.close()
+    t.eq(d.stop(), 0, "the node stops cleanly")
+
+
 def test_shutdown(t):
     c, _ = connect(E.b, E.tok["ann"])
     rc = E.b.stop()
@@ -281,7 +327,7 @@ def main():
         E.ag[name] = add_agent(E.redis, name + "@example.com", roles=roles)
         E.tok[name] = login(E.a, name + "@example.com")
     tests = [test_upgrade, test_refused, test_events, test_commands, test_dead_peer,
-             test_bad_frames, test_two_nodes, test_shutdown]
+             test_bad_frames, test_two_nodes, test_per_agent_cap, test_shutdown]
     Tap().run(tests)
 
 
