@@ -315,7 +315,12 @@ local function ingest(keys, argv)
   local n = t.n
   local logid = ingest_append(p, n, t, i, cid, now)
   rx.ticket_touch(p, n, t, now)
-  if (fresh or reopened) and t.agent == '' then rx.ticket_enqueue(p, n, t, now) end
+  if (fresh or reopened) and t.agent == '' then
+    rx.ticket_enqueue(p, n, t, now)
+  elseif reopened and rx.route_assign then
+    -- resolving released the agent's load: the reopened ticket is theirs again
+    rx.route_assign(p, n, t, t.agent, 'system', now)
+  end
   t = rx.ticket_load(p, n)
   local ack
   if fresh and rx.outbox_ack then ack = rx.outbox_ack(p, n, t, i, now) end

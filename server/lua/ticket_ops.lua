@@ -216,23 +216,53 @@ local function tags_norm(v)
   return table.concat(out, ',')
 end
 
+-- A waiting ticket leaves its queue (every queue set routing keeps).
+local function unqueue(p, n, t)
+  if rx.route_qrem then return rx.route_qrem(p, t.queue, n) end
+  redis.call('ZREM', p .. 'q:' .. t.queue, n)
+end
+
+-- A resolved or closed ticket no longer waits, nor counts against its
+-- agent's load (routing/lua/route.lua, when loaded); the agent stays named
+-- and gets it back if it is reopened.
 local function update_status(p, n, t, s, actor, now)
   if not rx.STATUSES[s] then rx.fail('BADARG', 'unknown status "' .. tostring(s) .. '"') end
   if s == t.status then return false end
   if not STATUS_NEXT[t.status][s] then
     rx.fail('CONFLICT', 'status ' .. t.status .. ' cannot become ' .. s)
   end
+  local was = t.status
   rx.ticket_set(p, n, t, 'status', s, actor, now)
   if s == 'resolved' then rx.ticket_set(p, n, t, 'resolved_at', now, actor, now) end
+  if s == 'resolved' or s == 'closed' then
+    unqueue(p, n, t)
+    if t.agent ~= '' and rx.route_unassign then rx.route_unassign(p, n, t, t.agent, false, now) end
+  elseif was == 'resolved' then
+    -- reopened by hand: as a customer message would (rx_ingest)
+    if t.agent == '' then
+      rx.ticket_enqueue(p, n, t, now)
+    elseif rx.route_assign then
+      rx.route_assign(p, n, t, t.agent, actor, now)
+    end
+  end
   return true
 end
 
--- A ticket that changes queue while waiting waits in the new queue.
+-- A ticket that changes queue while waiting waits in the new queue,
+-- keeping its place in time.
 local function update_queue(p, n, t, q, actor, now)
   if not valid_queue(q) then rx.fail('BADARG', 'bad queue name') end
   local old = t.queue
+  local waiting = redis.call('ZSCORE', p .. 'q:' .. old, n)
   if not rx.ticket_set(p, n, t, 'queue', q, actor, now) then return false end
-  if redis.call('ZREM', p .. 'q:' .. old, n) == 1 then rx.ticket_enqueue(p, n, t, now) end
+  if not waiting then return true end
+  if rx.route_qrem and rx.route_queue then
+    rx.route_qrem(p, old, n)
+    rx.route_queue(p, n, t, now, tonumber(t.queued_at) or now)
+  else
+    redis.call('ZREM', p .. 'q:' .. old, n)
+    redis.call('ZADD', p .. 'q:' .. q, waiting, n)
+  end
   return true
 end
 
@@ -250,7 +280,7 @@ local function update_agent(p, n, t, ag, actor, now)
   end
   rx.ticket_set(p, n, t, 'agent', ag, actor, now)
   if ag ~= '' then
-    redis.call('ZREM', p .. 'q:' .. t.queue, n)
+    unqueue(p, n, t)
   elseif t.status ~= 'resolved' and t.status ~= 'closed' then
     rx.ticket_enqueue(p, n, t, now)
   end

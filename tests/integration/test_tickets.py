@@ -169,13 +169,19 @@ def test_status_machine(t, redis):
     b = call(redis, "rx_ingest", form("status@example.com", ticket=n))
     t.ok(b["ticket"] == n and b["status"] == "open" and not b["reopened"],
          "ingest: a customer message on a pending ticket makes it open", b)
+    held = lambda: redis.cmd("HGET", P + "aw:7", n) is not None
+    t.ok(held(), "routing: the assigned ticket counts against the agent's load")
     call(redis, "rx_ticket_update", {"ticket": n, "actor": "a:7", "set": {"status": "resolved"}})
+    t.ok(not held() and redis.cmd("HGET", "%st:%d" % (P, n), "agent") == "7",
+         "routing: resolving releases the load, the agent stays named")
     err = error_of(redis, "rx_ticket_update", {"ticket": n, "set": {"status": "pending"}})
     t.ok(err and err.startswith("CONFLICT"), "update: resolved -> pending refused", err)
     c = call(redis, "rx_ingest", form("status@example.com", ticket=n))
     t.ok(c["ticket"] == n and c["reopened"] and c["status"] == "open",
          "ingest: a customer message reopens a resolved ticket", c)
+    t.ok(held() and c["agent"] == "7", "routing: the reopened ticket is the agent's load again")
     call(redis, "rx_ticket_update", {"ticket": n, "actor": "a:7", "set": {"status": "closed"}})
+    t.ok(not held(), "routing: closing releases the load")
     err = error_of(redis, "rx_ticket_update", {"ticket": n, "set": {"status": "open"}})
     t.ok(err and err.startswith("CONFLICT"), "update: closed is final", err)
     err = error_of(redis, "rx_ticket_update", {"ticket": n, "set": {"priority": "low"}})
@@ -199,6 +205,22 @@ def test_escalation(t, redis):
     c = call(redis, "rx_ingest", form("esc@example.com", ticket=a["ticket"], priority="low"))
     t.eq(redis.cmd("HGET", "%st:%d" % (P, c["ticket"]), "priority"), "high",
          "ingest: a follow-up never lowers priority")
+
+
+def test_queue_move(t, redis):
+    a = call(redis, "rx_ingest", form("move@example.com", queue="qa"))
+    n = a["ticket"]
+    t.ok(redis.cmd("ZSCORE", P + "q:qa", n) is not None, "queue: waiting in qa")
+    u = call(redis, "rx_ticket_update", {"ticket": n, "actor": "a:7", "set": {"queue": "qb"}})
+    t.ok(u["changed"] == ["queue"] and redis.cmd("ZSCORE", P + "q:qa", n) is None and
+         redis.cmd("ZSCORE", P + "q:qb", n) is not None and
+         redis.cmd("SISMEMBER", P + "tix:queue:qb", n) == 1, "queue: moved, it waits in qb", u)
+    err = error_of(redis, "rx_ticket_update", {"ticket": n, "set": {"queue": "no such/queue"}})
+    t.ok(err and err.startswith("BADARG"), "queue: a bad name is refused", err)
+    call(redis, "rx_ticket_update", {"ticket": n, "actor": "a:7", "set": {"status": "resolved"}})
+    t.ok(redis.cmd("ZSCORE", P + "q:qb", n) is None, "queue: a resolved ticket stops waiting")
+    call(redis, "rx_ticket_update", {"ticket": n, "actor": "a:7", "set": {"status": "open"}})
+    t.ok(redis.cmd("ZSCORE", P + "q:qb", n) is not None, "queue: reopened by hand, it waits again")
 
 
 def test_bad_input(t, redis):
@@ -528,7 +550,7 @@ def main():
     redis = Redis(appendonly=False)
     load_functions(redis)
     tests = [test_sha256, test_ingest_new, test_threading, test_status_machine,
-             test_escalation, test_bad_input, test_reply_note, test_get_list,
+             test_escalation, test_queue_move, test_bad_input, test_reply_note, test_get_list,
              test_attachments, test_audit_chain]
     Tap().run([bind(f, redis) for f in tests] + [test_http])
 
