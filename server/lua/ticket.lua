@@ -132,6 +132,16 @@ rx.ticket_enqueue = function(p, n, t, now)
   redis.call('ZADD', p .. 'q:' .. t.queue, now, n)
 end
 
+-- A reopened ticket waits in its queue again, or, when it has an agent, is
+-- their work again: released first in case routing's sweep has not yet
+-- done so, so that it is never counted twice.
+rx.ticket_reopened = function(p, n, t, actor, now)
+  if t.agent == '' then return rx.ticket_enqueue(p, n, t, now) end
+  if not rx.route_assign then return end
+  rx.route_unassign(p, n, nil, t.agent, false, now)
+  rx.route_assign(p, n, t, t.agent, actor, now)
+end
+
 local function str(v, field, max)
   if v == nil or v == cjson.null then return '' end
   if type(v) ~= 'string' and type(v) ~= 'number' then
@@ -315,11 +325,12 @@ local function ingest(keys, argv)
   local n = t.n
   local logid = ingest_append(p, n, t, i, cid, now)
   rx.ticket_touch(p, n, t, now)
-  if (fresh or reopened) and t.agent == '' then
+  if fresh and t.agent == '' then
     rx.ticket_enqueue(p, n, t, now)
-  elseif reopened and rx.route_assign then
-    -- resolving released the agent's load: the reopened ticket is theirs again
-    rx.route_assign(p, n, t, t.agent, 'system', now)
+  elseif reopened then
+    rx.ticket_reopened(p, n, t, 'system', now)
+  elseif not fresh and i.direction == 'in' and rx.route_message then
+    rx.route_message(p, n, t, now)	-- the next-response clock (sla.lua)
   end
   t = rx.ticket_load(p, n)
   local ack

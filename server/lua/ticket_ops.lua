@@ -222,9 +222,9 @@ local function unqueue(p, n, t)
   redis.call('ZREM', p .. 'q:' .. t.queue, n)
 end
 
--- A resolved or closed ticket no longer waits, nor counts against its
--- agent's load (routing/lua/route.lua, when loaded); the agent stays named
--- and gets it back if it is reopened.
+-- A resolved or closed ticket no longer waits; routing's sweep releases
+-- its agent's load (rx.route_reconcile). The agent stays named and gets it
+-- back if it is reopened.
 local function update_status(p, n, t, s, actor, now)
   if not rx.STATUSES[s] then rx.fail('BADARG', 'unknown status "' .. tostring(s) .. '"') end
   if s == t.status then return false end
@@ -236,14 +236,8 @@ local function update_status(p, n, t, s, actor, now)
   if s == 'resolved' then rx.ticket_set(p, n, t, 'resolved_at', now, actor, now) end
   if s == 'resolved' or s == 'closed' then
     unqueue(p, n, t)
-    if t.agent ~= '' and rx.route_unassign then rx.route_unassign(p, n, t, t.agent, false, now) end
   elseif was == 'resolved' then
-    -- reopened by hand: as a customer message would (rx_ingest)
-    if t.agent == '' then
-      rx.ticket_enqueue(p, n, t, now)
-    elseif rx.route_assign then
-      rx.route_assign(p, n, t, t.agent, actor, now)
-    end
+    rx.ticket_reopened(p, n, t, actor, now)
   end
   return true
 end

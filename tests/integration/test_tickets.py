@@ -170,18 +170,22 @@ def test_status_machine(t, redis):
     t.ok(b["ticket"] == n and b["status"] == "open" and not b["reopened"],
          "ingest: a customer message on a pending ticket makes it open", b)
     held = lambda: redis.cmd("HGET", P + "aw:7", n) is not None
-    t.ok(held(), "routing: the assigned ticket counts against the agent's load")
+    load = lambda: int(redis.cmd("HGET", P + "ar:7", "load_mail") or 0)
+    t.ok(held() and load() == 1, "routing: the assigned ticket counts against the agent's load")
     call(redis, "rx_ticket_update", {"ticket": n, "actor": "a:7", "set": {"status": "resolved"}})
-    t.ok(not held() and redis.cmd("HGET", "%st:%d" % (P, n), "agent") == "7",
-         "routing: resolving releases the load, the agent stays named")
+    t.ok(redis.cmd("HGET", "%st:%d" % (P, n), "agent") == "7", "routing: resolved, the agent stays named")
     err = error_of(redis, "rx_ticket_update", {"ticket": n, "set": {"status": "pending"}})
     t.ok(err and err.startswith("CONFLICT"), "update: resolved -> pending refused", err)
     c = call(redis, "rx_ingest", form("status@example.com", ticket=n))
     t.ok(c["ticket"] == n and c["reopened"] and c["status"] == "open",
          "ingest: a customer message reopens a resolved ticket", c)
-    t.ok(held() and c["agent"] == "7", "routing: the reopened ticket is the agent's load again")
+    t.ok(held() and load() == 1 and c["agent"] == "7",
+         "routing: the reopened ticket is the agent's load again, counted once")
     call(redis, "rx_ticket_update", {"ticket": n, "actor": "a:7", "set": {"status": "closed"}})
-    t.ok(not held(), "routing: closing releases the load")
+    redis.cmd("SADD", P + "agents", "7")
+    wait_until(lambda: fcall(redis, "rx_route_sweep") and not held(), timeout=10,
+               what="routing's sweep to release the closed ticket")
+    t.ok(load() == 0, "routing: a closed ticket's load is released by the sweep")
     err = error_of(redis, "rx_ticket_update", {"ticket": n, "set": {"status": "open"}})
     t.ok(err and err.startswith("CONFLICT"), "update: closed is final", err)
     err = error_of(redis, "rx_ticket_update", {"ticket": n, "set": {"priority": "low"}})
