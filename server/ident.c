@@ -60,7 +60,7 @@ trim(const char *text, char *out, size_t outlen)
 		end--;
 	if ((size_t)(end - text) >= outlen)
 		return -1;
-	memcpy(out, text, (size_t)(end - text));
+	memmove(out, text, (size_t)(end - text));
 	out[end - text] = '\0';
 	return 0;
 }

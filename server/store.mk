@@ -35,3 +35,18 @@ TESTS += $(STORE_TESTS)
 EXTRA_DIST += $(STORE_TESTS)
 EXTRA_DIST += docs/customers.md
 EXTRA_DIST += scripts/demo scripts/demo-data.csv scripts/gen-demo-data.py
+
+# libFuzzer harnesses (tests/fuzz/local.mk): the normalisers and the CSV
+# reader. Listed here directly: tests/fuzz/local.mk sets FUZZ_TARGETS after
+# this fragment.
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_ident tests/fuzz/fuzz_csv
+endif
+tests_fuzz_fuzz_ident_SOURCES = tests/fuzz/fuzz_ident.c
+tests_fuzz_fuzz_ident_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_ident_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_csv_SOURCES = tests/fuzz/fuzz_csv.c
+tests_fuzz_fuzz_csv_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_csv_LDFLAGS = $(FUZZ_LDFLAGS)
+EXTRA_DIST += tests/fuzz/ident.dict tests/fuzz/corpus/ident \
+	tests/fuzz/csv.dict tests/fuzz/corpus/csv

@@ -42,6 +42,8 @@ test_email_forms(void **state)
 	email_ok("Olena Kovalenko <Olena.Kovalenko@Clinic.example.org>",
 	    "olena.kovalenko@clinic.example.org");
 	email_ok("<x+tag@example.com>", "x+tag@example.com");
+	email_ok("Name <  a@b.com >", "a@b.com");
+	email_ok("< a@b.com>", "a@b.com");
 	email_ok("mailto:Info@Example.COM", "info@example.com");
 	email_ok("o'brien@example.co.uk", "o'brien@example.co.uk");
 	email_ok("\xd1\x96\xd0\xbc\xd1\x8f@\xd0\xbf\xd0\xbe\xd1\x88\xd1\x82\xd0\xb0.\xd1\x83\xd0\xba\xd1\x80",
