@@ -17,6 +17,7 @@
 #include "server/config.h"
 #include "server/http.h"
 #include "server/log.h"
+#include "server/metrics.h"
 #include "server/store.h"
 
 #define EMAIL_MAX	254
@@ -44,6 +45,7 @@ static struct {
 	uint64_t seq;
 	char decoy[AUTH_HASH_MAX];	/* verified when the email is unknown */
 	int ttl, max_failures, lockout, slowdown_ms, slowdown_max_ms;
+	struct metric *ok, *failed, *locked;	/* logins by result */
 } L;
 
 static void login_fail(struct login *);
@@ -212,8 +214,10 @@ static void
 on_failed(json_t *res, const char *err, void *arg)
 {
 	struct login *l = login_find(arg);
+	struct http_req *r;
 	long long failed, ms;
 	struct timeval tv;
+	int locked;
 
 	if (l == NULL)
 		return;
@@ -221,8 +225,15 @@ on_failed(json_t *res, const char *err, void *arg)
 		login_error(l, err);
 		return;
 	}
+	if ((r = login_req(l)) == NULL)
+		return;
 	failed = json_integer_value(json_object_get(res, "failed"));
-	if (json_is_true(json_object_get(res, "locked")) || failed < 1)
+	locked = json_is_true(json_object_get(res, "locked"));
+	metrics_add(locked ? L.locked : L.failed, 1);
+	/* The email is not logged: people type passwords into it. */
+	log_info("req=%s login failed agent=%s failures=%lld locked=%d",
+	    http_req_tag(r), l->found ? l->agent : "-", failed, locked);
+	if (locked || failed < 1)
 		ms = L.slowdown_max_ms;
 	else {
 		ms = failed > 20 ? L.slowdown_max_ms :
@@ -276,6 +287,7 @@ on_ok(json_t *res, const char *err, void *arg)
 	    "agent", json_object_get(res, "agent"),
 	    "expires", json_object_get(res, "expires"));
 	auth_set_cookie(r, token, L.ttl);
+	metrics_add(L.ok, 1);
 	log_info("req=%s agent=%s login", http_req_tag(r), l->agent);
 	http_reply_json(r, 201, body);
 	OPENSSL_cleanse(token, sizeof(token));
@@ -392,6 +404,12 @@ auth_login_init(struct event_base *base, const struct config *cf,
 	L.lockout = cf->auth_lockout;
 	L.slowdown_ms = cf->auth_slowdown_ms;
 	L.slowdown_max_ms = cf->auth_slowdown_max_ms;
+	L.ok = metrics_counter("rxdesk_logins_total", "Agent logins, by result.",
+	    "result=\"ok\"");
+	L.failed = metrics_counter("rxdesk_logins_total", "Agent logins, by result.",
+	    "result=\"failed\"");
+	L.locked = metrics_counter("rxdesk_logins_total", "Agent logins, by result.",
+	    "result=\"locked\"");
 	auth_token_new(decoy, sizeof(decoy));
 	if (auth_password_hash(decoy, &k, L.decoy, sizeof(L.decoy), cause) == -1)
 		return -1;

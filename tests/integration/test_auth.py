@@ -121,6 +121,15 @@ def test_slowdown_lockout(t, d, redis):
     s, body, dt = timed_login(d, "lea@example.com", "wrong again")
     t.ok(s == 401 and 0.09 <= dt < 0.4 + 5, "after a success the counter starts again", dt)
     t.eq(redis.cmd("HGET", "rx:lf:lea@example.com", "failed"), "1", "the counter is back to 1")
+    s, text, _ = d.request("GET", "/metrics")
+    text = text.decode() if isinstance(text, bytes) else text
+    counts = {}
+    for line in text.splitlines():
+        if line.startswith("rxdesk_logins_total{"):
+            counts[line.split('"')[1]] = float(line.split()[-1])
+    t.ok(counts.get("ok", 0) >= 1 and counts.get("failed", 0) >= 3 and counts.get("locked", 0) >= 2,
+         "rxdesk_logins_total counts ok, failed and locked logins", counts)
+    t.ok("lea@example.com" not in d.logtext(), "failed logins do not log the email")
 
 
 def test_expiry(t, redis):
