@@ -276,6 +276,21 @@ def test_ctl(t, d, redis):
          and "agent,supervisor" in r.stdout, "ctl agent list shows them", r.stdout)
 
 
+def test_two_nodes(t, d, redis):
+    """Sessions and lock-outs live in Redis: any node honours them."""
+    d2 = Daemon(redis, conf=CONF)
+    add_agent(redis, "two@example.com")
+    tok = login(d, "two@example.com", PW)
+    t.eq(d2.get("/api/v1/session", bearer(tok))[0], 200, "two nodes: a session from node 1 works on node 2")
+    t.eq(d2.request("DELETE", "/api/v1/session", headers=bearer(tok))[0], 204, "two nodes: logout on node 2")
+    t.eq(d.get("/api/v1/session", bearer(tok))[0], 401, "two nodes: node 1 refuses it at once")
+    for node in (d, d2, d):
+        node.post("/api/v1/session", {"email": "two@example.com", "password": "wrong"})
+    t.eq(d2.post("/api/v1/session", {"email": "two@example.com", "password": PW})[0], 401,
+         "two nodes: failures on both nodes add up to the lock")
+    d2.stop()
+
+
 def test_check_config(t):
     """auth.scrypt_n must be a power of two; --check-config says so."""
     env = dict(os.environ, RXDESK_AUTH_SCRYPT_N="1000")
@@ -293,7 +308,7 @@ def main():
     d = Daemon(redis, conf=CONF)
     tests = [test_login_cookie_and_bearer, test_unauthenticated, test_logout,
              test_indistinguishable, test_slowdown_lockout, test_agents_roles,
-             test_revoke, test_ctl, test_redis_away]
+             test_revoke, test_ctl, test_two_nodes, test_redis_away]
     wrapped = [(lambda fn: (lambda t: fn(t, d, redis)))(fn) for fn in tests]
     for w, fn in zip(wrapped, tests):
         w.__name__ = fn.__name__
