@@ -262,12 +262,13 @@ end
 
 -- An assigned ticket stops waiting in its queue; an unassigned one waits
 -- again. With routing loaded (routing/lua/route.lua, later in the library)
--- its route_assign/route_unassign keep the agents' load right as well.
+-- route_released and route_assign keep the agents' load right as well.
 local function update_agent(p, n, t, ag, actor, now)
   ag = tostring(ag or '')
   local old = t.agent or ''
   if ag == old then return false end
-  if old ~= '' and rx.route_unassign then rx.route_unassign(p, n, t, old, false, now) end
+  -- the old agent's place frees up and may take waiting work at once
+  if old ~= '' and rx.route_released then rx.route_released(p, n, t, now) end
   if ag ~= '' and rx.route_assign then
     rx.route_assign(p, n, t, ag, actor, now)
     return true, true
@@ -275,7 +276,12 @@ local function update_agent(p, n, t, ag, actor, now)
   rx.ticket_set(p, n, t, 'agent', ag, actor, now)
   if ag ~= '' then
     unqueue(p, n, t)
-  elseif t.status ~= 'resolved' and t.status ~= 'closed' then
+  elseif t.status == 'resolved' or t.status == 'closed' then
+    return true
+  elseif rx.route_queue then
+    -- back in line where it stood; its SLA clocks keep running
+    rx.route_queue(p, n, t, now, tonumber(t.queued_at) or now)
+  else
     rx.ticket_enqueue(p, n, t, now)
   end
   return true

@@ -156,7 +156,12 @@ def test_status_machine(t, redis):
     call(redis, "rx_ticket_update", {"ticket": n, "actor": "a:7", "set": {"agent": ""}})
     t.ok(redis.cmd("ZSCORE", P + "q:general", n) is not None and
          redis.cmd("SISMEMBER", P + "tix:agent:7", n) == 0, "update: an unassigned ticket waits again")
+    redis.cmd("HSET", P + "a:6", "id", "6", "name", "Agent Six")
+    call(redis, "rx_ticket_update", {"ticket": n, "actor": "a:1", "set": {"agent": "6"}})
+    t.ok(redis.cmd("HGET", P + "aw:6", n) is not None, "routing: assigned by hand, the agent's load")
     call(redis, "rx_ticket_update", {"ticket": n, "actor": "a:7", "set": {"agent": "7"}})
+    t.ok(redis.cmd("HGET", P + "aw:6", n) is None and redis.cmd("HGET", P + "aw:7", n) is not None,
+         "routing: a ticket handed to another agent moves between their loads")
     aud = audit_of(redis)[before:]
     fields = [(x["actor"], x["object"], x["field"], x["old"], x["new"]) for x in aud]
     t.ok(("a:7", "ticket:%d" % n, "status", "new", "open") in fields and
