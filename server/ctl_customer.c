@@ -418,12 +418,12 @@ import_done(void)
 		    I.rejects[i].reason : "out of memory");
 		free(I.rejects[i].reason);
 	}
-	printf("%zu rows: %zu created, %zu updated, %zu unchanged, %zu rejected"
-	    "%s\n", I.rows, I.created, I.updated, I.unchanged, I.nrejects,
-	    I.stopped ? " (stopped: the store is unavailable)" : "");
 	if (I.conflicts)
 		printf("%zu identities were left with the customer that already "
 		    "had them\n", I.conflicts);
+	printf("%zu rows: %zu created, %zu updated, %zu unchanged, %zu rejected"
+	    "%s\n", I.rows, I.created, I.updated, I.unchanged, I.nrejects,
+	    I.stopped ? " (stopped: the store is unavailable)" : "");
 	fflush(stdout);
 	free(I.rejects);
 	seen_free();

@@ -13,7 +13,7 @@ rxdeskctl_LDADD = librxcore.la $(RX_LIBS)
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/server/test_phone tests/unit/server/test_ident \
-	tests/unit/server/test_csv
+	tests/unit/server/test_csv tests/unit/server/test_store_customer
 tests_unit_server_test_phone_SOURCES = tests/unit/server/test_phone.c
 tests_unit_server_test_phone_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_server_test_phone_LDADD = $(UNIT_LDADD)
@@ -23,6 +23,9 @@ tests_unit_server_test_ident_LDADD = $(UNIT_LDADD)
 tests_unit_server_test_csv_SOURCES = tests/unit/server/test_csv.c
 tests_unit_server_test_csv_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_server_test_csv_LDADD = $(UNIT_LDADD)
+tests_unit_server_test_store_customer_SOURCES = tests/unit/server/test_store_customer.c
+tests_unit_server_test_store_customer_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_server_test_store_customer_LDADD = $(UNIT_LDADD)
 endif
 
 # After ticket.lua (tickets.mk): the customer functions use its rx.list,

@@ -7,12 +7,13 @@ import csv
 import io
 import json
 import os
+import pty
 import random
 import subprocess
 import sys
 import urllib.parse
 
-from rxtest import (RXDESKCTL, Daemon, Redis, Tap, add_agent, bearer, load_functions, login,
+from rxtest import (RXDESKCTL, RXDESKD, Daemon, Redis, Tap, add_agent, bearer, load_functions, login,
                     tmpdir)
 
 P = "rx:"
@@ -337,6 +338,52 @@ def test_api(t, d, redis):
          "api: the merged id shows the survivor", b)
 
 
+def test_conflict_and_progress(t, d, redis):
+    import_rows(d, "hcp,Conflict A,,,,conf.a@example.com,,", "hcp,Conflict B,,,,,063 000 00 01,")
+    s, out = import_rows(d, "hcp,,,,,conf.a@example.com,063 000 00 01,")
+    b = redis.cmd("GET", P + "ix:phone:+380630000001")
+    t.ok(s["unchanged"] == 1 and "warning: phone:+380630000001 belongs to customer " + b in out,
+         "import: an identity another customer has stays there, with a warning", out)
+    # On a terminal the import draws a progress bar on stderr.
+    p = write(os.path.join(tmpdir(), "p.csv"), HEADER + "".join(
+        "patient,P%d,,,,,,pid:%d\n" % (i, i) for i in range(3000)))
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([RXDESKCTL, "-c", d.conf_path, "customer", "import", p],
+                            stdout=subprocess.PIPE, stderr=slave, env=d.env)
+    os.close(slave)
+    out = proc.communicate(timeout=600)[0].decode()
+    bar = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        bar += chunk
+    os.close(master)
+    t.ok("3000 created" in out and b"100%" in bar and b"\r[" in bar,
+         "import: a progress bar on a terminal", (out, bar[-200:]))
+    r = d.ctl("customer", "import", p)
+    t.ok("\r[" not in r.stderr and "3000 unchanged" in r.stdout,
+         "import: no progress bar when stderr is not a terminal", r.stderr[-200:])
+
+
+def test_embedded(t):
+    """rxdeskctl reaches an embedded Redis through <data_dir>/redis.sock;
+    a default country without phone rules stops the daemon's start-up."""
+    d = Daemon(embedded=True)
+    s, out = import_rows(d, "hcp,Embedded,,,,emb@example.com,,")
+    t.eq(s["created"], 1, "embedded: import through the daemon's Redis socket")
+    e = d.ctl("customer", "export")
+    t.ok(e.returncode == 0 and "emb@example.com" in e.stdout, "embedded: export", e.stderr)
+    d.stop()
+    r = subprocess.run([RXDESKD, "-c", d.conf_path, "--check-config"], capture_output=True,
+                       text=True, env=dict(d.env, RXDESK_SERVER_DEFAULT_COUNTRY="XX"))
+    t.ok(r.returncode == 1 and "default_country" in r.stderr, "config: an unknown default_country",
+         r.stderr)
+
+
 def test_demo(t, d, redis):
     """scripts/demo on a fresh store, twice; the CSV is what the generator writes."""
     src = os.environ.get("RXDESK_SRCDIR", ".")
@@ -376,6 +423,8 @@ def main():
            lambda t: test_merge(t, d, redis),
            lambda t: test_history_and_update(t, d, redis),
            lambda t: test_api(t, d, redis),
+           lambda t: test_conflict_and_progress(t, d, redis),
+           test_embedded,
            lambda t: test_demo(t, d, redis)])
 
 
