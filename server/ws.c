@@ -623,6 +623,9 @@ ws_accept(struct http_req *r, const struct ws_handler *h, void *arg)
 	    h->kind, c->peer);
 	evhttp_send_reply_start(req, 101, "Switching Protocols");
 	http_detach(r, 101);
+	/* The request lives as long as the connection: keep none of it. */
+	evhttp_clear_headers(evhttp_request_get_input_headers(req));
+	evhttp_clear_headers(evhttp_request_get_output_headers(req));
 	/* From here the socket is ours (DEPENDENCIES.md, libevent 2.1). */
 	evhttp_connection_set_closecb(c->evcon, on_evhttp_close, c);
 	conn_start(c, evhttp_connection_get_bufferevent(c->evcon));
