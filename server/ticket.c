@@ -262,6 +262,7 @@ ticket_error(const char *err, const char **code, char *msg, size_t len)
 	static const struct { const char *tag, *code; int status; } map[] = {
 		{ "NOTFOUND: ", "not_found", 404 },
 		{ "CONFLICT: ", "conflict", 409 },
+		{ "FORBIDDEN: ", "forbidden", 403 },
 		{ "BADARG: ", "bad_request", 400 },
 	};
 	const char *p, *end;

@@ -68,7 +68,8 @@ int ticket_audit_verify(const char *cursor, int count, store_json_cb *,
 
 /*
  * The HTTP status for an error reason from these calls, with the error code
- * ("not_found", "conflict", "bad_request", "unavailable", "internal") in
+ * ("not_found", "conflict", "forbidden", "bad_request", "unavailable",
+ * "internal") in
  * *CODE and the function's message, without Redis's decorations, in MSG.
  */
 int ticket_error(const char *err, const char **code, char *msg, size_t len);

@@ -326,6 +326,20 @@ local function update_check(t, set)
   if set.tags ~= nil then tags_norm(set.tags) end
 end
 
+-- Who may change the assignee: supervisors and admins freely; anyone else
+-- only on a ticket that is unassigned or theirs, and only to themselves or
+-- to nobody.
+local function check_assign(t, who, ag)
+  if who == nil or ag == nil then return end
+  local roles = rx.split(who.roles)
+  if has_value(roles, 'supervisor') or has_value(roles, 'admin') then return end
+  local me = tostring(who.agent or '')
+  ag = tostring(ag)
+  if (ag ~= '' and ag ~= me) or (t.agent ~= '' and t.agent ~= me) then
+    rx.fail('FORBIDDEN', 'only a supervisor assigns tickets of others or to others')
+  end
+end
+
 -- {ticket, actor, who, set:{status,category,priority,tags,queue,agent}}
 local function ticket_update(keys, argv)
   local p, a = argv[1], rx.args(argv, 2)
@@ -334,6 +348,7 @@ local function ticket_update(keys, argv)
   local actor = tostring(a.actor or 'system')
   local n = t.n
   update_check(t, set)
+  check_assign(t, who_of(a), set.agent)
   if set.agent ~= nil and set.agent ~= '' and
       redis.call('EXISTS', p .. 'a:' .. tostring(set.agent)) == 0 then
     rx.fail('BADARG', 'no agent ' .. tostring(set.agent))

@@ -40,6 +40,9 @@ test_error(void **state)
 	    sizeof(msg)), 400);
 	assert_string_equal(code, "bad_request");
 	assert_string_equal(msg, "bad cursor");
+	assert_int_equal(ticket_error("FORBIDDEN: not yours script: x", &code, msg,
+	    sizeof(msg)), 403);
+	assert_string_equal(code, "forbidden");
 	assert_int_equal(ticket_error("unavailable", &code, msg, sizeof(msg)), 503);
 	assert_int_equal(ticket_error("OOM command not allowed", &code, msg,
 	    sizeof(msg)), 500);
