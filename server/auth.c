@@ -141,9 +141,9 @@ auth_request_token(const struct http_req *r, char *buf, size_t len)
 	const char *h, *v;
 	size_t n;
 
-	if ((h = http_header(r, "Authorization")) != NULL) {
-		if (strncasecmp(h, "Bearer ", 7) != 0)
-			return -1;
+	/* Another scheme (a proxy's Basic, say) leaves the cookie in charge. */
+	if ((h = http_header(r, "Authorization")) != NULL &&
+	    strncasecmp(h, "Bearer ", 7) == 0) {
 		for (h += 7; *h == ' '; h++)
 			;
 		n = strcspn(h, " \t");

@@ -112,7 +112,10 @@ local function agent_fields(a, partial)
     end
     f.pwhash = a.pwhash
   end
-  if a.disabled ~= nil then f.disabled = a.disabled and '1' or '0' end
+  if a.disabled ~= nil then
+    if type(a.disabled) ~= 'boolean' then badarg('disabled', 'must be true or false') end
+    f.disabled = a.disabled and '1' or '0'
+  end
   return f
 end
 

@@ -37,6 +37,10 @@ def test_login_cookie_and_bearer(t, d, redis):
     t.ok(s == 200 and me["agent"]["email"] == "ann@example.com", "whoami by cookie", me)
     s, me = d.get("/api/v1/session", bearer(tok))
     t.ok(s == 200 and me["agent"]["id"] == a["id"], "whoami by bearer", me)
+    s, me = d.get("/api/v1/session", {"Authorization": "Basic YTpi", "Cookie": "rxsession=" + tok})
+    t.eq(s, 200, "another Authorization scheme leaves the cookie in charge")
+    s, me = d.get("/api/v1/session", dict(bearer("C" * 43), Cookie="rxsession=" + tok))
+    t.eq(s, 401, "a bearer token wins over the cookie")
     t.ok(redis.cmd("EXISTS", sess_key(tok)) == 1 and redis.cmd("PTTL", sess_key(tok)) > 0,
          "the session is stored by the token's SHA-256 with a TTL")
     t.eq(redis.cmd("KEYS", "*" + tok + "*"), [], "the token itself is stored nowhere")
@@ -196,6 +200,8 @@ def test_agents_roles(t, d, redis):
          "update: supervisor 403")
     s, b, _ = d.request("PATCH", "/api/v1/agents/" + a["id"], {"pwhash": "scrypt$1"}, bearer(tadm))
     t.ok(s == 422 and b["error"]["field"] == "pwhash", "update: unknown field is 422", b)
+    s, b, _ = d.request("PATCH", "/api/v1/agents/" + a["id"], {"disabled": "no"}, bearer(tadm))
+    t.ok(s == 422 and b["error"]["field"] == "disabled", "update: disabled must be a boolean", b)
     tn = login(d, "nia@example.com", "nia password")
     s, b, _ = d.request("PATCH", "/api/v1/agents/" + a["id"],
                         {"roles": ["supervisor"], "password": "a new password"}, bearer(tadm))
