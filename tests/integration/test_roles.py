@@ -2,15 +2,18 @@
 """The role matrix: every /api/v1 route rxdeskd registers (as GET
 /api/v1/routes lists them) is called with no session and as each role, and
 the answer's status must be the one the table below says. A route missing
-from the table fails the test, so no endpoint can be added unguarded.
+from the table fails the test, so no endpoint can be added unguarded; so
+does one without a "### METHOD path" heading in docs/api.md.
 
 Adding a route = one ROW: method, pattern (as registered), the path to call
 ({name} is filled from the fixtures: ticket, ae_ticket, victim, self), the
 body (a dict, a function of the role, or None), and the statuses for
 "none agent supervisor safety admin" ("2xx" = any success)."""
 import json
+import os
+import re
 
-from rxtest import Daemon, Redis, Tap, add_agent, bearer, login
+from rxtest import SRCDIR, Daemon, Redis, Tap, add_agent, bearer, login
 
 ROLES = ["none", "agent", "supervisor", "safety", "admin"]
 PW = "correct horse"
@@ -133,6 +136,14 @@ def test_table_covers_routes(t, d, ids, fx):
     for m, p in sorted(table - api):
         print("# not registered in this build: %s %s" % (m, p), flush=True)
     fx["registered"] = api
+    with open(os.path.join(SRCDIR, "docs", "api.md"), encoding="utf-8") as f:
+        heads = [line for line in f if line.startswith("###")]
+    undocumented = []
+    for m, p in sorted(api):
+        pat = re.escape(m + " " + p).replace(re.escape("{}"), r"\{[^}]+\}") + r"(?=[\s,?:]|$)"
+        if not any(re.search(pat, h) for h in heads):
+            undocumented.append("%s %s" % (m, p))
+    t.eq(undocumented, [], "docs/api.md has a '### METHOD path' heading for every /api/v1 route")
 
 
 def test_matrix(t, d, ids, fx):
