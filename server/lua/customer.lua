@@ -50,12 +50,27 @@ rx.lower = function(s)
   return (string.gsub(string.lower(s), '([\208\210])([\128-\191])', cyr_lower))
 end
 
+-- The name index holds the whole lowercased name and, so that a surname
+-- finds "Тарас Шевченко" too, the rest of it from each later word on.
+local NAME_WORDS = 8
+local function name_members(name, cid)
+  local low = rx.lower(name)
+  local out = { low .. '\0' .. cid }
+  for at in string.gmatch(low, '%s+()') do
+    if #out > NAME_WORDS then break end
+    if at <= #low then out[#out + 1] = string.sub(low, at) .. '\0' .. cid end
+  end
+  return out
+end
+
 rx.name_index = function(p, cid, old, new)
   if old and old ~= '' then
-    redis.call('ZREM', p .. 'ix:name', rx.lower(old) .. '\0' .. cid)
+    redis.call('ZREM', p .. 'ix:name', unpack(name_members(old, cid)))
   end
   if new and new ~= '' then
-    redis.call('ZADD', p .. 'ix:name', 0, rx.lower(new) .. '\0' .. cid)
+    for _, m in ipairs(name_members(new, cid)) do
+      redis.call('ZADD', p .. 'ix:name', 0, m)
+    end
   end
 end
 

@@ -140,7 +140,7 @@ local function customer_search(keys, argv)
   if type(a.name) == 'string' and a.name ~= '' and #a.name <= 256 then
     local q = rx.lower(a.name)
     local r = redis.call('ZRANGEBYLEX', p .. 'ix:name', '[' .. q, '[' .. q .. '\255',
-      'LIMIT', 0, limit)
+      'LIMIT', 0, limit * 3)
     for _, m in ipairs(r) do
       if #order >= limit then break end
       search_add(p, found, order, string.match(m, '%z(%d+)$'), 'name')
