@@ -5,9 +5,10 @@ rxdeskd itself, which must load that library and turn ready)."""
 import functools
 import hashlib
 import json
+import socket
 
-from rxtest import (Daemon, Redis, Subscriber, Tap, add_agent, bearer, load_functions,
-                    login, wait_until)
+from rxtest import (Daemon, Redis, Subscriber, Tap, _resp, add_agent, bearer,
+                    load_functions, login, wait_until)
 
 P = "rx:"
 
@@ -352,6 +353,46 @@ def test_get_list(t, redis):
     t.ok(err and err.startswith("NOTFOUND"), "update: likewise", err)
 
 
+def pipeline(redis, commands):
+    """Send COMMANDS on one connection at once; the replies, in order."""
+    out = b""
+    for args in commands:
+        out += b"*%d\r\n" % len(args)
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+    with socket.create_connection(("127.0.0.1", redis.port), timeout=60) as sock:
+        sock.sendall(out)
+        f = sock.makefile("rb")
+        return [_resp(f) for _ in commands]
+
+
+def test_list_scan(t, redis):
+    """Two filter sets too large to read whole: the list walks rx:tickets."""
+    big = 2050
+    made = pipeline(redis, [["FCALL", "rx_ingest", 0, P, json.dumps(form(
+        "bulk%d@example.com" % i, queue="bigq"))] for i in range(big)])
+    nums = [json.loads(x)["ticket"] for x in made]
+    opened = set(nums[::97])
+    for n in opened:
+        call(redis, "rx_ticket_update", {"ticket": n, "set": {"status": "open"}})
+    want = set(nums) - opened
+    seen, cursor, pages, ordered = [], "", 0, True
+    while pages < 40:
+        page = call(redis, "rx_ticket_list", {"queue": "bigq", "status": "new", "limit": 100,
+                                              "cursor": cursor})
+        keys = [(x["updated"], str(x["id"])) for x in page["items"]]
+        ordered = ordered and keys == sorted(keys, reverse=True)
+        seen += [x["id"] for x in page["items"]]
+        pages += 1
+        cursor = page["next"]
+        if not cursor:
+            break
+    t.ok(len(seen) == len(want) and set(seen) == want,
+         "list scan: every match once across %d pages" % pages, (len(seen), len(want)))
+    t.ok(ordered, "list scan: each page newest first")
+
+
 def test_attachments(t, redis):
     redis.cmd("HSET", P + "att:900", "name", "scan.pdf", "type", "application/pdf",
               "size", "6", "data", b"%PDF\xff\x00")
@@ -566,8 +607,8 @@ def main():
     redis = Redis(appendonly=False)
     load_functions(redis)
     tests = [test_sha256, test_ingest_new, test_threading, test_status_machine,
-             test_escalation, test_queue_move, test_bad_input, test_reply_note, test_get_list,
-             test_attachments, test_audit_chain]
+             test_escalation, test_queue_move, test_bad_input, test_reply_note,
+             test_get_list, test_list_scan, test_attachments, test_audit_chain]
     Tap().run([bind(f, redis) for f in tests] + [test_http])
 
 
