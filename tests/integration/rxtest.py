@@ -388,10 +388,10 @@ class WsClient:
     dict ({"ev": "open" | "message" | "ping" | "pong" | "close" | "refused"
     | "error", ...}); next() returns them in order."""
 
-    def __init__(self, url, headers=None, origin=None, auto_pong=True):
+    def __init__(self, url, headers=None, origin=None, auto_pong=True, insecure=False):
         import queue
         import threading
-        opts = {"headers": headers or {}, "autoPong": auto_pong}
+        opts = {"headers": headers or {}, "autoPong": auto_pong, "insecure": insecure}
         if origin:
             opts["origin"] = origin
         self.proc = subprocess.Popen([NODE, WS_CLIENT, url, json.dumps(opts)],

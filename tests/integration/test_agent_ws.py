@@ -4,12 +4,15 @@
 (Origin 403, no session 401, not an upgrade 426), the hello, events pushed
 by agent, role and followed ticket, commands, ping/pong, a dead peer
 dropped, oversize and invalid UTF-8 closed with 1009 and 1007, presence,
-and two rxdeskd nodes on one Redis: an event raised on one reaches an
-agent connected to the other."""
+the per-agent socket cap, wss:// on an HTTPS listener, and two rxdeskd
+nodes on one Redis: an event raised on one reaches an agent connected to
+the other."""
 import base64
+import http.client
 import json
 import os
 import socket
+import ssl
 import time
 
 from rxtest import (Daemon, Redis, Tap, WsClient, add_agent, login, wait_until,
@@ -299,6 +302,40 @@ def test_per_agent_cap(t):
     t.eq(d.stop(), 0, "the node stops cleanly")
 
 
+class TlsDaemon(Daemon):
+    """rxdeskd serving HTTPS (http.cert): the harness speaks TLS to it."""
+
+    def request(self, method, path, body=None, headers=None, port=None):
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        c = http.client.HTTPSConnection("127.0.0.1", port or self.http_port,
+                                        timeout=10, context=ctx)
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r.status, data, {k.lower(): v for k, v in r.getheaders()}
+
+
+def test_tls(t):
+    tls = os.path.join(SRCDIR, "tests", "data", "tls")
+    d = TlsDaemon(E.redis, conf=CONF + "[http]\ncert = %s\nkey = %s\n[server]\nnode_id = node-tls\n"
+                  % (os.path.join(tls, "smtp-cert.pem"), os.path.join(tls, "smtp-key.pem")))
+    c = WsClient("wss://127.0.0.1:%d/agent/ws?token=%s" % (d.http_port, E.tok["ann"]),
+                 insecure=True)
+    r = c.opened()
+    t.ok(r and r["ev"] == "open", "wss:// (HTTPS listener): open", r)
+    h = c.message(lambda m: m["type"] == "hello")
+    t.ok(h and h["node"] == "node-tls", "wss://: hello", h)
+    ingest("general", "over TLS")
+    t.ok(c.message(lambda m: m.get("type") == "ticket.new") is not None, "wss://: an event pushed")
+    c.send("y" * 5000)
+    r = c.closed()
+    t.ok(r and r["code"] == 1009, "wss://: oversize closed with 1009", r)
+    t.eq(d.stop(), 0, "the HTTPS node stops cleanly")
+
+
 def test_shutdown(t):
     c, _ = connect(E.b, E.tok["ann"])
     rc = E.b.stop()
@@ -327,7 +364,7 @@ def main():
         E.ag[name] = add_agent(E.redis, name + "@example.com", roles=roles)
         E.tok[name] = login(E.a, name + "@example.com")
     tests = [test_upgrade, test_refused, test_events, test_commands, test_dead_peer,
-             test_bad_frames, test_two_nodes, test_per_agent_cap, test_shutdown]
+             test_bad_frames, test_two_nodes, test_per_agent_cap, test_tls, test_shutdown]
     Tap().run(tests)
 
 

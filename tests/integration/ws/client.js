@@ -3,7 +3,7 @@
 //
 //   node client.js URL [JSON-OPTIONS]
 // OPTIONS: {"headers": {...}, "origin": "...", "autoPong": true,
-//           "maxPayload": n}
+//           "maxPayload": n, "insecure": true (wss: any certificate)}
 // Each line read from stdin is one JSON command:
 //   {"op":"send","text":"..."}         a text message
 //   {"op":"send_hex","hex":"..."}      a text frame with these raw bytes
@@ -36,6 +36,7 @@ const ws = new WebSocket(url, {
   autoPong: opts.autoPong !== false,
   maxPayload: opts.maxPayload || 0,
   handshakeTimeout: 15000,
+  rejectUnauthorized: opts.insecure !== true,
 });
 
 ws.on("open", () => report({ ev: "open" }));
