@@ -27,6 +27,7 @@
 #include "server/csv.h"
 #include "server/ctl.h"
 #include "server/ident.h"
+#include "server/log.h"
 #include "server/phone.h"
 #include "server/store_customer.h"
 
@@ -525,43 +526,46 @@ ctl_customer_import(int argc, char **argv)
 
 /* --- export ------------------------------------------------------------ */
 
-/* Append V to the ';'-list in BUF (LEN bytes). */
+/* Append V to the ';'-list in the stream F. */
 static void
-list_add(char *buf, size_t len, const char *v)
+list_add(FILE *f, const char *v)
 {
-	size_t n = strlen(buf);
-
-	snprintf(buf + n, len - n, "%s%s", n ? ";" : "", v);
+	if (ftell(f) > 0)
+		fputc(';', f);
+	fputs(v, f);
 }
 
 static void
 export_one(json_t *c)
 {
-	char emails[4096] = "", phones[4096] = "", ext[4096] = "";
-	const char *f[NCOLS];
-	size_t i;
+	static const char *const kinds[] = { "email:", "phone:", "ext:" };
+	char *list[3] = { NULL, NULL, NULL };
+	size_t len[3], i;
+	FILE *f[3];
+	const char *fields[NCOLS];
 	json_t *id;
 
 	for (int k = COL_TYPE; k <= COL_REGION; k++) {
-		f[k] = json_string_value(json_object_get(c, columns[k]));
-		if (f[k] == NULL)
-			f[k] = "";
+		fields[k] = json_string_value(json_object_get(c, columns[k]));
+		if (fields[k] == NULL)
+			fields[k] = "";
 	}
+	for (int k = 0; k < 3; k++)
+		if ((f[k] = open_memstream(&list[k], &len[k])) == NULL)
+			log_fatalx("rxdeskctl: out of memory");
 	json_array_foreach(json_object_get(c, "identities"), i, id) {
 		const char *s = json_string_value(id);
-		if (s == NULL)
-			continue;
-		if (strncmp(s, "email:", 6) == 0)
-			list_add(emails, sizeof(emails), s + 6);
-		else if (strncmp(s, "phone:", 6) == 0)
-			list_add(phones, sizeof(phones), s + 6);
-		else if (strncmp(s, "ext:", 4) == 0)
-			list_add(ext, sizeof(ext), s + 4);
+		for (int k = 0; s && k < 3; k++)
+			if (strncmp(s, kinds[k], strlen(kinds[k])) == 0)
+				list_add(f[k], s + strlen(kinds[k]));
 	}
-	f[COL_EMAILS] = emails;
-	f[COL_PHONES] = phones;
-	f[COL_EXT] = ext;
-	csv_write(stdout, f, NCOLS);
+	for (int k = 0; k < 3; k++) {
+		fclose(f[k]);
+		fields[COL_EMAILS + k] = list[k];
+	}
+	csv_write(stdout, fields, NCOLS);
+	for (int k = 0; k < 3; k++)
+		free(list[k]);
 }
 
 static void

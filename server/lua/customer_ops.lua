@@ -19,7 +19,8 @@ local function ckey(p, cid) return p .. 'c:' .. cid end
 
 -- The live customer named by ID, or a NOTFOUND error.
 local function live_or_fail(p, id)
-  local cid = id ~= nil and rx.customer_live(p, tostring(id)) or nil
+  if type(id) ~= 'string' and type(id) ~= 'number' then rx.fail('BADARG', 'no customer id') end
+  local cid = rx.customer_live(p, tostring(id))
   if not cid then rx.fail('NOTFOUND', 'no customer ' .. tostring(id)) end
   return cid
 end
@@ -341,7 +342,8 @@ end
 local function customer_merge(keys, argv)
   local p, a = argv[1], rx.args(argv, 2)
   local s = live_or_fail(p, a.survivor)
-  local l = tostring(a.loser or '')
+  if type(a.loser) ~= 'string' and type(a.loser) ~= 'number' then rx.fail('BADARG', 'no loser id') end
+  local l = tostring(a.loser)
   local actor, now = tostring(a.actor or 'system'), rx.now()
   if redis.call('EXISTS', ckey(p, l)) == 0 then rx.fail('NOTFOUND', 'no customer ' .. l) end
   if rx.customer_live(p, l) == s and l ~= s then

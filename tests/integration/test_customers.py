@@ -378,6 +378,22 @@ def test_conflict_and_progress(t, d, redis):
          "import: no progress bar when stderr is not a terminal", r.stderr[-200:])
 
 
+def test_export_long(t, d, redis):
+    """A customer whose identities fill many kilobytes exports whole."""
+    def emails(tag):
+        dom = ".".join(["x" * 60] * 3)
+        return ";".join("%s%02d@%s.example.com" % (tag, i, dom) for i in range(16))
+    import_rows(d, "hcp,Long One,,,,%s,,ext:long-1" % emails("a"),
+                "hcp,Long Two,,,,%s,,ext:long-2" % emails("b"))
+    s = redis.cmd("GET", P + "ix:ext:ext:LONG-1")
+    l = redis.cmd("GET", P + "ix:ext:ext:LONG-2")
+    call(redis, "rx_customer_merge", {"survivor": s, "loser": l})
+    e = d.ctl("customer", "export")
+    row = [r for r in csv.reader(io.StringIO(e.stdout, newline="")) if r and r[1] == "Long One"]
+    t.ok(len(row) == 1 and len(row[0][5].split(";")) == 32 and len(row[0][7].split(";")) == 2,
+         "export: 32 long emails and both ids of a merged customer", [len(x) for x in row[0]] if row else e.stderr)
+
+
 def test_embedded(t):
     """rxdeskctl reaches an embedded Redis through <data_dir>/redis.sock;
     a default country without phone rules stops the daemon's start-up."""
@@ -433,6 +449,7 @@ def main():
            lambda t: test_history_and_update(t, d, redis),
            lambda t: test_api(t, d, redis),
            lambda t: test_conflict_and_progress(t, d, redis),
+           lambda t: test_export_long(t, d, redis),
            test_embedded,
            lambda t: test_demo(t, d, redis)])
 
