@@ -213,16 +213,30 @@ check_all_loaded(void)
 	set_ready(1);
 }
 
+/* Redis answered a setup command with a transient error (still loading
+ * its data, busy with a script): start the connection over later. */
+static int
+setup_transient(const char *err)
+{
+	if (strncmp(err, "LOADING", 7) && strncmp(err, "BUSY", 4) &&
+	    strncmp(err, "MASTERDOWN", 10) && strncmp(err, "TRYAGAIN", 8))
+		return 0;
+	log_warnx("redis=%s setup err=\"%s\"; reconnecting", R.cmd.name, err);
+	if (R.cmd.ac)
+		redisAsyncDisconnect(R.cmd.ac);
+	return 1;
+}
+
 static void
 on_lib_load(const struct redisReply *r, const char *err, void *arg)
 {
 	struct lib *l = arg;
 
 	if (err) {
+		if (r == NULL || setup_transient(err))
+			return;
 		/* A library that does not compile is a bug in this build. */
-		if (r != NULL)
-			log_fatalx("redis function library %s: %s", l->name, err);
-		return;
+		log_fatalx("redis function library %s: %s", l->name, err);
 	}
 	log_info("redis function_library=%s version=%s loaded", l->name, l->version);
 	l->loaded = 1;
@@ -252,8 +266,8 @@ on_lib_version(const struct redisReply *r, const char *err, void *arg)
 {
 	struct lib *l = arg;
 
-	if (r == NULL)
-		return;	/* disconnected: we start over at the next connect */
+	if (r == NULL || (err && setup_transient(err)))
+		return;	/* we start over at the next connect */
 	if (err == NULL && r->type == REDIS_REPLY_STRING &&
 	    strcmp(r->str, l->version) == 0) {
 		l->loaded = 1;

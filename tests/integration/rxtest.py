@@ -66,9 +66,10 @@ class Redis:
                 "--dir", self.dir, "--save", "", "--daemonize", "no",
                 "--appendonly", "yes" if self.appendonly else "no",
                 "--appendfsync", "everysec", "--logfile", os.path.join(self.dir, "log")]
+        self.args = args
         self.proc = subprocess.Popen(args)
         _procs.append(self.proc)
-        wait_until(self._pong, what="redis-server")
+        wait_until(self._pong, timeout=60, what="redis-server")
 
     def _pong(self):
         try:

@@ -136,6 +136,41 @@ def test_redis_loss(t):
     redis.stop()
 
 
+def test_redis_loading(t):
+    """Redis restarting with a large data set answers LOADING for a while:
+    rxdeskd waits it out and becomes ready by itself."""
+    redis = Redis()
+    for part in range(6):
+        redis.cmd("EVAL", "local v = string.rep('x', 200) for i = 1, 150000 do "
+                  "redis.call('SET', 'pad:' .. ARGV[1] .. ':' .. i, v) end", 0, part)
+    try:
+        redis.cmd("BGREWRITEAOF")
+    except RuntimeError:  # Redis started one by itself: wait for it as well
+        pass
+    wait_until(lambda: "aof_rewrite_in_progress:0" in redis.cmd("INFO", "persistence")
+               and "aof_rewrite_scheduled:0" in redis.cmd("INFO", "persistence"),
+               timeout=60, what="AOF rewritten")
+    d = Daemon(redis)
+    redis.kill()
+    wait_until(lambda: d.get("/readyz")[0] == 503, what="readyz 503")
+    redis.proc = subprocess.Popen(redis.args)
+    seen_loading = False
+    for _ in range(200):
+        try:
+            redis.cmd("PING")
+            break
+        except RuntimeError:
+            seen_loading = True
+        except OSError:
+            pass
+        time.sleep(0.02)
+    wait_until(lambda: d.get("/readyz")[0] == 200, timeout=60, what="ready after loading")
+    t.ok(d.proc.poll() is None, "rxdeskd survives a Redis that is loading its data (seen: %s)"
+         % seen_loading)
+    t.eq(d.stop(), 0, "and stops cleanly")
+    redis.stop()
+
+
 def test_embedded(t):
     d = Daemon(embedded=True)
     sock = os.path.join(d.dir, "data", "redis.sock")
@@ -156,4 +191,4 @@ def test_embedded(t):
 
 
 if __name__ == "__main__":
-    Tap().run([test_cli, test_config_documented, test_health_metrics, test_logging, test_redis_loss, test_embedded])
+    Tap().run([test_cli, test_config_documented, test_health_metrics, test_logging, test_redis_loss, test_redis_loading, test_embedded])
