@@ -164,38 +164,46 @@ async function send(ev) {
 // --- customer ------------------------------------------------------------
 
 async function openCustomer(id) {
-  // Events can open the same card twice at once: only the latest call draws.
+  // Events can reopen the card while it loads: only the latest call draws,
+  // and it draws card and history at once, never an emptied list.
   const gen = state.customerGen = (state.customerGen || 0) + 1;
   const data = await api("GET", "/api/v1/customers/" + encodeURIComponent(id));
-  if (gen !== state.customerGen) return;
   const c = data.customer || data;
+  const hist = await fetchHistory(c.id, null);
+  if (gen !== state.customerGen) return;
   state.customer = c;
   $("#customer").hidden = false;
   $("#c-name").textContent = c.name || ("Customer " + (c.id || id));
-  const card = $("#c-card");
-  card.replaceChildren();
   const ids = [].concat(c.identities || c.ids || []);
+  const rows = [];
   for (const [k, v] of [["type", c.type], ["organisation", c.organisation], ["specialty", c.specialty],
     ["region", c.region], ["segment", c.segment], ["identities", ids.join("\n")]])
-    if (v) card.append(el("dt", { text: k }), el("dd", { text: v }));
-  $("#c-history").replaceChildren();
-  state.histCursor = null;
-  await loadHistory(gen);
+    if (v) rows.push(el("dt", { text: k }), el("dd", { text: v }));
+  $("#c-card").replaceChildren(...rows);
+  $("#c-history").replaceChildren(...hist.items);
+  state.histCursor = hist.next;
+  $("#c-more").hidden = !state.histCursor;
 }
 
-async function loadHistory(gen) {
-  const c = state.customer, q = new URLSearchParams({ limit: "30" });
-  if (typeof gen !== "number") gen = state.customerGen;
-  if (state.histCursor) q.set("cursor", state.histCursor);
-  const data = await api("GET", "/api/v1/customers/" + encodeURIComponent(c.id) + "/history?" + q);
-  if (gen !== state.customerGen) return;
-  for (const h of data.history || data.entries || []) {
+async function fetchHistory(cid, cursor) {
+  const q = new URLSearchParams({ limit: "30" });
+  if (cursor) q.set("cursor", cursor);
+  const data = await api("GET", "/api/v1/customers/" + encodeURIComponent(cid) + "/history?" + q);
+  const items = (data.history || data.entries || []).map((h) => {
     const n = h.ticket ? "RX-" + String(h.ticket).replace(/^RX-/, "") : "";
-    $("#c-history").append(el("li", {},
+    return el("li", {},
       el("div", { class: "meta", text: [when(h.ts), h.channel, h.direction, n].filter(Boolean).join(" · ") }),
-      el("div", { text: h.summary || "" })));
-  }
-  state.histCursor = data.next || null;
+      el("div", { text: h.summary || "" }));
+  });
+  return { items, next: data.next || null };
+}
+
+async function olderHistory() {
+  const gen = state.customerGen;
+  const hist = await fetchHistory(state.customer.id, state.histCursor);
+  if (gen !== state.customerGen) return;
+  $("#c-history").append(...hist.items);
+  state.histCursor = hist.next;
   $("#c-more").hidden = !state.histCursor;
 }
 
@@ -252,7 +260,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   });
   $("#filters").addEventListener("change", () => loadTickets(true));
   $("#more").addEventListener("click", () => loadTickets(false));
-  $("#c-more").addEventListener("click", loadHistory);
+  $("#c-more").addEventListener("click", olderHistory);
   $("#t-fields").addEventListener("submit", saveFields);
   $("#t-reply").addEventListener("submit", send);
   try {
