@@ -22,6 +22,9 @@
 #include "server/store.h"
 
 #define CONNECT_TIMEOUT_S	15	/* to reach Redis and load the library */
+/* A command may wait this long: an import keeps hundreds of rows queued,
+ * and an operator would rather wait than see a busy Redis as a failure. */
+#define CTL_TIMEOUT_MS		60000
 
 /* One line per command; keep groups together for the usage text. */
 static const struct ctl_command commands[] = {
@@ -142,7 +145,8 @@ run(void)
 	evtimer_add(C.timeout, &tv);
 	store_init(C.cf);
 	redis_on_ready(on_ready);
-	if (redis_start(C.base, C.url, C.cf->redis_timeout_ms, &cause) == -1) {
+	if (redis_start(C.base, C.url, C.cf->redis_timeout_ms > CTL_TIMEOUT_MS ?
+	    C.cf->redis_timeout_ms : CTL_TIMEOUT_MS, &cause) == -1) {
 		fprintf(stderr, "rxdeskctl: %s\n", cause);
 		C.status = 1;
 	} else

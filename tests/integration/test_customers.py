@@ -155,7 +155,9 @@ def test_import_10k(t, d, redis):
     d2 = Daemon(other)
     r4 = d2.ctl("customer", "import", epath)
     t.eq(summary(r4.stdout)["created"], len(good), "round trip: a fresh store takes the export")
-    t.ok(d2.ctl("customer", "export").stdout == e.stdout, "round trip: the second export is identical")
+    e2 = d2.ctl("customer", "export")
+    t.ok(e2.returncode == 0 and e2.stdout == e.stdout, "round trip: the second export is identical",
+         (e2.returncode, e2.stderr, len(e2.stdout), len(e.stdout)))
     d2.stop()
     other.stop()
 
