@@ -19,6 +19,7 @@
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/redis.h"
+#include "routing/triage.h"
 #include "server/store.h"
 
 /* Fields every form maps onto the interaction itself; the rest go into
@@ -48,6 +49,7 @@ struct job {
 	char lang[4];		/* from Accept-Language, "" if none */
 	/* copied from the form: a reload may rewrite it while we wait */
 	char category[16], flags[32], queue[FORM_NAME_MAX], subject[96];
+	char priority[16];
 	char *text;
 	char *fields_json;
 	struct interaction in;
@@ -183,6 +185,15 @@ read_lang(struct http_req *r, struct job *j)
 }
 
 static void
+copy_triaged(char *buf, size_t len, const char **field)
+{
+	if (*field == NULL || *field == buf)
+		return;
+	snprintf(buf, len, "%s", *field);
+	*field = buf;
+}
+
+static void
 build_interaction(struct job *j, const struct form *f)
 {
 	struct interaction *in = &j->in;
@@ -207,6 +218,16 @@ build_interaction(struct job *j, const struct form *f)
 	in->queue = j->queue[0] ? j->queue : NULL;
 	in->lang = j->lang[0] ? j->lang : NULL;
 	in->received_at = now_ms();
+	/* Every inbound text is screened for adverse events and complaints
+	 * (DESIGN.md section 6), whatever form it came through. */
+	triage_apply(in, &(struct triage_ctx){ .form = j->form }, NULL);
+	/* Triage's strings belong to the rule set, which a SIGHUP may free
+	 * before the attachments are written: keep copies in the job. */
+	copy_triaged(j->category, sizeof(j->category), &in->category);
+	copy_triaged(j->flags, sizeof(j->flags), &in->flags);
+	copy_triaged(j->queue, sizeof(j->queue), &in->queue);
+	copy_triaged(j->priority, sizeof(j->priority), &in->priority);
+	copy_triaged(j->lang, sizeof(j->lang), &in->lang);
 }
 
 /* The answer a person gets: JSON, or 303 to the redirect page. */

@@ -364,6 +364,12 @@ raise_for_safety(struct interaction *in, unsigned kinds)
 
 	if (kinds == 0)
 		return;
+	/* A complaint form that reports a reaction is both: keep what the
+	 * channel already flagged. */
+	if (in->flags && strstr(in->flags, "complaint"))
+		kinds |= LEXICON_COMPLAINT;
+	if (in->flags && strstr(in->flags, "ae"))
+		kinds |= LEXICON_AE;
 	have = rank(categories, in->category);
 	if (have == -1 || crank[have] < crank[one_of(categories, cat)])
 		in->category = cat;

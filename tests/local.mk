@@ -24,7 +24,8 @@ TESTS += $(check_PROGRAMS)
 INTEGRATION_TESTS = \
 	tests/integration/test_daemon.py \
 	tests/integration/test_valgrind.py \
-	tests/integration/test_console.py
+	tests/integration/test_console.py \
+	tests/integration/test_screening.py
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/rxtest.py \
 	tests/integration/browser/console.js
