@@ -394,16 +394,30 @@ local function customer_email(p, cid)
   return nil
 end
 
--- The Message-IDs of the thread, oldest first, for References:.
-local function thread_refs(p, n)
-  local refs = {}
-  local r = redis.call('XRANGE', rx.tkey(p, n) .. ':log', '-', '+')
-  for _, e in ipairs(r) do
+local function msgids_of(entries, out)
+  for _, e in ipairs(entries) do
     for i = 1, #e[2], 2 do
-      if e[2][i] == 'msgid' then refs[#refs + 1] = e[2][i + 1] end
+      if e[2][i] == 'msgid' then out[#out + 1] = e[2][i + 1] end
     end
   end
-  while #refs > MAX_REFS do table.remove(refs, 2) end
+end
+
+-- References: for a reply: the thread's first Message-ID, then the latest
+-- ones, oldest first. Both ends of the log are read with a bound, so a long
+-- ticket costs no more than a short one (RFC 5322 3.6.4 allows trimming).
+local function thread_refs(p, n)
+  local key = rx.tkey(p, n) .. ':log'
+  local first, recent = {}, {}
+  msgids_of(redis.call('XRANGE', key, '-', '+', 'COUNT', 20), first)
+  local tail = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 200)
+  for i = 1, math.floor(#tail / 2) do tail[i], tail[#tail + 1 - i] = tail[#tail + 1 - i], tail[i] end
+  msgids_of(tail, recent)
+  local root = first[1]
+  local refs, later = { root }, {}
+  for _, m in ipairs(recent) do
+    if m ~= root then later[#later + 1] = m end
+  end
+  for i = math.max(1, #later - MAX_REFS + 2), #later do refs[#refs + 1] = later[i] end
   return table.concat(refs, ' ')
 end
 

@@ -264,6 +264,9 @@ def test_reply_note(t, redis):
     first = redis.cmd("HGET", "%st:%d" % (P, n), "first_response")
     r2 = call(redis, "rx_ticket_reply", {"ticket": n, "author": "a:7", "text": "More",
                                          "status": "pending"})
+    job2 = redis.cmd("XRANGE", P + "outbox", r2["outbox"], r2["outbox"])[0][1]
+    t.eq(dict(zip(job2[::2], job2[1::2]))["references"], "<in1@cust> " + r["msgid"],
+         "reply: References: the customer's first mail, then ours")
     t.ok(not r2["first_response"] and r2["status"] == "pending" and
          redis.cmd("HGET", "%st:%d" % (P, n), "first_response") == first,
          "reply: the first response time is set once; status with the reply", r2)
