@@ -18,7 +18,7 @@ INTEGRATION_TESTS += tests/integration/test_forms.py
 # libFuzzer harness (tests/fuzz/local.mk's convention).
 FUZZ_TARGETS += tests/fuzz/fuzz_form_parse
 tests_fuzz_fuzz_form_parse_SOURCES = tests/fuzz/fuzz_form_parse.c
-tests_fuzz_fuzz_form_parse_LDADD = $(FUZZ_LDADD)
-tests_fuzz_fuzz_form_parse_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_form_parse_LDADD = $(FUZZ_LIBS)
+tests_fuzz_fuzz_form_parse_LDFLAGS = $(FUZZ_LINK)
 EXTRA_DIST += tests/fuzz/form_parse.dict \
 	tests/fuzz/corpus/form_parse docs/forms.md

@@ -22,10 +22,10 @@ EXTRA_DIST += docs/email.md tests/data/mail tests/data/tls
 # libFuzzer harnesses (tests/fuzz/local.mk): the command parser and MIME.
 FUZZ_TARGETS += tests/fuzz/fuzz_smtp tests/fuzz/fuzz_mime
 tests_fuzz_fuzz_smtp_SOURCES = tests/fuzz/fuzz_smtp.c
-tests_fuzz_fuzz_smtp_LDADD = $(FUZZ_LDADD)
-tests_fuzz_fuzz_smtp_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_smtp_LDADD = $(FUZZ_LIBS)
+tests_fuzz_fuzz_smtp_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_mime_SOURCES = tests/fuzz/fuzz_mime.c
-tests_fuzz_fuzz_mime_LDADD = $(FUZZ_LDADD)
-tests_fuzz_fuzz_mime_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_mime_LDADD = $(FUZZ_LIBS)
+tests_fuzz_fuzz_mime_LDFLAGS = $(FUZZ_LINK)
 EXTRA_DIST += tests/fuzz/smtp.dict tests/fuzz/corpus/smtp \
 	tests/fuzz/mime.dict tests/fuzz/corpus/mime

@@ -27,6 +27,6 @@ if ENABLE_FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_auth
 endif
 tests_fuzz_fuzz_auth_SOURCES = tests/fuzz/fuzz_auth.c
-tests_fuzz_fuzz_auth_LDADD = $(FUZZ_LDADD)
-tests_fuzz_fuzz_auth_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_auth_LDADD = $(FUZZ_LIBS)
+tests_fuzz_fuzz_auth_LDFLAGS = $(FUZZ_LINK)
 EXTRA_DIST += tests/fuzz/auth.dict tests/fuzz/corpus/auth

@@ -25,6 +25,6 @@ EXTRA_DIST += docs/live.md tests/package.json tests/package-lock.json \
 # libFuzzer harness (tests/fuzz/local.mk): WebSocket framing.
 FUZZ_TARGETS += tests/fuzz/fuzz_ws
 tests_fuzz_fuzz_ws_SOURCES = tests/fuzz/fuzz_ws.c
-tests_fuzz_fuzz_ws_LDADD = $(FUZZ_LDADD)
-tests_fuzz_fuzz_ws_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_ws_LDADD = $(FUZZ_LIBS)
+tests_fuzz_fuzz_ws_LDFLAGS = $(FUZZ_LINK)
 EXTRA_DIST += tests/fuzz/ws.dict tests/fuzz/corpus/ws

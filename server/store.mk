@@ -46,10 +46,10 @@ if ENABLE_FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_ident tests/fuzz/fuzz_csv
 endif
 tests_fuzz_fuzz_ident_SOURCES = tests/fuzz/fuzz_ident.c
-tests_fuzz_fuzz_ident_LDADD = $(FUZZ_LDADD)
-tests_fuzz_fuzz_ident_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_ident_LDADD = $(FUZZ_LIBS)
+tests_fuzz_fuzz_ident_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_csv_SOURCES = tests/fuzz/fuzz_csv.c
-tests_fuzz_fuzz_csv_LDADD = $(FUZZ_LDADD)
-tests_fuzz_fuzz_csv_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_csv_LDADD = $(FUZZ_LIBS)
+tests_fuzz_fuzz_csv_LDFLAGS = $(FUZZ_LINK)
 EXTRA_DIST += tests/fuzz/ident.dict tests/fuzz/corpus/ident \
 	tests/fuzz/csv.dict tests/fuzz/corpus/csv

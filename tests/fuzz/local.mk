@@ -6,13 +6,12 @@
 # tests/fuzz/corpus/NAME/ and a dictionary tests/fuzz/NAME.dict; add it as
 #   FUZZ_TARGETS += tests/fuzz/fuzz_NAME
 #   tests_fuzz_fuzz_NAME_SOURCES = tests/fuzz/fuzz_NAME.c
-#   tests_fuzz_fuzz_NAME_LDADD = $(FUZZ_LDADD)
-#   tests_fuzz_fuzz_NAME_LDFLAGS = $(FUZZ_LDFLAGS)
+#   tests_fuzz_fuzz_NAME_LDADD = $(FUZZ_LIBS)
+#   tests_fuzz_fuzz_NAME_LDFLAGS = $(FUZZ_LINK)
 #   EXTRA_DIST += tests/fuzz/NAME.dict tests/fuzz/corpus/NAME
 # in your own fragment.
-FUZZ_TARGETS =
-FUZZ_LDADD = librxcore.la $(RX_LIBS)
-FUZZ_LDFLAGS = -fsanitize=fuzzer
+FUZZ_LIBS = librxcore.la $(RX_LIBS)
+FUZZ_LINK = -fsanitize=fuzzer
 if ENABLE_FUZZING
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 endif
