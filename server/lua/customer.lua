@@ -16,12 +16,16 @@ end
 rx.ident_keys = ident_keys
 
 -- Follow merged_into links to the surviving record.
+-- One HMGET per link: every record has an id, so EXISTS is asked only
+-- for a record without one.
 rx.customer_live = function(p, cid)
   for _ = 1, 16 do
-    if redis.call('EXISTS', p .. 'c:' .. cid) == 0 then return nil end
-    local m = redis.call('HGET', p .. 'c:' .. cid, 'merged_into')
-    if not m then return cid end
-    cid = m
+    local f = redis.call('HMGET', p .. 'c:' .. cid, 'id', 'merged_into')
+    if not f[1] and not f[2] and redis.call('EXISTS', p .. 'c:' .. cid) == 0 then
+      return nil
+    end
+    if not f[2] then return cid end
+    cid = f[2]
   end
   return nil
 end
@@ -95,11 +99,17 @@ rx.identify = function(p, ident, now)
   if ident.customer and ident.customer ~= '' then
     cid = rx.customer_live(p, tostring(ident.customer))
   end
+  -- Every identity's owner in one MGET: a known identity costs no write.
+  local owners = {}
+  if #ids > 0 then
+    local keys = {}
+    for k, id in ipairs(ids) do keys[k] = p .. 'ix:' .. id end
+    owners = redis.call('MGET', unpack(keys))
+  end
   if not cid then
-    for _, id in ipairs(ids) do
-      local c = redis.call('GET', p .. 'ix:' .. id)
-      if c then
-        cid = rx.customer_live(p, c)
+    for k in ipairs(ids) do
+      if owners[k] then
+        cid = rx.customer_live(p, owners[k])
         if cid then break end
       end
     end
@@ -111,7 +121,9 @@ rx.identify = function(p, ident, now)
     cid = rx.customer_create(p, { type = ctype, name = ident.name or '' }, now)
     created = true
   end
-  for _, id in ipairs(ids) do rx.identity_add(p, cid, id) end
+  for k, id in ipairs(ids) do
+    if owners[k] ~= cid then rx.identity_add(p, cid, id) end
+  end
   return cid, matched, created
 end
 
