@@ -230,6 +230,9 @@ local function ticket_open(p, i, cid, linked, now)
     linked = linked or '', first_response_due = i.first_response_due,
     resolution_due = i.resolution_due,
   }
+  -- What ingest_append and ticket_touch would write next, in this HSET.
+  t[i.direction == 'in' and 'last_in' or 'last_out'] = tostring(now)
+  if i.direction == 'in' and i.msgid ~= '' then t.last_msgid = i.msgid end
   rx.hset(rx.tkey(p, n), t)
   redis.call('SET', p .. 'tok:' .. token, n)
   redis.call('ZADD', p .. 'c:' .. cid .. ':tickets', now, n)
@@ -256,7 +259,10 @@ local function ingest_escalate(p, n, t, i, now)
   end
 end
 
-local function ingest_append(p, n, t, i, cid, now)
+-- A fresh ticket's hash already has last_in/last_out (ticket_open); a
+-- continued one gets them with "updated" in one HSET (moved to the top of
+-- rx:tickets too).
+local function ingest_append(p, n, t, i, cid, now, fresh)
   local atts = {}
   for _, a in ipairs(i.attachments) do
     if type(a) == 'table' and a.id then
@@ -283,10 +289,16 @@ local function ingest_append(p, n, t, i, cid, now)
   end
   if i.raw ~= '' then entry[#entry + 1] = 'raw'; entry[#entry + 1] = i.raw end
   local id = redis.call('XADD', rx.tkey(p, n) .. ':log', '*', unpack(entry))
-  local last = i.direction == 'in' and 'last_in' or 'last_out'
-  redis.call('HSET', rx.tkey(p, n), last, now)
-  if i.direction == 'in' and i.msgid ~= '' then
-    redis.call('HSET', rx.tkey(p, n), 'last_msgid', i.msgid)
+  if not fresh then
+    local f = { i.direction == 'in' and 'last_in' or 'last_out', now, 'updated', now }
+    if i.direction == 'in' and i.msgid ~= '' then
+      f[#f + 1] = 'last_msgid'; f[#f + 1] = i.msgid
+      t.last_msgid = i.msgid
+    end
+    redis.call('HSET', rx.tkey(p, n), unpack(f))
+    t[f[1]] = tostring(now)
+    t.updated = tostring(now)
+    redis.call('ZADD', p .. 'tickets', now, n)
   end
   local summary = i.summary ~= '' and i.summary or string.sub(i.text, 1, 200)
   rx.history_add(p, cid, { channel = i.channel, direction = i.direction, ticket = n,
@@ -323,8 +335,7 @@ local function ingest(keys, argv)
     fresh = true
   end
   local n = t.n
-  local logid = ingest_append(p, n, t, i, cid, now)
-  rx.ticket_touch(p, n, t, now)
+  local logid = ingest_append(p, n, t, i, cid, now, fresh)
   if fresh and t.agent == '' then
     rx.ticket_enqueue(p, n, t, now)
   elseif reopened then
@@ -332,7 +343,7 @@ local function ingest(keys, argv)
   elseif not fresh and i.direction == 'in' and rx.route_message then
     rx.route_message(p, n, t, now)	-- the next-response clock (sla.lua)
   end
-  t = rx.ticket_load(p, n)
+  -- T is current: every change above went through it (rx.ticket_set).
   local ack
   if fresh and rx.outbox_ack then ack = rx.outbox_ack(p, n, t, i, now) end
   local ans = { customer = cid, customer_new = created, matched = matched,
