@@ -253,9 +253,10 @@ local function sticky(p, d, n, t, now)
 end
 
 -- Put ticket N in its queue (at QUEUED_AT, or now) and assign it if an
--- agent is free. Returns the agent's id or nil.
-rx.route_queue = function(p, n, t, now, queued_at, head)
-  local d = rx.qdef(p, t.queue)
+-- agent is free. Returns the agent's id or nil. D: the queue's rx.qdef
+-- when the caller has it already.
+rx.route_queue = function(p, n, t, now, queued_at, head, d)
+  d = d or rx.qdef(p, t.queue)
   redis.call('SADD', p .. 'queues', t.queue)
   queued_at = queued_at or now
   local score = wait_score(d, t, queued_at)
@@ -280,9 +281,10 @@ end
 -- ticket without an agent: SLA clocks start, then queue and assign, in the
 -- ingest's own atomic call.
 rx.route_enqueue = function(p, n, t, now)
-  if rx.sla_start then rx.sla_start(p, n, t, now) end
+  local d = rx.qdef(p, t.queue)		-- read once for both
+  if rx.sla_start then rx.sla_start(p, n, t, now, d) end
   -- No queue.changed here: the ingest's own ticket.new says it.
-  rx.route_queue(p, n, t, now)
+  rx.route_queue(p, n, t, now, nil, nil, d)
 end
 
 -- The best waiting ticket agent ID can take from queue Q (lowest rank),

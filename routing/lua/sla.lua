@@ -83,9 +83,10 @@ local function schedule(p, n, kind, now, due)
 end
 
 -- Start the clocks of a ticket entering queue T.queue (new or reopened);
--- a deadline the channel already set is kept.
-rx.sla_start = function(p, n, t, now)
-  local d = rx.qdef(p, t.queue)
+-- a deadline the channel already set is kept. D: the queue's rx.qdef when
+-- the caller has it already.
+rx.sla_start = function(p, n, t, now, d)
+  d = d or rx.qdef(p, t.queue)
   local s = sla_of(d, t.priority or 'normal')
   if not s then return end
   local cal = calendar(d)
