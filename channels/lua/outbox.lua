@@ -33,11 +33,21 @@ rx.outbox_auto_allowed = function(p, n, addr, now)
   if n and n ~= '' then
     table.insert(caps, 1, { p .. 'outbox:cap:t:' .. n, per_ticket, OUTBOX_DAY, 'auto_per_ticket' })
   end
-  for _, c in ipairs(caps) do
-    if tonumber(redis.call('GET', c[1]) or '0') >= c[2] then return false, c[4] end
+  -- One MGET for every counter; a counter not there yet starts at 1 with
+  -- its expiry in one SET (time stands still inside a function, so none
+  -- expires in between).
+  local keys = {}
+  for k, c in ipairs(caps) do keys[k] = c[1] end
+  local cur = redis.call('MGET', unpack(keys))
+  for k, c in ipairs(caps) do
+    if tonumber(cur[k] or '0') >= c[2] then return false, c[4] end
   end
-  for _, c in ipairs(caps) do
-    if redis.call('INCR', c[1]) == 1 then redis.call('PEXPIRE', c[1], c[3]) end
+  for k, c in ipairs(caps) do
+    if cur[k] then
+      redis.call('INCR', c[1])
+    else
+      redis.call('SET', c[1], 1, 'PX', c[3])
+    end
   end
   return true
 end
