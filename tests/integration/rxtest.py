@@ -55,17 +55,18 @@ def wait_until(pred, timeout=10.0, step=0.05, what="condition"):
 class Redis:
     """A private redis-server on a free loopback port."""
 
-    def __init__(self, port=None, appendonly=True):
+    def __init__(self, port=None, appendonly=True, fsync="everysec"):
         self.port = port or free_port()
         self.dir = tmpdir()
         self.appendonly = appendonly
+        self.fsync = fsync
         self.start()
 
     def start(self):
         args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
                 "--dir", self.dir, "--save", "", "--daemonize", "no",
                 "--appendonly", "yes" if self.appendonly else "no",
-                "--appendfsync", "everysec", "--logfile", os.path.join(self.dir, "log")]
+                "--appendfsync", self.fsync, "--logfile", os.path.join(self.dir, "log")]
         self.args = args
         self.proc = subprocess.Popen(args)
         _procs.append(self.proc)
