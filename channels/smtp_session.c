@@ -18,6 +18,7 @@
 #include "channels/mail_thread.h"
 #include "channels/smtp_session.h"
 #include "server/log.h"
+#include "server/metrics.h"
 
 #define SMTP_FLUSH_TRIES	100	/* x 20 ms for the last reply to leave */
 
@@ -55,6 +56,17 @@ struct session {
 static TAILQ_HEAD(, session) sessions = TAILQ_HEAD_INITIALIZER(sessions);
 static uint64_t next_id = 1;
 static unsigned nsessions;
+static struct metric *open_gauge;	/* rxdesk_open_connections{kind="smtp"} */
+
+static void
+count_sessions(void)
+{
+	if (open_gauge == NULL)
+		open_gauge = metrics_gauge("rxdesk_open_connections",
+		    "Open connections (HTTP: requests in flight), by kind.",
+		    "kind=\"smtp\"");
+	metrics_set(open_gauge, nsessions);
+}
 static int draining;		/* shutting down: close after each answer */
 
 static void process(struct session *);
@@ -109,6 +121,7 @@ session_free(struct session *s)
 	free(s->rcpts);
 	TAILQ_REMOVE(&sessions, s, entry);
 	nsessions--;
+	count_sessions();
 	event_free(s->resume);
 	event_free(s->deadline);
 	bufferevent_free(s->bev);
@@ -213,6 +226,7 @@ smtp_session_new(struct bufferevent *bev, const char *peer,
 	evtimer_add(s->deadline, &all);
 	TAILQ_INSERT_TAIL(&sessions, s, entry);
 	nsessions++;
+	count_sessions();
 	bufferevent_setcb(bev, on_read, on_write, on_event, s);
 	bufferevent_set_timeouts(bev, &idle, &idle);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);

@@ -66,6 +66,11 @@ def test_health_metrics(t):
                  "rxdesk_open_connections{kind=\"http\"}",
                  "rxdesk_interactions_total{channel=\"email\"}", "# TYPE rxdesk_redis_roundtrip_seconds histogram"):
         t.ok(name in text, "metrics has " + name)
+    smtp = socket.create_connection(("127.0.0.1", d.smtp_port))
+    smtp.recv(200)
+    text = d.request("GET", "/metrics")[1].decode()
+    t.ok('rxdesk_open_connections{kind="smtp"} 1' in text, "metrics count open SMTP sessions")
+    smtp.close()
     s, body = d.get("/no/such/thing")
     t.ok(s == 404 and body["error"]["code"] == "not_found", "unknown path: 404 JSON error")
     s, body, _ = d.request("DELETE", "/healthz")
