@@ -321,6 +321,10 @@ def test_through_tickets(t):
     t.ok(str(ack["Subject"]).startswith("[RX-%d] Мы получили ваше обращение" % n),
          "rx_ingest: a new ticket is acknowledged in Russian", str(ack["Subject"]))
     t.eq(ack["In-Reply-To"], "<in1@example.org>", "the ack threads to the customer's mail")
+    # The sink holds the mail before the node has its 250 and records the
+    # Message-ID (rx_outbox_done): a customer's reply comes after that.
+    wait_until(lambda: REDIS.cmd("GET", P + "msgid:" + ack["Message-ID"]) == str(n),
+               timeout=30, what="the ack's Message-ID in rx:msgid")
     b = fcall("rx_ingest", {"channel": "email", "ident": {"email": "ivan@example.org"},
                             "subject": "Re: Вопрос", "text": "ещё", "msgid": "<in2@example.org>",
                             "thread": {"msgids": [ack["Message-ID"]]}})

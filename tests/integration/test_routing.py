@@ -128,7 +128,10 @@ def test_leastrecent(t, redis):
     for a in (1, 2, 3):
         agent(redis, a, {"medinfo": 1})
         tick(redis)
-    got = [ingest(redis, "c%d" % i, "medinfo")["agent"] for i in range(4)]
+    got = []
+    for i in range(4):   # one Redis millisecond apart: no two agents idle since the same
+        got.append(ingest(redis, "c%d" % i, "medinfo")["agent"])
+        tick(redis)
     t.eq(got, ["1", "2", "3", "1"], "leastrecent: longest since last assignment first")
     agent(redis, 4, {"other": 1})
     t.eq(ingest(redis, "c9", "medinfo")["agent"], "2", "leastrecent: an agent without the skill is never picked")

@@ -156,29 +156,49 @@ def test_explain(t, redis, nodes):
     t.eq(r.returncode, 2, "explain: usage")
 
 
+# One atomic read of what the invariants look at: every agent's work and
+# capacity, every ticket's agent and queue, the race queue's members. The
+# nodes keep sweeping (wrap-ups end, lapsed agents drop, waiting work is
+# handed out) while the test reads, so key-by-key reads would mix states.
+SNAPSHOT = """
+local p = ARGV[1]
+local out = { agents = {}, tickets = {}, waiting = {} }
+for _, aid in ipairs(redis.call('SMEMBERS', p .. 'agents')) do
+  out.agents[aid] = { work = redis.call('HGETALL', p .. 'aw:' .. aid),
+    capacity = redis.call('HGET', p .. 'a:' .. aid, 'capacity') or '{}' }
+end
+local seq = tonumber(redis.call('GET', p .. 'seq:t') or '0')
+for n = 1, seq do
+  local f = redis.call('HMGET', p .. 't:' .. n, 'agent', 'queue')
+  out.tickets[tostring(n)] = { agent = f[1] or false, queue = f[2] or false }
+end
+for _, n in ipairs(redis.call('ZRANGE', p .. 'q:race', 0, -1)) do out.waiting[n] = true end
+return cjson.encode(out)
+"""
+
+
 def check_invariants(t, redis, what):
+    snap = json.loads(redis.cmd("EVAL", SNAPSHOT, 0, P))
     owners, over = {}, []
-    for aid in redis.cmd("SMEMBERS", P + "agents"):
-        work = redis.cmd("HGETALL", P + "aw:" + aid) or []
+    for aid, a in snap["agents"].items():
+        work = a["work"] if isinstance(a["work"], list) else []
         kinds = {}
         for n, w in zip(work[::2], work[1::2]):
             owners.setdefault(n, []).append(aid)
             kinds[w.split(":")[0]] = kinds.get(w.split(":")[0], 0) + 1
-        cap = json.loads(redis.cmd("HGET", P + "a:" + aid, "capacity") or "{}")
+        cap = json.loads(a["capacity"])
         for k, c in kinds.items():
             if c > cap.get(k, {"voice": 1, "chat": 3, "mail": 10}[k]):
                 over.append((aid, k, c))
     t.eq({n: a for n, a in owners.items() if len(a) > 1}, {}, what + ": no ticket assigned twice")
     t.eq(over, [], what + ": no agent over capacity")
-    wrong = [n for n, a in owners.items() if ticket(redis, int(n)).get("agent") != a[0]]
+    tickets = snap["tickets"]
+    wrong = [(n, a[0], tickets.get(n, {}).get("agent")) for n, a in owners.items()
+             if tickets.get(n, {}).get("agent") != a[0]]
     t.eq(wrong, [], what + ": every held ticket names its agent")
-    lost = []
-    for n in range(1, int(redis.cmd("GET", P + "seq:t") or 0) + 1):
-        tk = ticket(redis, n)
-        if tk.get("queue") == "race" and tk.get("agent") == "" and \
-                redis.cmd("ZSCORE", P + "q:race", n) is None:
-            lost.append(n)
-    t.eq(lost, [], what + ": every unassigned ticket still waits in its queue")
+    lost = [int(n) for n, tk in tickets.items()
+            if tk["queue"] == "race" and tk["agent"] == "" and n not in snap["waiting"]]
+    t.eq(sorted(lost), [], what + ": every unassigned ticket still waits in its queue")
 
 
 def test_race(t, redis, nodes):
