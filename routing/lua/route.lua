@@ -267,8 +267,10 @@ rx.route_queue = function(p, n, t, now, queued_at, head, d)
   redis.call('ZADD', p .. 'q:' .. t.queue, score, n)
   redis.call('ZADD', p .. 'qt:' .. t.queue, queued_at, n)
   redis.call('ZADD', p .. 'qk:' .. t.queue .. ':' .. rx.route_kind(t.channel), score, n)
-  redis.call('HSET', rx.tkey(p, n), 'queued_at', queued_at)
-  t.queued_at = tostring(queued_at)
+  if t.queued_at ~= tostring(queued_at) then	-- a fresh ticket has it
+    redis.call('HSET', rx.tkey(p, n), 'queued_at', queued_at)
+    t.queued_at = tostring(queued_at)
+  end
   if d.paused then return nil end
   local id, held = sticky(p, d, n, t, now)
   if held then return nil end

@@ -233,6 +233,8 @@ local function ticket_open(p, i, cid, linked, now)
   -- What ingest_append and ticket_touch would write next, in this HSET.
   t[i.direction == 'in' and 'last_in' or 'last_out'] = tostring(now)
   if i.direction == 'in' and i.msgid ~= '' then t.last_msgid = i.msgid end
+  -- Routing queues it now (rx.route_queue writes queued_at only if other).
+  if i.agent == '' and rx.route_enqueue then t.queued_at = tostring(now) end
   rx.hset(rx.tkey(p, n), t)
   redis.call('SET', p .. 'tok:' .. token, n)
   redis.call('ZADD', p .. 'c:' .. cid .. ':tickets', now, n)
