@@ -313,7 +313,8 @@ def test_limits(t, d):
     t.ok(line.startswith(b"421 4.3.2"), "over max_sessions: 421 4.3.2", line)
     for x in socks + [s]:
         x.close()
-    time.sleep(0.2)
+    wait_until(lambda: 'rxdesk_open_connections{kind="smtp"} 0' in
+               d.request("GET", "/metrics")[1].decode(), timeout=20, what="the sessions closed")
     got = dialogue(d.smtp_port, b"EHLO c\r\n" + b"X" * 2000 + b"\r\nNOOP\r\n", 3)
     t.ok("500 5.5.2 Line too long" in got and got[-1] == "250 2.0.0 Ok",
          "a long command line: 500 5.5.2, the session goes on", got)
