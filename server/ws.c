@@ -148,8 +148,11 @@ ws_origin_allowed(const char *origin, const char *host, const char *allowed)
 int
 ws_utf8_valid(const char *buf, size_t len)
 {
-	const unsigned char *s = (const unsigned char *)buf, *end = s + len;
+	const unsigned char *s = (const unsigned char *)buf, *end;
 
+	if (len == 0)
+		return 1;	/* an empty message (wslay passes NULL) is valid */
+	end = s + len;
 	while (s < end) {
 		unsigned c = *s, need, cp, min;
 		if (c < 0x80) {
