@@ -8,3 +8,5 @@ bench_bare_redis_LDADD = librxcore.la $(RX_LIBS)
 EXTRA_DIST += bench/run bench/bench.py bench/wrk_post.lua $(BENCH_CASES) BENCHMARKS.md
 BENCH_CASES = bench/case_http_form.py bench/case_smtp.py bench/case_routing.py \
 	bench/case_mixed.py
+# What rx_ingest writes where it was cut to fewer commands (BENCHMARKS.md).
+INTEGRATION_TESTS += tests/integration/test_ingest_writes.py
