@@ -232,3 +232,35 @@ store_ingest(const struct interaction *in, store_json_cb *cb, void *arg)
 	json_decref(j);
 	return rc;
 }
+
+int
+store_error_http(const char *err, const char **code, char *msg, size_t len)
+{
+	static const struct { const char *tag, *code; int status; } map[] = {
+		{ "NOTFOUND: ", "not_found", 404 },
+		{ "CONFLICT: ", "conflict", 409 },
+		{ "FORBIDDEN: ", "forbidden", 403 },
+		{ "BADARG: ", "bad_request", 400 },
+	};
+	const char *p, *end;
+
+	if (err == NULL || strcmp(err, "unavailable") == 0) {
+		*code = "unavailable";
+		snprintf(msg, len, "the store is unavailable, retry later");
+		return 503;
+	}
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if ((p = strstr(err, map[i].tag)) == NULL)
+			continue;
+		p += strlen(map[i].tag);
+		/* Redis appends " script: <where>" to errors raised in Lua. */
+		if ((end = strstr(p, " script: ")) == NULL)
+			end = p + strlen(p);
+		snprintf(msg, len, "%.*s", (int)(end - p), p);
+		*code = map[i].code;
+		return map[i].status;
+	}
+	*code = "internal";
+	snprintf(msg, len, "internal error");
+	return 500;
+}

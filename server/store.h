@@ -7,6 +7,7 @@
 #ifndef RX_STORE_H
 #define RX_STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "server/interaction.h"
@@ -32,5 +33,12 @@ int store_ingest(const struct interaction *, store_json_cb *cb, void *arg);
 /* Call Redis function FN with JSON ARGS (may be NULL); the answer is
  * decoded JSON. -1 when Redis is not ready. */
 int store_call(const char *fn, json_t *args, store_json_cb *cb, void *arg);
+
+/*
+ * Map a function library error ("NOTFOUND: ...", "CONFLICT: ...",
+ * "FORBIDDEN: ...", "BADARG: ...", "unavailable") to an HTTP status, an
+ * error code (static) and the message, written to MSG.
+ */
+int store_error_http(const char *err, const char **code, char *msg, size_t len);
 
 #endif

@@ -91,32 +91,7 @@ store_customer_export(const char *cursor, int count, store_json_cb *cb,
 }
 
 int
-store_customer_error(const char *err, const char **code, char *msg,
-    size_t len)
+store_customer_error(const char *err, const char **code, char *msg, size_t len)
 {
-	static const struct { const char *tag, *code; int status; } map[] = {
-		{ "NOTFOUND: ", "not_found", 404 },
-		{ "CONFLICT: ", "conflict", 409 },
-		{ "BADARG: ", "bad_request", 400 },
-	};
-	const char *p, *end;
-
-	if (err == NULL || strcmp(err, "unavailable") == 0) {
-		*code = "unavailable";
-		snprintf(msg, len, "the store is unavailable, retry later");
-		return 503;
-	}
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-		if ((p = strstr(err, map[i].tag)) == NULL)
-			continue;
-		p += strlen(map[i].tag);
-		if ((end = strstr(p, " script: ")) == NULL)
-			end = p + strlen(p);
-		snprintf(msg, len, "%.*s", (int)(end - p), p);
-		*code = map[i].code;
-		return map[i].status;
-	}
-	*code = "internal";
-	snprintf(msg, len, "internal error");
-	return 500;
+	return store_error_http(err, code, msg, len);
 }
