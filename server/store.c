@@ -1,4 +1,5 @@
 /* store: see store.h. */
+#define _GNU_SOURCE		/* asprintf */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,14 +80,14 @@ on_call(const struct redisReply *r, const char *err, void *arg)
 	json_decref(j);
 }
 
+/* FCALL FN 0 <prefix> [TEXT]: TEXT is the JSON argument, or NULL. */
 static int
-call_fn(const char *fn, json_t *args, store_json_cb *cb, void *arg,
-    struct metric *counted)
+call_text(const char *fn, const char *text, size_t len, store_json_cb *cb,
+    void *arg, struct metric *counted)
 {
+	const char *av[5] = { "FCALL", fn, "0", prefix, text };
+	size_t al[5] = { 5, strlen(fn), 1, strlen(prefix), len };
 	struct call *c;
-	char *text = NULL;
-	const char *argv[4];
-	size_t argvlen[4];
 	int rc;
 
 	if ((c = malloc(sizeof(*c))) == NULL)
@@ -94,28 +95,22 @@ call_fn(const char *fn, json_t *args, store_json_cb *cb, void *arg,
 	c->cb = cb;
 	c->arg = arg;
 	c->counted = counted;
-	argv[0] = "FCALL";
-	argv[1] = fn;
-	argv[2] = "0";
-	argv[3] = prefix;
-	for (int i = 0; i < 4; i++)
-		argvlen[i] = strlen(argv[i]);
-	if (args) {
-		text = json_dumps(args, JSON_COMPACT);
-		if (text == NULL) {
-			free(c);
-			return -1;
-		}
-	}
-	{
-		const char *av[5] = { argv[0], argv[1], argv[2], argv[3], text };
-		size_t al[5] = { argvlen[0], argvlen[1], argvlen[2], argvlen[3],
-		    text ? strlen(text) : 0 };
-		rc = redis_commandv(on_call, c, text ? 5 : 4, av, al);
-	}
-	free(text);
-	if (rc == -1)
+	if ((rc = redis_commandv(on_call, c, text ? 5 : 4, av, al)) == -1)
 		free(c);
+	return rc;
+}
+
+static int
+call_fn(const char *fn, json_t *args, store_json_cb *cb, void *arg,
+    struct metric *counted)
+{
+	char *text = NULL;
+	int rc;
+
+	if (args && (text = json_dumps(args, JSON_COMPACT)) == NULL)
+		return -1;
+	rc = call_text(fn, text, text ? strlen(text) : 0, cb, arg, counted);
+	free(text);
 	return rc;
 }
 
@@ -213,11 +208,6 @@ interaction_json(const struct interaction *in)
 		    "type", in->att[i].type ? in->att[i].type : "application/octet-stream",
 		    "size", (json_int_t)in->att[i].size));
 	json_object_set_new(o, "attachments", att);
-	if (in->fields_json) {
-		json_t *f = json_loads(in->fields_json, 0, NULL);
-		if (f)
-			json_object_set_new(o, "fields", f);
-	}
 	json_object_set_new(o, "received_at", json_integer(in->received_at));
 	set_token(o);
 	return o;
@@ -227,9 +217,28 @@ int
 store_ingest(const struct interaction *in, store_json_cb *cb, void *arg)
 {
 	json_t *j = interaction_json(in);
-	int rc = call_fn("rx_ingest", j, cb, arg, ingested[in->channel]);
+	char *text = json_dumps(j, JSON_COMPACT), *all = NULL;
+	size_t len;
+	int rc;
 
 	json_decref(j);
+	if (text == NULL)
+		return -1;
+	len = strlen(text);
+	/* The channel's fields are JSON it wrote itself: splice the text in
+	 * rather than parse it back into objects only to print it again. */
+	if (in->fields_json && *in->fields_json == '{') {
+		if (asprintf(&all, "%.*s,\"fields\":%s}", (int)(len - 1), text,
+		    in->fields_json) == -1) {
+			free(text);
+			return -1;
+		}
+		free(text);
+		text = all;
+		len = strlen(text);
+	}
+	rc = call_text("rx_ingest", text, len, cb, arg, ingested[in->channel]);
+	free(text);
 	return rc;
 }
 
