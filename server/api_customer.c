@@ -19,46 +19,10 @@
 
 static char country[8] = "UA";
 
-/* Carried across the Redis hop: the request's id, never its pointer. */
-struct pending {
-	uint64_t req;
-};
-
-static struct pending *
-pending_new(struct http_req *r)
-{
-	struct pending *p = malloc(sizeof(*p));
-
-	if (p == NULL)
-		log_fatalx("api_customer: out of memory");
-	p->req = http_req_id(r);
-	return p;
-}
-
-/* The request P waited for, or NULL if it went away; frees P. */
-static struct http_req *
-pending_done(struct pending *p)
-{
-	struct http_req *r = http_req_find(p->req);
-
-	free(p);
-	return r;
-}
-
-/* Send with CALL's return: -1 means Redis is away and CB will not run. */
-static void
-sent(struct http_req *r, struct pending *p, int rc)
-{
-	if (rc == -1) {
-		free(p);
-		http_unavailable(r);
-	}
-}
-
 static void
 on_json(json_t *res, const char *err, void *arg)
 {
-	struct http_req *r = pending_done(arg);
+	struct http_req *r = http_resume(arg);
 	const char *code;
 	char msg[256];
 	int status;
@@ -111,7 +75,7 @@ static void
 on_search_authed(struct http_req *r, const struct auth_agent *a, void *arg)
 {
 	const char *q = http_query(r, "q");
-	struct pending *p;
+	struct http_hold *p;
 	int limit;
 
 	if (q == NULL || *q == '\0' || strlen(q) > API_MAX_QUERY) {
@@ -121,27 +85,27 @@ on_search_authed(struct http_req *r, const struct auth_agent *a, void *arg)
 	}
 	if ((limit = query_limit(r, 20, 100)) == -1)
 		return;
-	p = pending_new(r);
-	sent(r, p, store_customer_search(q, country, limit, on_json, p));
+	p = http_hold(r);
+	http_hold_sent(r, p, store_customer_search(q, country, limit, on_json, p));
 }
 
 static void
 on_get_authed(struct http_req *r, const struct auth_agent *a, void *arg)
 {
 	const char *id = path_id(r);
-	struct pending *p;
+	struct http_hold *p;
 
 	if (id == NULL)
 		return;
-	p = pending_new(r);
-	sent(r, p, store_customer_get(id, on_json, p));
+	p = http_hold(r);
+	http_hold_sent(r, p, store_customer_get(id, on_json, p));
 }
 
 static void
 on_history_authed(struct http_req *r, const struct auth_agent *a, void *arg)
 {
 	const char *id = path_id(r), *cursor;
-	struct pending *p;
+	struct http_hold *p;
 	int limit;
 
 	if (id == NULL || (limit = query_limit(r, 30, 200)) == -1)
@@ -152,8 +116,8 @@ on_history_authed(struct http_req *r, const struct auth_agent *a, void *arg)
 		http_error(r, 400, "bad_request", "bad cursor", "cursor");
 		return;
 	}
-	p = pending_new(r);
-	sent(r, p, store_customer_history(id, cursor, limit, on_json, p));
+	p = http_hold(r);
+	http_hold_sent(r, p, store_customer_history(id, cursor, limit, on_json, p));
 }
 
 /* The JSON object of R's body, or NULL after a 400. */
@@ -178,15 +142,15 @@ static void
 on_patch_authed(struct http_req *r, const struct auth_agent *a, void *arg)
 {
 	const char *id = path_id(r);
-	struct pending *p;
+	struct http_hold *p;
 	char actor[40];
 	json_t *j;
 
 	if (id == NULL || (j = body_object(r)) == NULL)
 		return;
 	snprintf(actor, sizeof(actor), "a:%s", a->id);
-	p = pending_new(r);
-	sent(r, p, store_customer_update(id, j, actor, on_json, p));
+	p = http_hold(r);
+	http_hold_sent(r, p, store_customer_update(id, j, actor, on_json, p));
 	json_decref(j);
 }
 
@@ -194,7 +158,7 @@ static void
 on_merge_authed(struct http_req *r, const struct auth_agent *a, void *arg)
 {
 	const char *id = path_id(r), *from;
-	struct pending *p;
+	struct http_hold *p;
 	char actor[40], loser[API_MAX_ID + 1];
 	json_t *j, *f;
 
@@ -212,8 +176,8 @@ on_merge_authed(struct http_req *r, const struct auth_agent *a, void *arg)
 		return;
 	}
 	snprintf(actor, sizeof(actor), "a:%s", a->id);
-	p = pending_new(r);
-	sent(r, p, store_customer_merge(id, loser, actor, on_json, p));
+	p = http_hold(r);
+	http_hold_sent(r, p, store_customer_merge(id, loser, actor, on_json, p));
 }
 
 static void

@@ -15,31 +15,6 @@
 #define API_MAX_TEXT	(1024 * 1024)	/* a reply or note, bytes */
 #define API_MAX_FIELD	64		/* status, queue, agent id ... */
 
-/* Carried across the Redis hop: the request's id, never its pointer. */
-struct pending {
-	uint64_t req;
-};
-
-static struct pending *
-pending_new(struct http_req *r)
-{
-	struct pending *p = malloc(sizeof(*p));
-
-	if (p)
-		p->req = http_req_id(r);
-	return p;
-}
-
-/* The request P waited for, or NULL if it went away; frees P. */
-static struct http_req *
-pending_done(struct pending *p)
-{
-	struct http_req *r = http_req_find(p->req);
-
-	free(p);
-	return r;
-}
-
 static void
 reply_error(struct http_req *r, const char *err)
 {
@@ -51,16 +26,6 @@ reply_error(struct http_req *r, const char *err)
 		http_unavailable(r);
 	else
 		http_error(r, status, code, msg, NULL);
-}
-
-/* Send with CALL's return: -1 means Redis is away and CB will not run. */
-static void
-sent(struct http_req *r, struct pending *p, int rc)
-{
-	if (rc == -1) {
-		free(p);
-		http_unavailable(r);
-	}
 }
 
 static void
@@ -93,7 +58,7 @@ path_ticket(struct http_req *r)
 static void
 on_json(json_t *res, const char *err, void *arg)
 {
-	struct http_req *r = pending_done(arg);
+	struct http_req *r = http_resume(arg);
 
 	if (r == NULL)
 		return;
@@ -106,7 +71,7 @@ on_json(json_t *res, const char *err, void *arg)
 static void
 on_created(json_t *res, const char *err, void *arg)
 {
-	struct http_req *r = pending_done(arg);
+	struct http_req *r = http_resume(arg);
 
 	if (r == NULL)
 		return;
@@ -139,7 +104,7 @@ on_list_authed(struct http_req *r, const struct auth_agent *a, void *arg)
 	struct ticket_filter f;
 	struct ticket_who who;
 	char actor[40], *end;
-	struct pending *p;
+	struct http_hold *p;
 
 	for (size_t i = 0; i < 6; i++)
 		if (query_field(r, names[i], &v[i]) == -1)
@@ -157,9 +122,8 @@ on_list_authed(struct http_req *r, const struct auth_agent *a, void *arg)
 		f.limit = (int)l;
 	}
 	who_of(a, &who, actor, sizeof(actor));
-	if ((p = pending_new(r)) == NULL)
-		log_fatalx("api_ticket: out of memory");
-	sent(r, p, ticket_list(&f, &who, on_json, p));
+	p = http_hold(r);
+	http_hold_sent(r, p, ticket_list(&f, &who, on_json, p));
 }
 
 static void
@@ -172,7 +136,7 @@ on_list(struct http_req *r, void *arg)
 static void
 on_get_done(json_t *res, const char *err, void *arg)
 {
-	struct http_req *r = pending_done(arg);
+	struct http_req *r = http_resume(arg);
 	json_t *o;
 
 	if (r == NULL)
@@ -194,7 +158,7 @@ on_get_authed(struct http_req *r, const struct auth_agent *a, void *arg)
 {
 	const char *after, *count;
 	struct ticket_who who;
-	struct pending *p;
+	struct http_hold *p;
 	char actor[40];
 	uint64_t n;
 	int c = 0;
@@ -207,9 +171,8 @@ on_get_authed(struct http_req *r, const struct auth_agent *a, void *arg)
 		return;
 	}
 	who_of(a, &who, actor, sizeof(actor));
-	if ((p = pending_new(r)) == NULL)
-		log_fatalx("api_ticket: out of memory");
-	sent(r, p, ticket_get(n, &who, after, c, on_get_done, p));
+	p = http_hold(r);
+	http_hold_sent(r, p, ticket_get(n, &who, after, c, on_get_done, p));
 }
 
 static void
@@ -328,7 +291,7 @@ on_patch_authed(struct http_req *r, const struct auth_agent *a, void *arg)
 {
 	struct ticket_change ch;
 	struct ticket_who who;
-	struct pending *p;
+	struct http_hold *p;
 	char actor[40];
 	json_t *o;
 	uint64_t n;
@@ -348,9 +311,8 @@ on_patch_authed(struct http_req *r, const struct auth_agent *a, void *arg)
 		return;
 	}
 	who_of(a, &who, actor, sizeof(actor));
-	if ((p = pending_new(r)) == NULL)
-		log_fatalx("api_ticket: out of memory");
-	sent(r, p, ticket_update(n, actor, &who, &ch, on_json, p));
+	p = http_hold(r);
+	http_hold_sent(r, p, ticket_update(n, actor, &who, &ch, on_json, p));
 	json_decref(o);
 }
 
@@ -387,7 +349,7 @@ on_post_authed(struct http_req *r, const struct auth_agent *a, void *arg)
 	int reply = arg != NULL;
 	const char *text, *status = NULL;
 	struct ticket_who who;
-	struct pending *p;
+	struct http_hold *p;
 	char actor[40];
 	json_t *o;
 	uint64_t n;
@@ -400,13 +362,12 @@ on_post_authed(struct http_req *r, const struct auth_agent *a, void *arg)
 		return;
 	}
 	who_of(a, &who, actor, sizeof(actor));
-	if ((p = pending_new(r)) == NULL)
-		log_fatalx("api_ticket: out of memory");
+	p = http_hold(r);
 	if (reply)
 		rc = ticket_reply(n, actor, &who, text, status, on_created, p);
 	else
 		rc = ticket_note(n, actor, &who, text, on_created, p);
-	sent(r, p, rc);
+	http_hold_sent(r, p, rc);
 	json_decref(o);
 }
 
@@ -462,7 +423,7 @@ static void
 on_attachment_done(json_t *meta, const void *data, size_t len, const char *err,
     void *arg)
 {
-	struct http_req *r = pending_done(arg);
+	struct http_req *r = http_resume(arg);
 	const char *name;
 
 	if (r == NULL)
@@ -482,7 +443,7 @@ on_attachment_authed(struct http_req *r, const struct auth_agent *a, void *arg)
 {
 	const char *id = http_param(r, 0);
 	struct ticket_who who;
-	struct pending *p;
+	struct http_hold *p;
 	char actor[40];
 
 	if (id == NULL || *id == '\0' || strlen(id) > API_MAX_FIELD ||
@@ -491,9 +452,8 @@ on_attachment_authed(struct http_req *r, const struct auth_agent *a, void *arg)
 		return;
 	}
 	who_of(a, &who, actor, sizeof(actor));
-	if ((p = pending_new(r)) == NULL)
-		log_fatalx("api_ticket: out of memory");
-	sent(r, p, ticket_attachment(id, &who, on_attachment_done, p));
+	p = http_hold(r);
+	http_hold_sent(r, p, ticket_attachment(id, &who, on_attachment_done, p));
 }
 
 static void

@@ -489,6 +489,39 @@ setup_tls(const struct config *cf, const char **cause)
 	return 0;
 }
 
+struct http_hold {
+	uint64_t id;
+};
+
+struct http_hold *
+http_hold(struct http_req *r)
+{
+	struct http_hold *h = malloc(sizeof(*h));
+
+	if (h == NULL)
+		log_fatalx("http: out of memory");
+	h->id = r->id;
+	return h;
+}
+
+struct http_req *
+http_resume(struct http_hold *h)
+{
+	struct http_req *r = http_req_find(h->id);
+
+	free(h);
+	return r;
+}
+
+void
+http_hold_sent(struct http_req *r, struct http_hold *h, int rc)
+{
+	if (rc == -1) {
+		free(h);
+		http_unavailable(r);
+	}
+}
+
 int
 http_split_hostport(char *buf, char **host, int *port)
 {

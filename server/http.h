@@ -91,6 +91,20 @@ void http_detach(struct http_req *, int status);
  */
 int http_rate_check(struct http_req *, const char *bucket);
 
+/*
+ * A request kept by its id across an asynchronous hop (a Redis reply):
+ * take a hold before the call, pass it as the callback's argument, and get
+ * the request back with http_resume, NULL if it was answered or its peer
+ * left meanwhile.
+ */
+struct http_hold;
+struct http_hold *http_hold(struct http_req *);
+/* The held request or NULL; frees H. */
+struct http_req *http_resume(struct http_hold *h);
+/* After the call that took H: RC -1 means no callback will come (Redis is
+ * away), so free H and answer 503. */
+void http_hold_sent(struct http_req *, struct http_hold *h, int rc);
+
 /* Split "host:port" (or "[v6]:port") in place; 0, or -1 if malformed. */
 int http_split_hostport(char *buf, char **host, int *port);
 
