@@ -27,6 +27,7 @@ static struct {
 	struct smtp_params params;
 	char *hostname, *domains, *queues, *msgid_domain;
 	int max_sessions;
+	int max_per_ip;		/* 0: no per-address limit */
 	SSL_CTX *ssl;
 	int mime_ready;
 } S;
@@ -87,15 +88,15 @@ peer_name(const struct sockaddr *sa, char *buf, size_t len)
 		snprintf(buf, len, "unknown");
 }
 
-/* Over the limit: say so (RFC 5321 3.8) without starting a session. */
+/* Over a limit: say so (RFC 5321 3.8) without starting a session. */
 static void
-refuse(evutil_socket_t fd)
+refuse(evutil_socket_t fd, const char *code, const char *why)
 {
 	char msg[256];
 	int n;
 
-	n = snprintf(msg, sizeof(msg), "421 4.3.2 %s Too many sessions, try "
-	    "again later\r\n", S.params.hostname);
+	n = snprintf(msg, sizeof(msg), "421 %s %s %s, try again later\r\n", code,
+	    S.params.hostname, why);
 	if (send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		log_debug("smtp refuse: send failed");
 	evutil_closesocket(fd);
@@ -110,10 +111,16 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 
 	if (smtp_session_count() >= (unsigned)S.max_sessions) {
 		log_warnx("smtp sessions=%u limit reached", smtp_session_count());
-		refuse(fd);
+		refuse(fd, "4.3.2", "Too many sessions");
 		return;
 	}
 	peer_name(sa, peer, sizeof(peer));
+	/* One sender may not take every session (DESIGN.md section 7). */
+	if (S.max_per_ip && smtp_session_count_from(peer) >= (unsigned)S.max_per_ip) {
+		log_warnx("smtp peer=%s sessions limit per address reached", peer);
+		refuse(fd, "4.7.0", "Too many sessions from your address");
+		return;
+	}
 	if ((bev = bufferevent_socket_new(S.base, fd, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
 		evutil_closesocket(fd);
 		return;
@@ -146,6 +153,7 @@ set_params(const struct config *cf)
 	S.params.tls = S.ssl;
 	S.params.deliver = smtp_deliver;
 	S.max_sessions = cf->smtp_max_sessions;
+	S.max_per_ip = cf->smtp_max_per_ip;
 }
 
 int

@@ -725,6 +725,18 @@ smtp_session_quiesce(void)
 }
 
 unsigned
+smtp_session_count_from(const char *peer)
+{
+	struct session *s;
+	unsigned n = 0;
+
+	TAILQ_FOREACH(s, &sessions, entry)
+		if (strcmp(s->peer, peer) == 0)
+			n++;
+	return n;
+}
+
+unsigned
 smtp_session_count(void)
 {
 	return nsessions;

@@ -55,6 +55,8 @@ uint64_t smtp_session_new(struct bufferevent *bev, const char *peer,
 void smtp_session_done(uint64_t id, const char *reply);
 /* Sessions open now. */
 unsigned smtp_session_count(void);
+/* Sessions open from the address PEER (a per-address limit). */
+unsigned smtp_session_count_from(const char *peer);
 /* Sessions inside DATA or waiting for their delivery. */
 unsigned smtp_session_busy(void);
 /* Shutting down: idle sessions get 421 and close now, the others right

@@ -65,6 +65,7 @@ static const struct ckey keys[] = {
 	{ "smtp", "max_size", C_SIZE, O(smtp_max_size), "26214400", 1024, 1LL << 30, NULL },
 	{ "smtp", "max_rcpt", C_INT, O(smtp_max_rcpt), "100", 1, 10000, NULL },
 	{ "smtp", "max_sessions", C_INT, O(smtp_max_sessions), "256", 1, 100000, NULL },
+	{ "smtp", "max_per_ip", C_INT, O(smtp_max_per_ip), "32", 0, 100000, NULL },
 	{ "smtp", "idle_timeout", C_INT, O(smtp_idle_timeout), "300", 1, 3600, NULL },
 	{ "smtp", "max_errors", C_INT, O(smtp_max_errors), "10", 1, 1000, NULL },
 	{ "smtp", "session_timeout", C_INT, O(smtp_session_timeout), "1800", 1, 86400, NULL },

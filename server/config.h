@@ -50,6 +50,7 @@ struct config {
 	size_t smtp_max_size;
 	int smtp_max_rcpt;
 	int smtp_max_sessions;
+	int smtp_max_per_ip;	/* concurrent sessions from one address */
 	int smtp_idle_timeout;
 	int smtp_max_errors;	/* bad commands before 421 */
 	int smtp_session_timeout; /* seconds a whole session may last */

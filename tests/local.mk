@@ -25,7 +25,8 @@ INTEGRATION_TESTS = \
 	tests/integration/test_daemon.py \
 	tests/integration/test_valgrind.py \
 	tests/integration/test_console.py \
-	tests/integration/test_screening.py
+	tests/integration/test_screening.py \
+	tests/integration/test_smtp_limits.py
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/rxtest.py \
 	tests/integration/browser/console.js
