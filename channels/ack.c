@@ -9,6 +9,7 @@
 #include <event2/buffer.h>
 
 #include "channels/ack.h"
+#include "channels/mail_compose.h"
 
 #define LANG_MAX	8
 
@@ -140,20 +141,6 @@ expand(struct evbuffer *b, const char *text, size_t len, uint64_t n,
 	}
 }
 
-static char *
-take(struct evbuffer *b)
-{
-	size_t len = evbuffer_get_length(b);
-	char *s = malloc(len + 1);
-
-	if (s != NULL) {
-		evbuffer_remove(b, s, len);
-		s[len] = '\0';
-	}
-	evbuffer_free(b);
-	return s;
-}
-
 int
 ack_render(const char *lang, uint64_t n, const char *subject, const char *name,
     char **subj, char **text)
@@ -175,8 +162,8 @@ ack_render(const char *lang, uint64_t n, const char *subject, const char *name,
 		body = nl + 1 + (nl[1] == '\n');
 	}
 	expand(bt, body, strlen(body), n, subject, name);
-	*subj = take(bs);
-	*text = take(bt);
+	*subj = mail_compose_take(bs);
+	*text = mail_compose_take(bt);
 	if (*subj == NULL || *text == NULL) {
 		free(*subj);
 		free(*text);

@@ -31,9 +31,8 @@ has_break(const char *s)
 	return s != NULL && strpbrk(s, "\r\n") != NULL;
 }
 
-/* Drain B into a NUL-terminated string and free B. */
-static char *
-buf_string(struct evbuffer *b)
+char *
+mail_compose_take(struct evbuffer *b)
 {
 	size_t len = evbuffer_get_length(b);
 	char *s = malloc(len + 1);
@@ -82,7 +81,7 @@ mail_compose_header(const char *name, const char *value)
 	evbuffer_add_printf(b, "%s: ", name);
 	if (is_ascii(value)) {
 		evbuffer_add_printf(b, "%s\r\n", value);
-		return buf_string(b);
+		return mail_compose_take(b);
 	}
 	while (len > 0) {
 		n = utf8_cut(value, len, WORD_RAW);
@@ -92,7 +91,7 @@ mail_compose_header(const char *name, const char *value)
 		value += n;
 		len -= n;
 	}
-	return buf_string(b);
+	return mail_compose_take(b);
 }
 
 char *
@@ -406,5 +405,5 @@ mail_compose(const struct mail_compose *m, const char **cause)
 	}
 	free(subj);
 	add_body(b, m);
-	return buf_string(b);
+	return mail_compose_take(b);
 }

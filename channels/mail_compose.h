@@ -44,4 +44,10 @@ int mail_compose_addresses(const char *list, char **out, int max,
  * plain ASCII, folded under 78 columns; caller frees. */
 char *mail_compose_header(const char *name, const char *value);
 
+struct evbuffer;
+
+/* Drain B into a NUL-terminated string (the caller frees it, NULL when out
+ * of memory) and free B. */
+char *mail_compose_take(struct evbuffer *b);
+
 #endif

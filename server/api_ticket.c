@@ -54,9 +54,9 @@ path_ticket(struct http_req *r)
 	return n;
 }
 
-/* The answer of a function as it is (200), or its error. */
+/* The answer of a function as it is with STATUS, or its error. */
 static void
-on_json(json_t *res, const char *err, void *arg)
+reply_with(json_t *res, const char *err, void *arg, int status)
 {
 	struct http_req *r = http_resume(arg);
 
@@ -65,20 +65,19 @@ on_json(json_t *res, const char *err, void *arg)
 	if (err)
 		reply_error(r, err);
 	else
-		http_reply_json(r, 200, json_incref(res));
+		http_reply_json(r, status, json_incref(res));
+}
+
+static void
+on_json(json_t *res, const char *err, void *arg)
+{
+	reply_with(res, err, arg, 200);
 }
 
 static void
 on_created(json_t *res, const char *err, void *arg)
 {
-	struct http_req *r = http_resume(arg);
-
-	if (r == NULL)
-		return;
-	if (err)
-		reply_error(r, err);
-	else
-		http_reply_json(r, 201, json_incref(res));
+	reply_with(res, err, arg, 201);
 }
 
 /* A query value of at most API_MAX_FIELD bytes, or -1 after a 400. */
