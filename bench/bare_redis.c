@@ -16,8 +16,8 @@
 #include <event2/http.h>
 #include <event2/thread.h>
 
-#include "server/log.h"
-#include "server/redis.h"
+#include "server/core/log.h"
+#include "server/core/redis.h"
 
 static const char lib[] =
     "#!lua name=rxbench\n"

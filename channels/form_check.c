@@ -6,8 +6,8 @@
 #include <strings.h>
 
 #include "channels/form_check.h"
-#include "server/ident.h"
-#include "server/phone.h"
+#include "server/customer/ident.h"
+#include "server/customer/phone.h"
 
 #define FILE_NAME_MAX	255
 

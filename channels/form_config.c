@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "channels/form_config.h"
-#include "server/config.h"
-#include "server/interaction.h"
+#include "server/core/config.h"
+#include "server/core/interaction.h"
 
 #define COMMON_FIELDS	"name:200,email:254,phone:40,subject:300,message:65536,ticket:32"
 #define KIB		((size_t)1024)

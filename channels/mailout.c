@@ -14,7 +14,7 @@
 #include <event2/event.h>
 
 #include "channels/mailout.h"
-#include "server/config.h"
+#include "server/core/config.h"
 
 #define MAILOUT_MAX_WORKERS	64
 

@@ -5,7 +5,6 @@ librxcore_la_SOURCES += \
 	channels/mail_compose.c channels/mail_compose.h \
 	channels/mailout.c channels/mailout.h \
 	channels/outbox.c channels/outbox.h
-RX_LUA += channels/lua/outbox.lua
 
 templatesdir = $(pkgdatadir)/templates
 dist_templates_DATA = etc/templates/ack.en.txt etc/templates/ack.uk.txt \

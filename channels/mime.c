@@ -7,7 +7,7 @@
 #include <libxml/parser.h>
 
 #include "channels/mime.h"
-#include "server/log.h"
+#include "server/core/log.h"
 
 /* Raw 8-bit headers in the wild (DEPENDENCIES.md): tried in this order. */
 static const char *fallbacks[] = { "utf-8", "windows-1251", "koi8-u",

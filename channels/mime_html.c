@@ -7,7 +7,7 @@
 #include <libxml/tree.h>
 
 #include "channels/mime.h"
-#include "server/log.h"
+#include "server/core/log.h"
 
 #define HTML_MAX_DEPTH	128	/* deeper nodes are skipped, not followed */
 

@@ -17,11 +17,11 @@
 #include "channels/mail_compose.h"
 #include "channels/mailout.h"
 #include "channels/outbox.h"
-#include "server/config.h"
-#include "server/log.h"
-#include "server/metrics.h"
-#include "server/redis.h"
-#include "server/store.h"
+#include "server/core/config.h"
+#include "server/core/log.h"
+#include "server/core/metrics.h"
+#include "server/core/redis.h"
+#include "server/store/store.h"
 
 #define OUTBOX_TAKE_MAX		32	/* jobs per poll */
 #define OUTBOX_PER_WORKER	4	/* jobs in flight per worker thread */

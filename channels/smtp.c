@@ -18,8 +18,8 @@
 #include "channels/smtp.h"
 #include "channels/smtp_deliver.h"
 #include "channels/smtp_session.h"
-#include "server/config.h"
-#include "server/log.h"
+#include "server/core/config.h"
+#include "server/core/log.h"
 
 static struct {
 	struct event_base *base;

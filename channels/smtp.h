@@ -2,7 +2,7 @@
  * smtp: the mail listener (smtp.listen), SMTP or LMTP by smtp.mode, with
  * STARTTLS when smtp.cert and smtp.key are set. It accepts connections up to
  * smtp.max_sessions and hands each to smtp_session.c; finished messages go
- * to smtp_deliver.c. These are the daemon module's hooks (server/modules.c).
+ * to smtp_deliver.c. These are the daemon module's hooks (server/core/modules.c).
  */
 #ifndef RX_SMTP_H
 #define RX_SMTP_H

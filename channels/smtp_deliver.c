@@ -15,11 +15,11 @@
 #include "channels/smtp_deliver.h"
 #include "channels/smtp_session.h"
 #include "routing/triage.h"
-#include "server/interaction.h"
-#include "server/log.h"
-#include "server/metrics.h"
-#include "server/redis.h"
-#include "server/store.h"
+#include "server/core/interaction.h"
+#include "server/core/log.h"
+#include "server/core/metrics.h"
+#include "server/core/redis.h"
+#include "server/store/store.h"
 
 #define QUEUES_MAX	32
 

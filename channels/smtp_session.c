@@ -17,8 +17,8 @@
 
 #include "channels/mail_thread.h"
 #include "channels/smtp_session.h"
-#include "server/log.h"
-#include "server/metrics.h"
+#include "server/core/log.h"
+#include "server/core/metrics.h"
 
 #define SMTP_FLUSH_TRIES	100	/* x 20 ms for the last reply to leave */
 

@@ -13,14 +13,14 @@
 #include "channels/form_parse.h"
 #include "channels/mime_form.h"
 #include "channels/webform.h"
-#include "server/config.h"
-#include "server/http.h"
-#include "server/interaction.h"
-#include "server/log.h"
-#include "server/metrics.h"
-#include "server/redis.h"
+#include "server/core/config.h"
+#include "server/core/http.h"
+#include "server/core/interaction.h"
+#include "server/core/log.h"
+#include "server/core/metrics.h"
+#include "server/core/redis.h"
 #include "routing/triage.h"
-#include "server/store.h"
+#include "server/store/store.h"
 
 /* Fields every form maps onto the interaction itself; the rest go into
  * the ticket's text and its fields. */

@@ -4,7 +4,7 @@
 
 #include "routing/lang.h"
 #include "routing/lexicon.h"
-#include "server/config.h"
+#include "server/core/config.h"
 
 struct term {
 	enum lexicon_kind kind;

@@ -5,8 +5,7 @@ librxcore_la_SOURCES += \
 	routing/lexicon.c routing/lexicon.h \
 	routing/triage.c routing/triage.h \
 	routing/routing.c routing/routing.h \
-	routing/queue_config.c routing/queue_config.h \
-	routing/api_supervisor.c routing/api_supervisor.h
+	routing/queue_config.c routing/queue_config.h
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/routing/test_triage
@@ -21,17 +20,14 @@ endif
 
 EXTRA_DIST += docs/routing.md
 
-# Assignment and SLA timers run inside Redis (docs/routing.md); rx_ingest
-# calls rx.route_enqueue from here.
-RX_LUA += routing/lua/route.lua routing/lua/sla.lua
+# Assignment and SLA timers run inside Redis (docs/routing.md): their Lua,
+# routing/lua/*.lua, is listed in the library's order in Makefile.am.
+EXTRA_DIST += routing/lua/route.lua routing/lua/sla.lua
 
 # tests/local.mk sets INTEGRATION_TESTS after this fragment: add to TESTS.
 ROUTING_TESTS = tests/integration/test_routing.py tests/integration/test_routing_nodes.py
 TESTS += $(ROUTING_TESTS)
 EXTRA_DIST += $(ROUTING_TESTS)
-
-# rxdeskctl route explain (server/ctl.c has the table line).
-rxdeskctl_SOURCES += routing/ctl_route.c routing/ctl_route.h
 
 # bench/routing: assignments per second and latency as agents grow.
 EXTRA_DIST += bench/routing

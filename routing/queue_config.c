@@ -7,7 +7,7 @@
 #include <jansson.h>
 
 #include "routing/queue_config.h"
-#include "server/config.h"
+#include "server/core/config.h"
 
 static json_t *active, *pending;
 

@@ -5,14 +5,14 @@
 #include <event2/event.h>
 #include <jansson.h>
 
-#include "routing/api_supervisor.h"
+#include "server/api/api_supervisor.h"
 #include "routing/queue_config.h"
 #include "routing/routing.h"
 #include "routing/triage.h"
-#include "server/config.h"
-#include "server/log.h"
-#include "server/redis.h"
-#include "server/store.h"
+#include "server/core/config.h"
+#include "server/core/log.h"
+#include "server/core/redis.h"
+#include "server/store/store.h"
 
 /* How often each node sweeps: wrap-up ends, holds, presence, SLA timers. */
 #define ROUTING_SWEEP_MS	1000

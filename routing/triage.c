@@ -6,8 +6,8 @@
 #include "routing/lang.h"
 #include "routing/lexicon.h"
 #include "routing/triage.h"
-#include "server/config.h"
-#include "server/interaction.h"
+#include "server/core/config.h"
+#include "server/core/interaction.h"
 
 enum cond { C_CHANNEL, C_FORM, C_LANG, C_PRODUCT, C_CTYPE, C_SEGMENT,
 	C_FLAGS, C_TEXT, NCONDS };

@@ -14,10 +14,10 @@ UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 UNIT_LDADD = librxcore.la $(RX_LIBS) $(CMOCKA_LIBS)
 
 if HAVE_CMOCKA
-check_PROGRAMS += tests/unit/server/test_config
-tests_unit_server_test_config_SOURCES = tests/unit/server/test_config.c
-tests_unit_server_test_config_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_server_test_config_LDADD = $(UNIT_LDADD)
+check_PROGRAMS += tests/unit/server/core/test_config
+tests_unit_server_core_test_config_SOURCES = tests/unit/server/core/test_config.c
+tests_unit_server_core_test_config_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_server_core_test_config_LDADD = $(UNIT_LDADD)
 endif
 TESTS += $(check_PROGRAMS)
 
@@ -26,7 +26,13 @@ INTEGRATION_TESTS = \
 	tests/integration/test_valgrind.py \
 	tests/integration/test_console.py \
 	tests/integration/test_screening.py \
-	tests/integration/test_smtp_limits.py
+	tests/integration/test_smtp_limits.py \
+	tests/integration/test_tickets.py \
+	tests/integration/test_customers.py \
+	tests/integration/test_auth.py \
+	tests/integration/test_roles.py \
+	tests/integration/test_agent_ws.py
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/rxtest.py \
-	tests/integration/browser/console.js
+	tests/integration/browser/console.js tests/integration/ws/client.js \
+	tests/package.json tests/package-lock.json

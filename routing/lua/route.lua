@@ -279,7 +279,7 @@ rx.route_queue = function(p, n, t, now, queued_at, head, d)
   return id
 end
 
--- Called by rx_ingest (server/lua/ticket.lua) for a new or reopened
+-- Called by rx_ingest (server/store/lua/ticket.lua) for a new or reopened
 -- ticket without an agent: SLA clocks start, then queue and assign, in the
 -- ingest's own atomic call.
 rx.route_enqueue = function(p, n, t, now)

@@ -10,16 +10,16 @@
 #include <event2/http.h>
 #include <jansson.h>
 
-#include "server/agentws.h"
-#include "server/auth.h"
-#include "server/config.h"
-#include "server/events.h"
-#include "server/http.h"
-#include "server/log.h"
-#include "server/metrics.h"
-#include "server/redis.h"
-#include "server/store.h"
-#include "server/ws.h"
+#include "server/api/agentws.h"
+#include "server/auth/auth.h"
+#include "server/core/config.h"
+#include "server/core/events.h"
+#include "server/core/http.h"
+#include "server/core/log.h"
+#include "server/core/metrics.h"
+#include "server/core/redis.h"
+#include "server/store/store.h"
+#include "server/core/ws.h"
 
 #define MAX_COMMANDS	32
 #define MAX_FOLLOW	64	/* tickets one connection may follow */

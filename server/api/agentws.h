@@ -1,7 +1,7 @@
 /*
  * agentws: GET /agent/ws, the agents' live channel. An agent opens it with
  * the session cookie, a bearer token or "?token=", from an allowed Origin,
- * and gets a hello, then every event (server/events.h) meant for them:
+ * and gets a hello, then every event (server/core/events.h) meant for them:
  * about tickets assigned to them, tickets they follow, new and waiting
  * tickets their roles may see; supervisors and admins get every event.
  * While connected the agent's presence key (<prefix>presence:<agent> =

@@ -5,13 +5,13 @@
 
 #include <jansson.h>
 
-#include "server/api_customer.h"
-#include "server/auth.h"
-#include "server/config.h"
-#include "server/http.h"
-#include "server/log.h"
-#include "server/phone.h"
-#include "server/store_customer.h"
+#include "server/api/api_customer.h"
+#include "server/auth/auth.h"
+#include "server/core/config.h"
+#include "server/core/http.h"
+#include "server/core/log.h"
+#include "server/customer/phone.h"
+#include "server/store/store_customer.h"
 
 #define API_MAX_QUERY	256	/* a search string, bytes */
 #define API_MAX_ID	20	/* a customer id, digits */

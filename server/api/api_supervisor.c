@@ -6,11 +6,11 @@
 
 #include <jansson.h>
 
-#include "routing/api_supervisor.h"
-#include "server/auth.h"
-#include "server/http.h"
-#include "server/log.h"
-#include "server/store.h"
+#include "server/api/api_supervisor.h"
+#include "server/auth/auth.h"
+#include "server/core/http.h"
+#include "server/core/log.h"
+#include "server/store/store.h"
 
 #define BODY_MAX	(16 * 1024)
 #define SUPERVISORS	(ROLE_SUPERVISOR | ROLE_ADMIN)

@@ -6,11 +6,11 @@
 
 #include <jansson.h>
 
-#include "server/api_ticket.h"
-#include "server/auth.h"
-#include "server/http.h"
-#include "server/log.h"
-#include "server/ticket.h"
+#include "server/api/api_ticket.h"
+#include "server/auth/auth.h"
+#include "server/core/http.h"
+#include "server/core/log.h"
+#include "server/store/ticket.h"
 
 #define API_MAX_TEXT	(1024 * 1024)	/* a reply or note, bytes */
 #define API_MAX_FIELD	64		/* status, queue, agent id ... */

@@ -12,10 +12,10 @@
 
 #include <event2/buffer.h>
 
-#include "server/config.h"
-#include "server/http.h"
-#include "server/log.h"
-#include "server/static.h"
+#include "server/core/config.h"
+#include "server/core/http.h"
+#include "server/core/log.h"
+#include "server/api/static.h"
 
 #define STATIC_MAX_FILE	(4 * 1024 * 1024)
 

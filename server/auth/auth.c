@@ -10,14 +10,14 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "server/api_agent.h"
-#include "server/auth.h"
-#include "server/auth_login.h"
-#include "server/auth_password.h"
-#include "server/config.h"
-#include "server/http.h"
-#include "server/log.h"
-#include "server/store.h"
+#include "server/api/api_agent.h"
+#include "server/auth/auth.h"
+#include "server/auth/auth_login.h"
+#include "server/auth/auth_password.h"
+#include "server/core/config.h"
+#include "server/core/http.h"
+#include "server/core/log.h"
+#include "server/store/store.h"
 
 #define TOKEN_BYTES	32
 #define TOKEN_MIN	16

@@ -70,7 +70,7 @@ void auth_set_cookie(struct http_req *r, const char *token, int max_age);
 /* Fill WHO from an agent as the rx_agent_* functions show it; -1 if bad. */
 int auth_agent_from_json(json_t *agent, struct auth_agent *who);
 
-/* Module life cycle (server/modules.c). */
+/* Module life cycle (server/core/modules.c). */
 int auth_check(const struct config *, char *err, size_t errlen);
 int auth_start(struct event_base *, const struct config *, const char **cause);
 /* Logins and password hashes in flight. */

@@ -11,14 +11,14 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
-#include "server/auth.h"
-#include "server/auth_login.h"
-#include "server/auth_password.h"
-#include "server/config.h"
-#include "server/http.h"
-#include "server/log.h"
-#include "server/metrics.h"
-#include "server/store.h"
+#include "server/auth/auth.h"
+#include "server/auth/auth_login.h"
+#include "server/auth/auth_password.h"
+#include "server/core/config.h"
+#include "server/core/http.h"
+#include "server/core/log.h"
+#include "server/core/metrics.h"
+#include "server/store/store.h"
 
 #define EMAIL_MAX	254
 #define BODY_MAX	4096

@@ -12,8 +12,8 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "server/auth_password.h"
-#include "server/log.h"
+#include "server/auth/auth_password.h"
+#include "server/core/log.h"
 
 #define SALT_LEN	16
 #define KEY_LEN		32

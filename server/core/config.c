@@ -10,8 +10,8 @@
 #include <ini.h>
 
 #include "build.h"
-#include "server/config.h"
-#include "server/log.h"
+#include "server/core/config.h"
+#include "server/core/log.h"
 
 enum ctype { C_STR, C_INT, C_SIZE, C_BOOL };
 

@@ -17,9 +17,9 @@
 
 #include <event2/event.h>
 
-#include "server/config.h"
-#include "server/eredis.h"
-#include "server/log.h"
+#include "server/core/config.h"
+#include "server/core/eredis.h"
+#include "server/core/log.h"
 
 #define STOP_WAIT_MS	10000
 #define RESTART_DELAY_S	1

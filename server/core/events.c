@@ -5,11 +5,11 @@
 
 #include <jansson.h>
 
-#include "server/events.h"
-#include "server/log.h"
-#include "server/metrics.h"
-#include "server/redis.h"
-#include "server/store.h"
+#include "server/core/events.h"
+#include "server/core/log.h"
+#include "server/core/metrics.h"
+#include "server/core/redis.h"
+#include "server/store/store.h"
 
 #define MAX_LISTENERS	8
 #define MAX_EVENT	(256 * 1024)	/* a published event larger is dropped */

@@ -19,10 +19,10 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "server/config.h"
-#include "server/http.h"
-#include "server/log.h"
-#include "server/metrics.h"
+#include "server/core/config.h"
+#include "server/core/http.h"
+#include "server/core/log.h"
+#include "server/core/metrics.h"
 
 #define MAX_ROUTES	128
 #define MAX_PARAMS	4

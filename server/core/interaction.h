@@ -1,7 +1,7 @@
 /*
  * interaction: what every channel produces and everything after the channel
  * consumes (DESIGN.md section 1). A channel fills one in, hands it to
- * store_ingest (server/store.h), and forgets it when the call returns: the
+ * store_ingest (server/store/store.h), and forgets it when the call returns: the
  * store copies what it needs. Strings are UTF-8, NUL-terminated, may be NULL.
  */
 #ifndef RX_INTERACTION_H

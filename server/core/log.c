@@ -7,7 +7,7 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "server/log.h"
+#include "server/core/log.h"
 
 static enum log_level log_threshold = LOG_LVL_INFO;
 static enum log_format log_fmt = LOG_FMT_TEXT;

@@ -1,8 +1,8 @@
 /*
  * rxdeskd: parse the command line and the configuration, start the modules
  * on one libevent loop, and stop them in order on SIGTERM/SIGINT. A request
- * enters through server/http.c (HTTP), channels/smtp.c (mail) or
- * server/ws.c (WebSockets); see docs/architecture.md.
+ * enters through server/core/http.c (HTTP), channels/smtp.c (mail) or
+ * server/core/ws.c (WebSockets); see docs/architecture.md.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,12 +17,12 @@
 #include <event2/thread.h>
 
 #include "build.h"
-#include "server/config.h"
-#include "server/eredis.h"
-#include "server/http.h"
-#include "server/log.h"
-#include "server/modules.h"
-#include "server/redis.h"
+#include "server/core/config.h"
+#include "server/core/eredis.h"
+#include "server/core/http.h"
+#include "server/core/log.h"
+#include "server/core/modules.h"
+#include "server/core/redis.h"
 
 static struct {
 	struct event_base *base;

@@ -4,8 +4,8 @@
 
 #include <event2/buffer.h>
 
-#include "server/log.h"
-#include "server/metrics.h"
+#include "server/core/log.h"
+#include "server/core/metrics.h"
 
 enum mtype { M_COUNTER, M_GAUGE, M_HISTOGRAM };
 

@@ -16,9 +16,9 @@
 #include <hiredis/adapters/libevent.h>
 #include <openssl/sha.h>
 
-#include "server/log.h"
-#include "server/metrics.h"
-#include "server/redis.h"
+#include "server/core/log.h"
+#include "server/core/metrics.h"
+#include "server/core/redis.h"
 
 #define BACKOFF_MIN_MS	50
 #define BACKOFF_MAX_MS	2000

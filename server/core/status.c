@@ -5,10 +5,10 @@
 #include <event2/buffer.h>
 #include <jansson.h>
 
-#include "server/http.h"
-#include "server/metrics.h"
-#include "server/redis.h"
-#include "server/status.h"
+#include "server/core/http.h"
+#include "server/core/metrics.h"
+#include "server/core/redis.h"
+#include "server/core/status.h"
 #include "build.h"
 
 static time_t started;

@@ -16,11 +16,11 @@
 #include <openssl/sha.h>
 #include <wslay/wslay.h>
 
-#include "server/config.h"
-#include "server/http.h"
-#include "server/log.h"
-#include "server/metrics.h"
-#include "server/ws.h"
+#include "server/core/config.h"
+#include "server/core/http.h"
+#include "server/core/log.h"
+#include "server/core/metrics.h"
+#include "server/core/ws.h"
 
 /* RFC 6455 section 1.3. */
 #define WS_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"

@@ -13,13 +13,13 @@
 #include <event2/event.h>
 
 #include "build.h"
-#include "routing/ctl_route.h"
-#include "server/config.h"
-#include "server/ctl.h"
-#include "server/log.h"
-#include "server/modules.h"
-#include "server/redis.h"
-#include "server/store.h"
+#include "server/ctl/ctl_route.h"
+#include "server/core/config.h"
+#include "server/ctl/ctl.h"
+#include "server/core/log.h"
+#include "server/core/modules.h"
+#include "server/core/redis.h"
+#include "server/store/store.h"
 
 #define CONNECT_TIMEOUT_S	15	/* to reach Redis and load the library */
 /* A command may wait this long: an import keeps hundreds of rows queued,

@@ -33,14 +33,14 @@ struct event_base *ctl_base(void);
 /* End the run with exit STATUS (0 ok, 1 failure, 2 usage). */
 void ctl_finish(int status);
 
-/* server/ctl_audit.c: walk the audit chain, report the first broken link */
+/* server/ctl/ctl_audit.c: walk the audit chain, report the first broken link */
 int ctl_audit_verify(int, char **);
 
-/* server/ctl_customer.c */
+/* server/ctl/ctl_customer.c */
 int ctl_customer_import(int, char **);
 int ctl_customer_export(int, char **);
 
-/* server/ctl_agent.c */
+/* server/ctl/ctl_agent.c */
 int ctl_agent_add(int, char **);
 int ctl_agent_list(int, char **);
 

@@ -12,11 +12,11 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
-#include "server/auth.h"
-#include "server/auth_password.h"
-#include "server/config.h"
-#include "server/ctl.h"
-#include "server/store.h"
+#include "server/auth/auth.h"
+#include "server/auth/auth_password.h"
+#include "server/core/config.h"
+#include "server/ctl/ctl.h"
+#include "server/store/store.h"
 
 /* "a:1,b:2" into {"a":1,"b":2}; NULL if malformed. */
 static json_t *

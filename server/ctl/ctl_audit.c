@@ -10,8 +10,8 @@
 
 #include <jansson.h>
 
-#include "server/ctl.h"
-#include "server/ticket.h"
+#include "server/ctl/ctl.h"
+#include "server/store/ticket.h"
 
 #define AUDIT_PAGE	1000
 

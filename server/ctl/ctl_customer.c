@@ -23,13 +23,13 @@
 
 #include <jansson.h>
 
-#include "server/config.h"
-#include "server/csv.h"
-#include "server/ctl.h"
-#include "server/ident.h"
-#include "server/log.h"
-#include "server/phone.h"
-#include "server/store_customer.h"
+#include "server/core/config.h"
+#include "server/customer/csv.h"
+#include "server/ctl/ctl.h"
+#include "server/customer/ident.h"
+#include "server/core/log.h"
+#include "server/customer/phone.h"
+#include "server/store/store_customer.h"
 
 #define IMPORT_INFLIGHT	256
 #define IMPORT_FILE_MAX	(1024L * 1024 * 1024)

@@ -6,11 +6,11 @@
 
 #include <jansson.h>
 
-#include "routing/ctl_route.h"
+#include "server/ctl/ctl_route.h"
 #include "routing/triage.h"
-#include "server/ctl.h"
-#include "server/interaction.h"
-#include "server/store.h"
+#include "server/ctl/ctl.h"
+#include "server/core/interaction.h"
+#include "server/store/store.h"
 
 /* The channel names of interaction.h, to turn text back into the enum. */
 static int

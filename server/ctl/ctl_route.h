@@ -6,7 +6,7 @@
 #ifndef RX_CTL_ROUTE_H
 #define RX_CTL_ROUTE_H
 
-/* The command; see server/ctl.h for the contract. */
+/* The command; see server/ctl/ctl.h for the contract. */
 int ctl_route_explain(int argc, char **argv);
 
 #endif

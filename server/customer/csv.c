@@ -1,8 +1,8 @@
 /* csv: see csv.h. */
 #include <string.h>
 
-#include "server/csv.h"
-#include "server/ident.h"
+#include "server/customer/csv.h"
+#include "server/customer/ident.h"
 
 void
 csv_reader_init(struct csv_reader *r, const char *text, size_t len)

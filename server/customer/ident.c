@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "server/ident.h"
+#include "server/customer/ident.h"
 
 #define LOCAL_MAX	64	/* RFC 5321 section 4.5.3.1.1 */
 #define DOMAIN_MAX	253

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "server/phone.h"
+#include "server/customer/phone.h"
 
 #define DIGITS_MAX	20	/* before prefixes are taken off */
 #define E164_DIGITS_MIN	7

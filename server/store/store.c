@@ -7,11 +7,11 @@
 #include <jansson.h>
 #include <openssl/rand.h>
 
-#include "server/config.h"
-#include "server/log.h"
-#include "server/metrics.h"
-#include "server/redis.h"
-#include "server/store.h"
+#include "server/core/config.h"
+#include "server/core/log.h"
+#include "server/core/metrics.h"
+#include "server/core/redis.h"
+#include "server/store/store.h"
 
 extern const char rxdesk_lua[];	/* generated from RX_LUA by the build */
 

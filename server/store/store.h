@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/interaction.h"
+#include "server/core/interaction.h"
 
 struct config;
 typedef struct json_t json_t;

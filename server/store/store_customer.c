@@ -4,9 +4,9 @@
 
 #include <jansson.h>
 
-#include "server/ident.h"
-#include "server/phone.h"
-#include "server/store_customer.h"
+#include "server/customer/ident.h"
+#include "server/customer/phone.h"
+#include "server/store/store_customer.h"
 
 /* Call FN with ARGS and drop our reference. */
 static int

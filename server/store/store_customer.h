@@ -1,18 +1,18 @@
 /*
  * store_customer: the C API over the customer functions of the Redis
- * library (server/lua/customer_ops.lua, docs/datamodel.md). Each call is
+ * library (server/store/lua/customer_ops.lua, docs/datamodel.md). Each call is
  * one round trip; the answer is the function's JSON, borrowed for the
  * callback, or an error reason that store_customer_error maps to HTTP.
  * Every call returns -1 when Redis is not ready (the callback is then not
  * called). Identities must be normalised before they reach these calls
- * (server/phone.h, server/ident.h); store_customer_search does it itself.
+ * (server/customer/phone.h, server/customer/ident.h); store_customer_search does it itself.
  */
 #ifndef RX_STORE_CUSTOMER_H
 #define RX_STORE_CUSTOMER_H
 
 #include <stddef.h>
 
-#include "server/store.h"
+#include "server/store/store.h"
 
 /* The card of customer ID (a merged id answers its survivor's), with its
  * identities and newest tickets. */

@@ -8,11 +8,11 @@
 
 #include <jansson.h>
 
-#include "server/auth.h"
-#include "server/config.h"
-#include "server/redis.h"
-#include "server/store.h"
-#include "server/ticket.h"
+#include "server/auth/auth.h"
+#include "server/core/config.h"
+#include "server/core/redis.h"
+#include "server/store/store.h"
+#include "server/store/ticket.h"
 
 static char mail_domain[256] = "rxdesk.invalid";
 

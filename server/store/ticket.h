@@ -1,8 +1,8 @@
 /*
  * ticket: what agents do with tickets (read, list, change, note, reply,
  * download an attachment) and the audit check, each one call of a Redis
- * function in server/lua/ticket_ops.lua and audit.lua (docs/datamodel.md).
- * Answers come through store_json_cb (server/store.h): decoded JSON, or an
+ * function in server/store/lua/ticket_ops.lua and audit.lua (docs/datamodel.md).
+ * Answers come through store_json_cb (server/store/store.h): decoded JSON, or an
  * error reason that ticket_error turns into an HTTP status.
  */
 #ifndef RX_TICKET_H
@@ -11,14 +11,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/store.h"
+#include "server/store/store.h"
 
 struct config;
 
 /* Who asks, for the visibility rules; a NULL ticket_who is the system. */
 struct ticket_who {
 	const char *agent;	/* agent id */
-	unsigned roles;		/* enum auth_role bits (server/auth.h) */
+	unsigned roles;		/* enum auth_role bits (server/auth/auth.h) */
 };
 
 /* Filters of a list call; NULL or "" fields do not filter. */

@@ -6,9 +6,9 @@
  * included to reach their static parsers. Run:
  *   tests/fuzz/fuzz_auth -dict=../tests/fuzz/auth.dict ../tests/fuzz/corpus/auth
  */
-#include "server/auth.c"
-#include "server/auth_login.c"
-#include "server/auth_password.c"
+#include "server/auth/auth.c"
+#include "server/auth/auth_login.c"
+#include "server/auth/auth_password.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /*
- * libFuzzer harness for server/csv.c: read every record of the input; each
+ * libFuzzer harness for server/customer/csv.c: read every record of the input; each
  * one written back with csv_write must read back as the same fields. Run:
  *   tests/fuzz/fuzz_csv -dict=../tests/fuzz/csv.dict ../tests/fuzz/corpus/csv
  */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/csv.h"
+#include "server/customer/csv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

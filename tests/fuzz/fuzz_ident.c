@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/ident.h"
-#include "server/phone.h"
+#include "server/customer/ident.h"
+#include "server/customer/phone.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

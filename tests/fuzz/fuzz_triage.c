@@ -14,7 +14,7 @@
 #include "routing/lang.h"
 #include "routing/lexicon.h"
 #include "routing/triage.h"
-#include "server/interaction.h"
+#include "server/core/interaction.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

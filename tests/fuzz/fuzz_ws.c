@@ -1,4 +1,4 @@
-/* libFuzzer: WebSocket framing (server/ws.c over wslay) from the client's
+/* libFuzzer: WebSocket framing (server/core/ws.c over wslay) from the client's
  * side, fed through a bufferevent pair: masking, lengths, fragments,
  * control frames, UTF-8, close codes and the message limit. */
 #include <stddef.h>
@@ -9,9 +9,9 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
-#include "server/config.h"
-#include "server/log.h"
-#include "server/ws.h"
+#include "server/core/config.h"
+#include "server/core/log.h"
+#include "server/core/ws.h"
 
 static struct event_base *base;
 static struct config *cf;

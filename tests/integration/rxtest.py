@@ -332,7 +332,7 @@ class Subscriber:
 
 
 def scrypt_hash(password, n=1024, r=8, p=1):
-    """An agent password hash as rxdeskd writes it (server/auth_password.c):
+    """An agent password hash as rxdeskd writes it (server/auth/auth_password.c):
     scrypt$N$r$p$<salt base64>$<hash base64>."""
     import base64
     import hashlib

@@ -36,7 +36,7 @@ FORM = {"name": "Ann Client", "email": "client@example.org", "phone": "+380 44 1
         "subject": "Question", "message": "Please call me back."}
 
 ROWS = [
-    # Sessions and agents (server/auth*.c, server/api_agent.c)
+    # Sessions and agents (server/auth*.c, server/api/api_agent.c)
     ("POST", "/api/v1/session", "/api/v1/session", credentials, "401 201 201 201 201"),
     ("GET", "/api/v1/session", "/api/v1/session", None, "401 200 200 200 200"),
     ("DELETE", "/api/v1/session", "/api/v1/session", None, "401 204 204 204 204"),
@@ -50,7 +50,7 @@ ROWS = [
     ("DELETE", "/api/v1/agents/{}/sessions", "/api/v1/agents/{victim}/sessions", None,
      "401 403 403 403 200"),
     ("GET", "/api/v1/routes", "/api/v1/routes", None, "401 403 403 403 200"),
-    # Tickets (server/api_ticket.c): safety staff see only AE and complaint
+    # Tickets (server/api/api_ticket.c): safety staff see only AE and complaint
     # tickets, agents all others; what a role may not see is 404.
     ("GET", "/api/v1/tickets", "/api/v1/tickets", None, "401 200 200 200 200"),
     ("GET", "/api/v1/tickets/{}", "/api/v1/tickets/{ticket}", None, "401 200 200 404 200"),
@@ -64,7 +64,7 @@ ROWS = [
     ("POST", "/api/v1/tickets/{}/replies", "/api/v1/tickets/{ae_ticket}/replies",
      {"text": "a reply"}, "401 404 201 201 201"),
     ("GET", "/api/v1/attachments/{}", "/api/v1/attachments/999999", None, "401 404 404 404 404"),
-    # Routing's supervisor endpoints (routing/api_supervisor.c).
+    # Routing's supervisor endpoints (server/api/api_supervisor.c).
     ("GET", "/api/v1/queues", "/api/v1/queues", None, "401 403 200 403 200"),
     ("GET", "/api/v1/queues/{}", "/api/v1/queues/general", None, "401 403 200 403 200"),
     ("PATCH", "/api/v1/queues/{}", "/api/v1/queues/general", {"strategy": "leastrecent"},
@@ -75,7 +75,7 @@ ROWS = [
      "401 200 200 200 200"),
     ("POST", "/api/v1/agents/{}/presence", "/api/v1/agents/{victim}/presence",
      {"state": "away"}, "401 403 200 403 200"),
-    # Customers (server/api_customer.c): fixtures make customer 1 (c1) and,
+    # Customers (server/api/api_customer.c): fixtures make customer 1 (c1) and,
     # third, customer 3 (c3), which the merge folds into 1.
     ("GET", "/api/v1/customers", "/api/v1/customers?q=c1@example.org", None,
      "401 200 200 200 200"),

@@ -1,6 +1,6 @@
 -- Customers as agents and rxdeskctl see them: the card, the contact history,
 -- search, import (upsert), edits, merge and export (docs/datamodel.md).
--- Identities arrive normalised by the C side (server/phone.c, server/ident.c).
+-- Identities arrive normalised by the C side (server/customer/phone.c, server/customer/ident.c).
 
 local CTYPES = { hcp = 1, hco = 1, pharmacy = 1, patient = 1, other = 1 }
 local CONSENT = { yes = 1, no = 1, unknown = 1 }

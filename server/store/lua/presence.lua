@@ -1,5 +1,5 @@
 
--- Agent presence (server/agentws.c): <prefix>presence:<agent> holds the id
+-- Agent presence (server/api/agentws.c): <prefix>presence:<agent> holds the id
 -- of the node with the agent's live WebSocket, with a TTL that node keeps
 -- refreshing (plain SET ... EX). Routing reads it to know who is online.
 

@@ -14,7 +14,7 @@
 #include "channels/form_config.h"
 #include "channels/form_parse.h"
 #include "channels/mime_form.h"
-#include "server/config.h"
+#include "server/core/config.h"
 
 #define URLENC	"application/x-www-form-urlencoded"
 #define JSON	"application/json"

@@ -12,7 +12,7 @@
 #include <jansson.h>
 
 #include "routing/queue_config.h"
-#include "server/config.h"
+#include "server/core/config.h"
 
 static struct config *
 load(const char *text, char *err, size_t errlen)

@@ -12,8 +12,8 @@
 #include "routing/lang.h"
 #include "routing/lexicon.h"
 #include "routing/triage.h"
-#include "server/config.h"
-#include "server/interaction.h"
+#include "server/core/config.h"
+#include "server/core/interaction.h"
 
 static const char *
 detect(const char *s)

@@ -1,4 +1,4 @@
-/* Unit tests for server/auth_password.c and the helpers of server/auth.c. */
+/* Unit tests for server/auth/auth_password.c and the helpers of server/auth/auth.c. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,8 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "server/auth.h"
-#include "server/auth_password.h"
+#include "server/auth/auth.h"
+#include "server/auth/auth_password.h"
 
 /* RFC 7914 section 12, the third vector, in our encoding. */
 #define RFC7914 "scrypt$16384$8$1$U29kaXVtQ2hsb3JpZGU=$cCO9yzr9c0hGHAbNgf04" \

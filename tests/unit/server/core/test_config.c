@@ -1,4 +1,4 @@
-/* Unit tests for server/config.c. */
+/* Unit tests for server/core/config.c. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "server/config.h"
+#include "server/core/config.h"
 
 static char path[64];
 

@@ -1,5 +1,5 @@
 /*
- * Unit tests for server/ws.c: the handshake's pure parts (accept key, key
+ * Unit tests for server/core/ws.c: the handshake's pure parts (accept key, key
  * syntax, Origin, UTF-8) and the framing limits, driven through a
  * bufferevent pair standing in for the socket. Includes the .c to reach
  * its statics.
@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "server/ws.c"
+#include "server/core/ws.c"
 
 #include <event2/bufferevent.h>
 

@@ -1,4 +1,4 @@
-/* Unit tests for server/csv.c. */
+/* Unit tests for server/customer/csv.c. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "server/csv.h"
+#include "server/customer/csv.h"
 
 static struct csv_record *rec;
 

@@ -1,4 +1,4 @@
-/* Unit tests for server/ident.c. */
+/* Unit tests for server/customer/ident.c. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "server/ident.h"
+#include "server/customer/ident.h"
 
 static void
 email_ok(const char *in, const char *want)

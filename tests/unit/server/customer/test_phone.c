@@ -1,4 +1,4 @@
-/* Unit tests for server/phone.c. */
+/* Unit tests for server/customer/phone.c. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "server/phone.h"
+#include "server/customer/phone.h"
 
 static void
 expect_ok(const char *in, const char *country, const char *want)

@@ -1,4 +1,4 @@
-/* Unit tests for server/store_customer.c: the error mapping. */
+/* Unit tests for server/store/store_customer.c: the error mapping. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "server/store_customer.h"
+#include "server/store/store_customer.h"
 
 static void
 expect(const char *err, int status, const char *code, const char *msg)

@@ -1,4 +1,4 @@
-/* Unit tests for server/ticket.c: the pure parts (numbers, error mapping). */
+/* Unit tests for server/store/ticket.c: the pure parts (numbers, error mapping). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "server/ticket.h"
+#include "server/store/ticket.h"
 
 static void
 test_number(void **state)
