@@ -1,0 +1,743 @@
+/* screen: see screen.h. The matcher finds cues; scopes hold some; the
+ * decision weighs what is left. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "routing/lang.h"
+#include "routing/screen.h"
+#include "routing/screen_data.h"
+#include "routing/screen_dirs.h"
+#include "routing/screen_text.h"
+#include "server/core/config.h"
+
+/* Word tokens a denial reaches forward, and back for "... нет". */
+#define NEG_FORWARD	6
+#define NEG_BACK	4
+/* Word tokens "for" (an indication) reaches. */
+#define IND_FORWARD	3
+
+enum held { HELD_NO, HELD_NEGATED, HELD_QUESTION, HELD_HYPOTHETICAL,
+	HELD_INDICATION };
+
+/* A cue found in one parsed text. */
+struct found {
+	const struct screen_term *term;
+	uint32_t tok0, tok1;		/* first and last token */
+	uint8_t held;			/* enum held */
+	uint8_t field;
+	uint32_t start, end;
+};
+
+static struct {
+	struct screen_kb *kb;
+	struct screen_doc doc;
+	struct found *f;
+	size_t nf, fcap;
+	struct { uint8_t kind; char *term; } extra[SCREEN_EXTRA_MAX],
+	    pend[SCREEN_EXTRA_MAX];
+	size_t nextra, npend;
+} S;
+
+static int
+is_ae_cue(int c)
+{
+	return c <= CUE_LAB;
+}
+
+static int
+is_special(int c)
+{
+	return c >= CUE_OVERDOSE && c <= CUE_LAB;
+}
+
+static int
+is_defect(int c)
+{
+	return c == CUE_DEFECT || c == CUE_DEFECT_PACK;
+}
+
+/* Cues a scope can hold: what would raise a flag, and exposure. */
+static int
+holdable(int c)
+{
+	return is_ae_cue(c) || is_defect(c) || c == CUE_EXPOSURE || c == CUE_REPORT;
+}
+
+static const char *
+default_installed(void)
+{
+	return RX_DATADIR "/screening";
+}
+
+const char *
+screen_default_dir(void)
+{
+	struct stat st;
+
+	if (stat(default_installed(), &st) == 0 && S_ISDIR(st.st_mode))
+		return default_installed();
+	return SCREEN_SOURCE_DIR;
+}
+
+/* ---- matching ---- */
+
+static int
+word_at(const struct screen_doc *d, const struct screen_token *t,
+    const struct screen_word *w, int slot)
+{
+	const char *s;
+
+	if (w->prefix)
+		return strncmp(t->surface, w->key, w->len) == 0;
+	s = screen_text_stem(d, t, slot);
+	return s && strlen(s) == w->len && memcmp(s, w->key, w->len) == 0;
+}
+
+/* The rest of TERM after its first word at token I; its last token or -1. */
+static long
+term_rest(const struct screen_doc *d, const struct screen_term *term, size_t i)
+{
+	size_t j = i;
+
+	for (int k = 1; k < term->nwords; k++) {
+		const struct screen_word *w = &term->w[k];
+		size_t g, stop = j + 2 + w->gap;
+		for (g = j + 1; g < stop && g < d->ntok; g++) {
+			if (d->tok[g].script == SCREEN_SCRIPT_PUNCT ||
+			    d->tok[g].sentence != d->tok[i].sentence)
+				return -1;
+			if (word_at(d, &d->tok[g], w, term->lang))
+				break;
+		}
+		if (g == stop || g == d->ntok)
+			return -1;
+		j = g;
+	}
+	return (long)j;
+}
+
+static void
+found_add(const struct screen_term *term, size_t t0, size_t t1, uint32_t start,
+    uint32_t end, int field)
+{
+	struct found *f;
+	void *p;
+
+	for (size_t i = 0; i < S.nf; i++)
+		if (S.f[i].term == term && S.f[i].tok0 == t0 && S.f[i].field == field)
+			return;
+	if (S.nf == S.fcap) {
+		size_t cap = S.fcap ? S.fcap * 2 : 64;
+		if ((p = realloc(S.f, cap * sizeof(*S.f))) == NULL)
+			return;
+		S.f = p;
+		S.fcap = cap;
+	}
+	f = &S.f[S.nf++];
+	f->term = term;
+	f->tok0 = (uint32_t)t0;
+	f->tok1 = (uint32_t)t1;
+	f->held = HELD_NO;
+	f->field = (uint8_t)field;
+	f->start = start;
+	f->end = end;
+}
+
+static void
+try_term(const struct screen_doc *d, const struct screen_term *term, size_t i, int field)
+{
+	long last = term_rest(d, term, i);
+
+	if (last >= 0)
+		found_add(term, i, (size_t)last, d->tok[i].start, d->tok[last].end, field);
+}
+
+static void
+match_map(const struct screen_doc *d, const struct screen_map *m, const char *key,
+    size_t len, size_t i, int field)
+{
+	const struct screen_entry *e;
+
+	for (e = screen_data_find(m, key, len); e; e = screen_data_next(m, e, key, len))
+		try_term(d, &S.kb->terms[e->term], i, field);
+}
+
+/* Stem and prefix terms of every language of the token's script. */
+static void
+match_word(const struct screen_doc *d, size_t i, int field)
+{
+	const struct screen_token *t = &d->tok[i];
+	const struct screen_map *pm;
+	const char *s;
+	size_t len = strlen(t->surface);
+
+	for (int l = 0; l < S.kb->nlangs; l++) {
+		if (S.kb->script[l] != t->script)
+			continue;
+		if ((s = screen_text_stem(d, t, l)) != NULL)
+			match_map(d, &S.kb->stems[l], s, strlen(s), i, field);
+		pm = &S.kb->prefixes[l];
+		for (size_t n = pm->minlen; n && n <= len && n <= pm->maxlen; n++)
+			if (((unsigned char)t->surface[n] & 0xc0) != 0x80)
+				match_map(d, pm, t->surface, n, i, field);
+	}
+}
+
+/* The token holding normalised byte AT, from token I on. */
+static size_t
+token_at(const struct screen_doc *d, size_t i, uint32_t at)
+{
+	while (i + 1 < d->ntok && d->tok[i].nend <= at)
+		i++;
+	return i;
+}
+
+/* A Han term at normalised byte AT of token I; sentence ends at LIMIT. */
+static void
+try_han(const struct screen_doc *d, const struct screen_term *term, size_t i,
+    uint32_t at, uint32_t limit, int field)
+{
+	uint32_t p = at, e;
+	size_t n;
+
+	for (int k = 0; k < term->nwords; k++) {
+		const struct screen_word *w = &term->w[k];
+		uint32_t q = p, stop = p;
+		for (int g = 0; g < w->gap && stop < limit; g++) {
+			stop++;
+			while (stop < limit && ((unsigned char)d->norm[stop] & 0xc0) == 0x80)
+				stop++;
+		}
+		for (; q <= stop; q++)
+			if (q + w->len <= limit && memcmp(d->norm + q, w->key, w->len) == 0)
+				break;
+		if (q > stop)
+			return;
+		p = q + w->len;
+	}
+	e = p;
+	n = token_at(d, i, e - 1);
+	found_add(term, i, n, d->map[at], d->map[e], field);
+}
+
+static void
+match_han(const struct screen_doc *d, size_t i, int field)
+{
+	const struct screen_token *t = &d->tok[i];
+	const struct screen_entry *e;
+	uint32_t limit = d->tok[d->sent_end[t->sentence] - 1].nend, n;
+
+	for (uint32_t at = t->nstart; at < t->nend; at += n) {
+		unsigned char c = (unsigned char)d->norm[at];
+		n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+		for (int l = 0; l < S.kb->nlangs; l++) {
+			if (S.kb->script[l] != SCREEN_SCRIPT_HAN)
+				continue;
+			for (e = screen_data_find(&S.kb->han[l], d->norm + at, n); e;
+			    e = screen_data_next(&S.kb->han[l], e, d->norm + at, n))
+				try_han(d, &S.kb->terms[e->term], i, at, limit, field);
+		}
+	}
+}
+
+static void
+match_all(const struct screen_doc *d, int field)
+{
+	for (size_t i = 0; i < d->ntok; i++) {
+		if (d->tok[i].script == SCREEN_SCRIPT_PUNCT)
+			continue;
+		if (d->tok[i].script == SCREEN_SCRIPT_HAN)
+			match_han(d, i, field);
+		else
+			match_word(d, i, field);
+	}
+}
+
+/* ---- scopes ---- */
+
+static const char *
+punct_at(const struct screen_doc *d, size_t i)
+{
+	return d->tok[i].script == SCREEN_SCRIPT_PUNCT ? d->tok[i].surface : NULL;
+}
+
+/* Does a cue of kind CUE (or any cue that flags, when CUE < 0) start at I? */
+static int
+cue_starts(size_t from, size_t to, size_t i, int cue, int field)
+{
+	for (size_t k = from; k < to; k++) {
+		const struct found *f = &S.f[k];
+		if (f->tok0 != i || f->field != field)
+			continue;
+		if (cue >= 0 ? f->term->cue == cue : (is_ae_cue(f->term->cue) ||
+		    is_defect(f->term->cue) || f->term->cue == CUE_LIST))
+			return 1;
+	}
+	return 0;
+}
+
+static void
+hold(size_t from, size_t to, size_t a, size_t b, int field, enum held why)
+{
+	for (size_t k = from; k < to; k++)
+		if (S.f[k].field == field && S.f[k].tok0 >= a && S.f[k].tok0 <= b &&
+		    S.f[k].held == HELD_NO && holdable(S.f[k].term->cue))
+			S.f[k].held = (uint8_t)why;
+}
+
+/* The last token a forward scope from I reaches: the sentence's end, a
+ * "but", a mark other than a comma that continues a list, or MAXW words. */
+static size_t
+scope_end(const struct screen_doc *d, size_t from, size_t to, size_t i, int maxw,
+    int field)
+{
+	size_t end = d->sent_end[d->tok[i].sentence], j, last = i;
+	const char *p;
+	int words = 0;
+
+	for (j = i + 1; j < end; j++) {
+		if (cue_starts(from, to, j, CUE_BREAKER, field))
+			break;
+		if ((p = punct_at(d, j)) != NULL) {
+			if (strcmp(p, ",") != 0 && strcmp(p, "\u3001") != 0)
+				break;
+			if (j + 1 >= end || !cue_starts(from, to, j + 1, -1, field))
+				break;
+			continue;
+		}
+		if (maxw && ++words > maxw)
+			break;
+		last = j;
+	}
+	return last;
+}
+
+static size_t
+scope_start_back(const struct screen_doc *d, size_t i)
+{
+	size_t j = i, words = 0;
+
+	while (j > 0 && d->tok[j - 1].sentence == d->tok[i].sentence &&
+	    d->tok[j - 1].script != SCREEN_SCRIPT_PUNCT && words < NEG_BACK) {
+		j--;
+		words++;
+	}
+	return j;
+}
+
+static int
+sentence_has(size_t from, size_t to, const struct screen_doc *d, unsigned s,
+    int cue, int field)
+{
+	for (size_t k = from; k < to; k++)
+		if (S.f[k].field == field && S.f[k].term->cue == cue &&
+		    d->tok[S.f[k].tok0].sentence == s && S.f[k].held == HELD_NO)
+			return 1;
+	return 0;
+}
+
+static int
+sentence_asks(const struct screen_doc *d, unsigned s)
+{
+	size_t end = d->sent_end[s], begin = s ? d->sent_end[s - 1] : 0;
+
+	for (size_t j = begin; j < end; j++)
+		if (punct_at(d, j) && strcmp(d->tok[j].surface, "?") == 0)
+			return 1;
+	return 0;
+}
+
+/* A question that reports nothing holds every cue of its sentence. */
+static void
+hold_questions(const struct screen_doc *d, size_t from, size_t to, int field)
+{
+	for (unsigned s = 0; s < d->nsent; s++) {
+		size_t begin = s ? d->sent_end[s - 1] : 0, end = d->sent_end[s];
+		if (begin == end)
+			continue;
+		if (!sentence_asks(d, s) && !sentence_has(from, to, d, s, CUE_QUESTION, field))
+			continue;
+		if (sentence_has(from, to, d, s, CUE_REPORT, field))
+			continue;
+		hold(from, to, begin, end - 1, field, HELD_QUESTION);
+	}
+}
+
+/* Is the scope word at F part of a cue that flags ("could not breathe",
+ * "no appetite", "not working")? Then it denies nothing. */
+static int
+consumed(size_t from, size_t to, const struct found *f)
+{
+	for (size_t k = from; k < to; k++) {
+		int c = S.f[k].term->cue;
+		if ((is_ae_cue(c) || is_defect(c)) && S.f[k].field == f->field &&
+		    S.f[k].tok0 <= f->tok0 && S.f[k].tok1 >= f->tok1)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+apply_scopes(const struct screen_doc *d, size_t from, size_t to, int field)
+{
+	for (size_t k = from; k < to; k++) {
+		const struct found *f = &S.f[k];
+		if (f->term->cue >= CUE_NEGATION && consumed(from, to, f))
+			continue;
+		switch (f->term->cue) {
+		case CUE_NEGATION:
+			hold(from, to, f->tok1 + 1, scope_end(d, from, to, f->tok1,
+			    NEG_FORWARD, field), field, HELD_NEGATED);
+			break;
+		case CUE_NEGATION_AFTER:
+			if (f->tok0 > 0)
+				hold(from, to, scope_start_back(d, f->tok0), f->tok0 - 1,
+				    field, HELD_NEGATED);
+			break;
+		case CUE_HYPOTHETICAL:
+			hold(from, to, f->tok1 + 1, scope_end(d, from, to, f->tok1, 0,
+			    field), field, HELD_HYPOTHETICAL);
+			break;
+		case CUE_INDICATION:
+			hold(from, to, f->tok1 + 1, scope_end(d, from, to, f->tok1,
+			    IND_FORWARD, field), field, HELD_INDICATION);
+			break;
+		default:
+			break;
+		}
+	}
+	hold_questions(d, from, to, field);
+}
+
+/* ---- decision ---- */
+
+static const char *const held_names[] = {
+	"counted", "negated", "question", "hypothetical", "indication"
+};
+
+struct tally {
+	int strong, weak, exposure, pregnancy, defect, defect_pack, pack, service;
+};
+
+static void
+tally(struct tally *t)
+{
+	for (size_t k = 0; k < S.nf; k++) {
+		int c = S.f[k].term->cue;
+		if (S.f[k].held != HELD_NO)
+			continue;
+		if (c == CUE_SYMPTOM || (is_special(c) && c != CUE_PREGNANCY &&
+		    c != CUE_LACTATION))
+			t->strong++;
+		else if (c == CUE_PREGNANCY || c == CUE_LACTATION)
+			t->pregnancy++;
+		else if (c == CUE_VAGUE || c == CUE_GENERIC)
+			t->weak++;
+		else if (c == CUE_EXPOSURE)
+			t->exposure++;
+		else if (c == CUE_DEFECT)
+			t->defect++;
+		else if (c == CUE_DEFECT_PACK)
+			t->defect_pack++;
+		else if (c == CUE_PACK)
+			t->pack++;
+		else if (c == CUE_SERVICE)
+			t->service++;
+	}
+}
+
+static enum screen_ae
+decide_ae(const struct tally *t)
+{
+	if (t->strong && t->exposure)
+		return SCREEN_AE_PROBABLE;
+	if (t->pregnancy && t->exposure)
+		return SCREEN_AE_PROBABLE;
+	if (t->strong || t->weak)
+		return SCREEN_AE_POSSIBLE;
+	return SCREEN_AE_NONE;
+}
+
+static int
+decide_complaint(const struct tally *t)
+{
+	return t->defect > 0 || (t->defect_pack > 0 && (t->pack > 0 || t->service == 0));
+}
+
+static const char *
+rule_of(const struct found *f, const struct screen_result *r)
+{
+	int c = f->term->cue;
+
+	if (f->held != HELD_NO)
+		return held_names[f->held];
+	if (is_special(c))
+		return r->ae == SCREEN_AE_PROBABLE ? "special+exposure" : "special";
+	if (is_ae_cue(c))
+		return r->ae == SCREEN_AE_PROBABLE ? "symptom+exposure" : "weak evidence";
+	if (is_defect(c))
+		return r->complaint ? "defect" : "not on the product";
+	return "context";
+}
+
+static void
+hit_add(struct screen_result *r, const struct found *f)
+{
+	struct screen_hit *h;
+	int c = f->term->cue;
+
+	if (r->nhits == SCREEN_HITS_MAX)
+		return;
+	h = &r->hits[r->nhits++];
+	h->kind = is_ae_cue(c) ? SCREEN_KIND_AE : is_defect(c) ?
+	    SCREEN_KIND_COMPLAINT : SCREEN_KIND_CONTEXT;
+	h->field = f->field;
+	h->counted = f->held == HELD_NO;
+	h->cue = screen_data_cues[c];
+	h->term = f->term->text;
+	h->rule = rule_of(f, r);
+	h->start = f->start;
+	h->end = f->end;
+}
+
+/* Counted flags first, then what scopes held, then exposure context. */
+static void
+explain(struct screen_result *r)
+{
+	for (int pass = 0; pass < 3; pass++)
+		for (size_t k = 0; k < S.nf; k++) {
+			int c = S.f[k].term->cue, flags = is_ae_cue(c) || is_defect(c);
+			if ((pass == 0 && flags && S.f[k].held == HELD_NO) ||
+			    (pass == 1 && flags && S.f[k].held != HELD_NO) ||
+			    (pass == 2 && c == CUE_EXPOSURE && S.f[k].held == HELD_NO))
+				hit_add(r, &S.f[k]);
+		}
+}
+
+static void
+screen_field(const char *text, int field)
+{
+	uint8_t scripts[SCREEN_LANGS_MAX] = { 0 };
+	size_t from = S.nf;
+
+	if (text == NULL || *text == '\0' || S.kb == NULL)
+		return;
+	for (int l = 0; l < S.kb->nlangs; l++)
+		scripts[l] = S.kb->script[l];
+	if (screen_text_parse(&S.doc, text, strlen(text), scripts) == -1)
+		return;
+	match_all(&S.doc, field);
+	apply_scopes(&S.doc, from, S.nf, field);
+}
+
+void
+screen_message(const char *subject, const char *text, const char *lang_hint,
+    struct screen_result *r)
+{
+	struct tally t;
+
+	memset(r, 0, sizeof(*r));
+	memset(&t, 0, sizeof(t));
+	r->lang = lang_hint ? lang_hint : lang_detect(text, NULL);
+	if (r->lang == NULL && subject)
+		r->lang = lang_detect(subject, NULL);
+	S.nf = 0;
+	screen_field(subject, SCREEN_FIELD_SUBJECT);
+	screen_field(text, SCREEN_FIELD_TEXT);
+	tally(&t);
+	r->ae = decide_ae(&t);
+	r->complaint = decide_complaint(&t);
+	explain(r);
+}
+
+void
+screen_text(const char *text, const char *lang_hint, struct screen_result *r)
+{
+	screen_message(NULL, text, lang_hint, r);
+}
+
+const char *
+screen_ae_name(enum screen_ae ae)
+{
+	return ae == SCREEN_AE_PROBABLE ? "probable" : ae == SCREEN_AE_POSSIBLE ?
+	    "possible" : NULL;
+}
+
+json_t *
+screen_result_json(const struct screen_result *r, const char *text,
+    const char *subject)
+{
+	static const char *const kinds[] = { "", "ae", "complaint", "", "context" };
+	json_t *o, *hits = json_array();
+	const struct screen_hit *h;
+	const char *src;
+
+	for (size_t i = 0; i < r->nhits; i++) {
+		h = &r->hits[i];
+		src = h->field == SCREEN_FIELD_SUBJECT ? subject : text;
+		o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:s}", "kind", kinds[h->kind],
+		    "cue", h->cue, "term", h->term, "rule", h->rule, "counted", h->counted,
+		    "start", (json_int_t)h->start, "end", (json_int_t)h->end,
+		    "field", h->field == SCREEN_FIELD_SUBJECT ? "subject" : "text");
+		if (o && src && h->end <= strlen(src))
+			json_object_set_new(o, "text", json_stringn(src + h->start,
+			    h->end - h->start));
+		if (o)
+			json_array_append_new(hits, o);
+	}
+	return json_pack("{s:s?,s:b,s:s?,s:o}", "ae", screen_ae_name(r->ae),
+	    "complaint", r->complaint, "lang", r->lang, "hits", hits);
+}
+
+/* ---- knowledge and configured terms ---- */
+
+static int
+add_extras(struct screen_kb *kb, const char **cause)
+{
+	for (size_t i = 0; i < S.nextra; i++)
+		if (screen_data_add_extra(kb, S.extra[i].kind == SCREEN_KIND_AE ?
+		    CUE_SYMPTOM : CUE_DEFECT, S.extra[i].term, cause) == -1)
+			return -1;
+	if (screen_data_index(kb) == -1) {
+		*cause = "out of memory";
+		return -1;
+	}
+	return 0;
+}
+
+int
+screen_load(const char *dir, const char **cause)
+{
+	struct screen_kb *kb;
+
+	if (screen_text_init(cause) == -1)
+		return -1;
+	if (screen_data_load(dir, &kb, cause) == -1) {
+		/* The slots were declared for the failed set: declare ours. */
+		for (int l = 0; S.kb && l < S.kb->nlangs; l++)
+			screen_text_lang(l, S.kb->code[l]);
+		return -1;
+	}
+	if (add_extras(kb, cause) == -1) {
+		screen_data_free(kb);
+		return -1;
+	}
+	screen_data_free(S.kb);
+	S.kb = kb;
+	return 0;
+}
+
+int
+screen_loaded(void)
+{
+	return S.kb != NULL;
+}
+
+static int
+on_section(const char *name, const char *key, const char *value,
+    const char **cause)
+{
+	enum screen_kind kind;
+	char *copy, *p, *tok;
+	int rc = 0;
+
+	if (strcmp(name, "ae") == 0)
+		kind = SCREEN_KIND_AE;
+	else if (strcmp(name, "complaint") == 0)
+		kind = SCREEN_KIND_COMPLAINT;
+	else {
+		*cause = "lexicon sections are [lexicon ae] and [lexicon complaint]";
+		return -1;
+	}
+	(void)key;		/* any key (en, uk, terms, ...) holds terms */
+	if ((copy = strdup(value)) == NULL) {
+		*cause = "out of memory";
+		return -1;
+	}
+	for (p = copy; rc == 0 && (tok = strsep(&p, ",")) != NULL;) {
+		while (*tok == ' ' || *tok == '\t')
+			tok++;
+		for (char *e = tok + strlen(tok); e > tok && (e[-1] == ' ' ||
+		    e[-1] == '\t'); e--)
+			e[-1] = '\0';
+		if (*tok != '\0')
+			rc = screen_extra_add(kind, tok, cause);
+	}
+	free(copy);
+	return rc;
+}
+
+void
+screen_config(void)
+{
+	config_section_hook("lexicon", on_section);
+}
+
+int
+screen_extra_add(enum screen_kind kind, const char *term, const char **cause)
+{
+	char *t;
+
+	if (*term == '\0') {
+		*cause = "empty term";
+		return -1;
+	}
+	if (strlen(term) > 64) {
+		*cause = "term longer than 64 bytes";
+		return -1;
+	}
+	if (S.npend == SCREEN_EXTRA_MAX) {
+		*cause = "more than 256 lexicon terms";
+		return -1;
+	}
+	if ((t = strdup(term)) == NULL) {
+		*cause = "out of memory";
+		return -1;
+	}
+	S.pend[S.npend].kind = (uint8_t)kind;
+	S.pend[S.npend++].term = t;
+	return 0;
+}
+
+static void
+extras_drop(void)
+{
+	for (size_t i = 0; i < S.nextra; i++)
+		free(S.extra[i].term);
+	S.nextra = 0;
+}
+
+void
+screen_commit(void)
+{
+	const char *cause;
+
+	extras_drop();
+	memcpy(S.extra, S.pend, S.npend * sizeof(S.pend[0]));
+	S.nextra = S.npend;
+	S.npend = 0;
+	if (S.kb) {
+		screen_data_drop_extra(S.kb);
+		if (add_extras(S.kb, &cause) == -1) {
+			screen_data_drop_extra(S.kb);
+			screen_data_index(S.kb);
+		}
+	}
+}
+
+void
+screen_free(void)
+{
+	extras_drop();
+	for (size_t i = 0; i < S.npend; i++)
+		free(S.pend[i].term);
+	S.npend = 0;
+	screen_data_free(S.kb);
+	S.kb = NULL;
+	free(S.f);
+	S.f = NULL;
+	S.nf = S.fcap = 0;
+	screen_text_free(&S.doc);
+	screen_text_free(NULL);
+}

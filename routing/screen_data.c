@@ -1,0 +1,520 @@
+/* screen_data: see screen_data.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "routing/screen_data.h"
+
+const char *const screen_data_cues[CUE_N + 1] = {
+	"symptom", "vague", "generic",
+	"overdose", "error", "pregnancy", "lactation", "inefficacy",
+	"offlabel", "misuse", "interaction", "occupational",
+	"hospital", "death", "lab",
+	"defect", "defect_pack", "pack", "service",
+	"exposure", "patient", "report",
+	"negation", "negation_after", "question", "hypothetical",
+	"indication", "breaker", "list",
+	NULL
+};
+
+/* Files per language folder, and folders. */
+#define DATA_FILES_MAX	64
+
+static char errbuf[8192];
+
+/* Languages written in Han or Cyrillic; every other folder is Latin. */
+static enum screen_script
+script_of(const char *code)
+{
+	static const char *const han[] = { "zh", "ja", NULL };
+	static const char *const cyr[] = { "uk", "ru", "be", "bg", "sr", "mk", "kk", NULL };
+
+	for (int i = 0; han[i]; i++)
+		if (strcmp(code, han[i]) == 0)
+			return SCREEN_SCRIPT_HAN;
+	for (int i = 0; cyr[i]; i++)
+		if (strcmp(code, cyr[i]) == 0)
+			return SCREEN_SCRIPT_CYRILLIC;
+	return SCREEN_SCRIPT_LATIN;
+}
+
+static uint32_t
+hash(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	while (n--)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+static void
+map_free(struct screen_map *m)
+{
+	free(m->e);
+	free(m->head);
+	memset(m, 0, sizeof(*m));
+}
+
+static int
+map_add(struct screen_map *m, const char *key, size_t len, uint32_t term)
+{
+	void *p;
+
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 64;
+		if ((p = realloc(m->e, cap * sizeof(*m->e))) == NULL)
+			return -1;
+		m->e = p;
+		m->cap = cap;
+	}
+	m->e[m->n++] = (struct screen_entry){ key, (uint32_t)len, term, 0 };
+	if (m->minlen == 0 || len < m->minlen)
+		m->minlen = (unsigned)len;
+	if (len > m->maxlen)
+		m->maxlen = (unsigned)len;
+	return 0;
+}
+
+/* Chain the entries into buckets, a power of two at least twice as many. */
+static int
+map_build(struct screen_map *m)
+{
+	size_t nb = 16;
+	uint32_t b;
+
+	while (nb < m->n * 2)
+		nb *= 2;
+	free(m->head);
+	if ((m->head = calloc(nb, sizeof(uint32_t))) == NULL)
+		return -1;
+	m->nhead = nb;
+	for (size_t i = m->n; i-- > 0;) {
+		b = hash(m->e[i].key, m->e[i].len) & (uint32_t)(nb - 1);
+		m->e[i].next = m->head[b];
+		m->head[b] = (uint32_t)(i + 1);
+	}
+	return 0;
+}
+
+const struct screen_entry *
+screen_data_next(const struct screen_map *m, const struct screen_entry *e,
+    const char *key, size_t len)
+{
+	for (uint32_t i = e->next; i; i = m->e[i - 1].next) {
+		e = &m->e[i - 1];
+		if (e->len == len && memcmp(e->key, key, len) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+const struct screen_entry *
+screen_data_find(const struct screen_map *m, const char *key, size_t len)
+{
+	struct screen_entry first;
+
+	if (m->nhead == 0)
+		return NULL;
+	first.next = m->head[hash(key, len) & (uint32_t)(m->nhead - 1)];
+	return screen_data_next(m, &first, key, len);
+}
+
+static void
+term_free(struct screen_term *t)
+{
+	free(t->text);
+	for (int i = 0; i < t->nwords; i++)
+		free(t->w[i].key);
+}
+
+void
+screen_data_free(struct screen_kb *kb)
+{
+	if (kb == NULL)
+		return;
+	for (size_t i = 0; i < kb->nterms; i++)
+		term_free(&kb->terms[i]);
+	free(kb->terms);
+	for (int l = 0; l < SCREEN_LANGS_MAX; l++) {
+		map_free(&kb->stems[l]);
+		map_free(&kb->prefixes[l]);
+		map_free(&kb->han[l]);
+	}
+	free(kb);
+}
+
+/* One word of a term: ".." before it, "*" after it for a prefix. */
+static int
+word_make(struct screen_kb *kb, int slot, char *w, int han, struct screen_word *out,
+    const char **cause)
+{
+	char key[SCREEN_TERM_MAX + 1];
+	size_t n = strlen(w);
+
+	if (n > 1 && w[n - 1] == '*') {
+		out->prefix = 1;
+		w[--n] = '\0';
+	}
+	if (han || out->prefix || slot < 0)
+		n = screen_text_fold(w, key, sizeof(key));
+	else
+		n = screen_text_key(slot, w, key, sizeof(key));
+	if (n == 0 || strchr(key, ' ')) {
+		*cause = "a word folds to nothing";
+		return -1;
+	}
+	if ((out->key = strdup(key)) == NULL) {
+		*cause = "out of memory";
+		return -1;
+	}
+	out->len = (uint16_t)n;
+	return 0;
+}
+
+/* Split LINE (a term) into words of T; Han terms are character strings
+ * whose spaces do not count, ".." still skips. */
+static int
+term_make(struct screen_kb *kb, int slot, char *line, struct screen_term *t,
+    const char **cause)
+{
+	char buf[SCREEN_TERM_MAX + 1], *p = line, *w;
+	int gap = 0;
+
+	if ((t->text = strdup(line)) == NULL) {
+		*cause = "out of memory";
+		return -1;
+	}
+	t->han = kb->script[slot] == SCREEN_SCRIPT_HAN;
+	while ((w = strsep(&p, " \t")) != NULL) {
+		if (*w == '\0')
+			continue;
+		if (strcmp(w, "..") == 0) {
+			gap = t->han ? SCREEN_GAP_HAN : SCREEN_GAP_TOKENS;
+			continue;
+		}
+		if (t->han && t->nwords > 0 && !gap) {
+			/* Han: glue to the previous segment. */
+			struct screen_word *pw = &t->w[t->nwords - 1];
+			snprintf(buf, sizeof(buf), "%s%s", pw->key, w);
+			free(pw->key);
+			pw->key = NULL;
+			t->nwords--;
+			w = buf;
+		}
+		if (t->nwords == SCREEN_TERM_WORDS) {
+			*cause = "more than 8 words";
+			return -1;
+		}
+		memset(&t->w[t->nwords], 0, sizeof(t->w[0]));
+		if (word_make(kb, slot, w, t->han, &t->w[t->nwords], cause) == -1)
+			return -1;
+		t->w[t->nwords++].gap = (uint8_t)gap;
+		gap = 0;
+	}
+	if (t->nwords == 0 || t->w[0].gap) {
+		*cause = t->nwords ? "a term cannot start with .." : "empty term";
+		return -1;
+	}
+	return 0;
+}
+
+static struct screen_term *
+term_new(struct screen_kb *kb)
+{
+	void *p;
+
+	if (kb->nterms == kb->cap) {
+		size_t cap = kb->cap ? kb->cap * 2 : 1024;
+		if ((p = realloc(kb->terms, cap * sizeof(*kb->terms))) == NULL)
+			return NULL;
+		kb->terms = p;
+		kb->cap = cap;
+	}
+	memset(&kb->terms[kb->nterms], 0, sizeof(kb->terms[0]));
+	return &kb->terms[kb->nterms];
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
+		*--e = '\0';
+	return s;
+}
+
+/* One line: a comment, a "[cue]" header, or a term of the current cue. */
+static int
+read_line(struct screen_kb *kb, int slot, char *s, int *cue, const char **cause)
+{
+	struct screen_term *t;
+
+	s = trim(s);
+	if (*s == '\0' || *s == '#')
+		return 0;
+	if (*s == '[') {
+		size_t n = strlen(s);
+		if (s[n - 1] != ']') {
+			*cause = "a header is [name]";
+			return -1;
+		}
+		s[n - 1] = '\0';
+		for (*cue = 0; screen_data_cues[*cue]; (*cue)++)
+			if (strcmp(screen_data_cues[*cue], s + 1) == 0)
+				return 0;
+		*cause = "unknown cue (see docs/screening.md for the names)";
+		*cue = -1;
+		return -1;
+	}
+	if (*cue < 0) {
+		*cause = "a term before any [cue] header";
+		return -1;
+	}
+	if (strlen(s) > SCREEN_TERM_MAX) {
+		*cause = "term longer than 160 bytes";
+		return -1;
+	}
+	if ((t = term_new(kb)) == NULL) {
+		*cause = "out of memory";
+		return -1;
+	}
+	t->cue = (uint8_t)*cue;
+	t->lang = (uint8_t)slot;
+	if (term_make(kb, slot, s, t, cause) == -1) {
+		term_free(t);
+		return -1;
+	}
+	kb->nterms++;
+	return 0;
+}
+
+static int
+read_file(struct screen_kb *kb, int slot, const char *path, const char **cause)
+{
+	char line[1024];
+	const char *why = NULL;
+	int lineno = 0, cue = -1;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(errbuf, sizeof(errbuf), "%s: %s", path, strerror(errno));
+		*cause = errbuf;
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f))
+			why = "line longer than 1023 bytes";
+		else if (read_line(kb, slot, line, &cue, &why) == 0)
+			continue;
+		snprintf(errbuf, sizeof(errbuf), "%s:%d: %s", path, lineno, why);
+		*cause = errbuf;
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	return 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The *.txt names of DIR, sorted, into NAMES; the count, or -1. */
+static int
+list_dir(const char *dir, int want_dirs, char **names, int max)
+{
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+	size_t len;
+
+	if ((d = opendir(dir)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL && n < max) {
+		len = strlen(de->d_name);
+		if (de->d_name[0] == '.')
+			continue;
+		if (want_dirs ? (len < 2 || len > 3 || strspn(de->d_name,
+		    "abcdefghijklmnopqrstuvwxyz") != len) :
+		    (len < 5 || strcmp(de->d_name + len - 4, ".txt") != 0))
+			continue;
+		if ((names[n] = strdup(de->d_name)) != NULL)
+			n++;
+	}
+	closedir(d);
+	qsort(names, (size_t)n, sizeof(char *), cmp_str);
+	return n;
+}
+
+static void
+names_free(char **names, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+}
+
+static int
+read_lang(struct screen_kb *kb, const char *dir, const char *code, const char **cause)
+{
+	char path[4096], *files[DATA_FILES_MAX];
+	int slot = kb->nlangs, n, rc = 0;
+
+	if (slot == SCREEN_LANGS_MAX) {
+		snprintf(errbuf, sizeof(errbuf), "%s: more than %d languages", dir,
+		    SCREEN_LANGS_MAX);
+		*cause = errbuf;
+		return -1;
+	}
+	snprintf(kb->code[slot], sizeof(kb->code[slot]), "%s", code);
+	kb->script[slot] = (uint8_t)script_of(code);
+	screen_text_lang(slot, code);
+	kb->nlangs++;
+	snprintf(path, sizeof(path), "%s/%s", dir, code);
+	if ((n = list_dir(path, 0, files, DATA_FILES_MAX)) < 0) {
+		snprintf(errbuf, sizeof(errbuf), "%s: %s", path, strerror(errno));
+		*cause = errbuf;
+		return -1;
+	}
+	for (int i = 0; i < n && rc == 0; i++) {
+		snprintf(path, sizeof(path), "%s/%s/%s", dir, code, files[i]);
+		rc = read_file(kb, slot, path, cause);
+	}
+	names_free(files, n);
+	return rc;
+}
+
+int
+screen_data_load(const char *dir, struct screen_kb **out, const char **cause)
+{
+	struct screen_kb *kb;
+	char *langs[SCREEN_LANGS_MAX + 1];
+	int n, rc = 0;
+
+	*out = NULL;
+	if ((kb = calloc(1, sizeof(*kb))) == NULL) {
+		*cause = "out of memory";
+		return -1;
+	}
+	screen_text_langs_clear();
+	if ((n = list_dir(dir, 1, langs, SCREEN_LANGS_MAX + 1)) <= 0) {
+		snprintf(errbuf, sizeof(errbuf), "%s: %s", dir,
+		    n == 0 ? "no language folders" : strerror(errno));
+		*cause = errbuf;
+		screen_data_free(kb);
+		return -1;
+	}
+	for (int i = 0; i < n && rc == 0; i++)
+		rc = read_lang(kb, dir, langs[i], cause);
+	names_free(langs, n);
+	if (rc == 0 && screen_data_index(kb) == -1) {
+		*cause = "out of memory";
+		rc = -1;
+	}
+	if (rc == -1) {
+		screen_data_free(kb);
+		return -1;
+	}
+	*out = kb;
+	return 0;
+}
+
+int
+screen_data_add_extra(struct screen_kb *kb, enum screen_cue cue, const char *term,
+    const char **cause)
+{
+	char buf[SCREEN_TERM_MAX + 8], words[SCREEN_TERM_MAX + 8], *p, *w;
+	enum screen_script sc = screen_text_script(term);
+	struct screen_term *t;
+
+	if (strlen(term) > SCREEN_TERM_MAX) {
+		*cause = "term longer than 160 bytes";
+		return -1;
+	}
+	/* Every word a prefix: configured terms match at word starts. */
+	snprintf(buf, sizeof(buf), "%s", term);
+	words[0] = '\0';
+	for (p = buf; (w = strsep(&p, " \t")) != NULL;)
+		if (*w && strlen(words) + strlen(w) + 3 < sizeof(words))
+			snprintf(words + strlen(words), sizeof(words) - strlen(words),
+			    "%s%s%s", *words ? " " : "", w,
+			    sc == SCREEN_SCRIPT_HAN || w[strlen(w) - 1] == '*' ? "" : "*");
+	for (int l = 0; l < kb->nlangs; l++) {
+		if (kb->script[l] != sc)
+			continue;
+		if ((t = term_new(kb)) == NULL) {
+			*cause = "out of memory";
+			return -1;
+		}
+		t->cue = (uint8_t)cue;
+		t->lang = (uint8_t)l;
+		t->extra = 1;
+		snprintf(buf, sizeof(buf), "%s", words);
+		if (term_make(kb, l, buf, t, cause) == -1) {
+			term_free(t);
+			return -1;
+		}
+		free(t->text);
+		if ((t->text = strdup(term)) == NULL) {
+			*cause = "out of memory";
+			return -1;
+		}
+		kb->nterms++;
+	}
+	return 0;
+}
+
+void
+screen_data_drop_extra(struct screen_kb *kb)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < kb->nterms; i++) {
+		if (kb->terms[i].extra)
+			term_free(&kb->terms[i]);
+		else
+			kb->terms[j++] = kb->terms[i];
+	}
+	kb->nterms = j;
+}
+
+int
+screen_data_index(struct screen_kb *kb)
+{
+	struct screen_map *m;
+	struct screen_term *t;
+	size_t n;
+
+	for (int l = 0; l < SCREEN_LANGS_MAX; l++) {
+		kb->stems[l].n = kb->prefixes[l].n = kb->han[l].n = 0;
+		kb->stems[l].minlen = kb->prefixes[l].minlen = kb->han[l].minlen = 0;
+		kb->stems[l].maxlen = kb->prefixes[l].maxlen = kb->han[l].maxlen = 0;
+	}
+	for (size_t i = 0; i < kb->nterms; i++) {
+		t = &kb->terms[i];
+		m = t->han ? &kb->han[t->lang] : t->w[0].prefix ?
+		    &kb->prefixes[t->lang] : &kb->stems[t->lang];
+		/* Han: keyed by the first character, compared whole later. */
+		n = t->han ? (size_t)((unsigned char)t->w[0].key[0] >= 0xf0 ? 4 :
+		    (unsigned char)t->w[0].key[0] >= 0xe0 ? 3 :
+		    (unsigned char)t->w[0].key[0] >= 0xc0 ? 2 : 1) : t->w[0].len;
+		if (n > t->w[0].len)
+			n = t->w[0].len;
+		if (map_add(m, t->w[0].key, n, (uint32_t)i) == -1)
+			return -1;
+	}
+	for (int l = 0; l < SCREEN_LANGS_MAX; l++)
+		if (map_build(&kb->stems[l]) == -1 || map_build(&kb->prefixes[l]) == -1 ||
+		    map_build(&kb->han[l]) == -1)
+			return -1;
+	return 0;
+}
