@@ -1,13 +1,54 @@
-# routing/: triage (language, lexicon, rules), queues, presence, strategies
-# and SLA timers (docs/routing.md).
+# routing/: triage (language, safety screening, rules), queues, presence,
+# strategies and SLA timers (docs/routing.md, docs/screening.md).
 librxcore_la_SOURCES += \
 	routing/lang.c routing/lang.h \
-	routing/lexicon.c routing/lexicon.h \
+	routing/screen.c routing/screen.h \
+	routing/screen_text.c routing/screen_text.h \
+	routing/screen_data.c routing/screen_data.h \
 	routing/triage.c routing/triage.h \
 	routing/routing.c routing/routing.h \
 	routing/queue_config.c routing/queue_config.h
 
+# Screening's text libraries (configure.ac) and where its knowledge is:
+# installed in $(pkgdatadir)/screening, read from the source tree when
+# rxdeskd runs from its build tree (routing/screen_dirs.h).
+AM_CFLAGS += $(ICU_CFLAGS)
+RX_LIBS += $(ICU_LIBS) $(STEMMER_LIBS)
+BUILT_SOURCES += routing/screen_dirs.h
+CLEANFILES += routing/screen_dirs.h
+routing/screen_dirs.h: Makefile
+	$(AM_V_GEN)mkdir -p routing && \
+	echo '#define SCREEN_SOURCE_DIR "$(abs_top_srcdir)/routing/screening"' > $@.tmp && \
+	mv $@.tmp $@
+SCREEN_FILES = context.txt lists.txt quality.txt scopes.txt situations.txt symptoms.txt
+screening_endir = $(pkgdatadir)/screening/en
+dist_screening_en_DATA = $(addprefix routing/screening/en/,$(SCREEN_FILES))
+screening_ukdir = $(pkgdatadir)/screening/uk
+dist_screening_uk_DATA = $(addprefix routing/screening/uk/,$(SCREEN_FILES))
+screening_rudir = $(pkgdatadir)/screening/ru
+dist_screening_ru_DATA = $(addprefix routing/screening/ru/,$(SCREEN_FILES))
+screening_zhdir = $(pkgdatadir)/screening/zh
+dist_screening_zh_DATA = $(addprefix routing/screening/zh/,$(SCREEN_FILES))
+EXTRA_DIST += docs/screening.md
+
+# The screener on the labelled corpus (figures on the frozen test part;
+# tests/screening/screen_eval --dev --misses for tuning).
+check_PROGRAMS += tests/screening/screen_eval
+tests_screening_screen_eval_SOURCES = tests/screening/screen_eval.c
+tests_screening_screen_eval_LDADD = librxcore.la $(RX_LIBS)
+EXTRA_DIST += tests/screening/corpus
+
+# bench/case_screen.py runs it: screening alone, per 1 KiB message.
+noinst_PROGRAMS += bench/screen_bench
+bench_screen_bench_SOURCES = bench/screen_bench.c
+bench_screen_bench_LDADD = librxcore.la $(RX_LIBS)
+EXTRA_DIST += bench/case_screen.py
+
 if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/routing/test_screen
+tests_unit_routing_test_screen_SOURCES = tests/unit/routing/test_screen.c
+tests_unit_routing_test_screen_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_routing_test_screen_LDADD = $(UNIT_LDADD)
 check_PROGRAMS += tests/unit/routing/test_triage
 tests_unit_routing_test_triage_SOURCES = tests/unit/routing/test_triage.c
 tests_unit_routing_test_triage_CFLAGS = $(UNIT_CFLAGS)

@@ -4,10 +4,11 @@
 #include <string.h>
 
 #include "routing/lang.h"
-#include "routing/lexicon.h"
+#include "routing/screen.h"
 #include "routing/triage.h"
 #include "server/core/config.h"
 #include "server/core/interaction.h"
+#include "server/core/log.h"
 
 enum cond { C_CHANNEL, C_FORM, C_LANG, C_PRODUCT, C_CTYPE, C_SEGMENT,
 	C_FLAGS, C_TEXT, NCONDS };
@@ -44,7 +45,15 @@ struct ruleset {
 /* The set in force, and the one a configuration load is filling. */
 static struct ruleset active, pending;
 /* Subject and text together, lower-cased, for text and product matches. */
-static char folded[LEXICON_TEXT_MAX + 1];
+/* Subject and text are matched against rules up to this many bytes. */
+#define TRIAGE_TEXT_MAX	(64 * 1024)
+static char folded[TRIAGE_TEXT_MAX + 1];
+/* The last screening, and what it was of (triage_screening_json). */
+static struct {
+	struct screen_result r;
+	const struct interaction *in;
+	const char *text, *subject;
+} last;
 
 static const char *const categories[] = {
 	"general", "medinfo", "complaint", "ae", "order", NULL
@@ -221,7 +230,7 @@ triage_config(void)
 {
 	config_section_hook("rule", on_rule);
 	config_section_hook("product", on_product);
-	lexicon_config();
+	screen_config();
 }
 
 static void
@@ -240,12 +249,27 @@ ruleset_clear(struct ruleset *s)
 void
 triage_commit(const struct config *cf)
 {
+	const char *cause;
+
 	ruleset_clear(&active);
 	active = pending;
 	memset(&pending, 0, sizeof(pending));
 	active.default_queue = strdup(cf && cf->routing_default_queue &&
 	    *cf->routing_default_queue ? cf->routing_default_queue : "general");
-	lexicon_commit();
+	screen_commit();
+	if (!screen_loaded() && triage_screening_reload(cf, &cause) == -1)
+		log_fatalx("screening: %s", cause);
+}
+
+int
+triage_screening_reload(const struct config *cf, const char **cause)
+{
+	const char *dir = cf && cf->safety_screening_dir &&
+	    *cf->safety_screening_dir ? cf->safety_screening_dir :
+	    screen_default_dir();
+
+	memset(&last, 0, sizeof(last));
+	return screen_load(dir, cause);
 }
 
 void
@@ -253,13 +277,14 @@ triage_free(void)
 {
 	ruleset_clear(&active);
 	ruleset_clear(&pending);
-	lexicon_free();
+	memset(&last, 0, sizeof(last));
+	screen_free();
 }
 
 /* The facts rules test, gathered once per interaction. */
 struct facts {
 	const char *v[NCONDS];		/* single-valued conditions */
-	unsigned kinds;			/* lexicon hits */
+	unsigned kinds;			/* enum screen_kind: screening */
 	int products[TRIAGE_PRODUCTS_MAX]; /* which products are named */
 };
 
@@ -269,6 +294,30 @@ list_has(const struct list *l, const char *v)
 	for (int i = 0; v && i < l->n; i++)
 		if (strcmp(l->v[i], v) == 0)
 			return 1;
+	return 0;
+}
+
+/* Does TERM occur in TEXT (both folded) at the start of a word, or
+ * anywhere for Han script? */
+static int
+occurs(const char *text, const char *term)
+{
+	const char *at = text, *prev;
+	uint32_t first, before;
+
+	prev = term;
+	first = lang_utf8_next(&prev);
+	while ((at = strstr(at, term)) != NULL) {
+		if (first >= 0x2e80 || at == text)
+			return 1;
+		prev = at - 1;
+		while (prev > text && ((unsigned char)*prev & 0xc0) == 0x80)
+			prev--;
+		before = lang_utf8_next(&prev);
+		if (!lang_is_wordchar(before))
+			return 1;
+		at++;
+	}
 	return 0;
 }
 
@@ -284,12 +333,12 @@ cond_holds(const struct rule *r, int c, const struct facts *f)
 				return 1;
 		return 0;
 	case C_FLAGS:
-		return (list_has(l, "ae") && (f->kinds & LEXICON_AE)) ||
-		    (list_has(l, "complaint") && (f->kinds & LEXICON_COMPLAINT)) ||
+		return (list_has(l, "ae") && (f->kinds & SCREEN_KIND_AE)) ||
+		    (list_has(l, "complaint") && (f->kinds & SCREEN_KIND_COMPLAINT)) ||
 		    (list_has(l, "none") && f->kinds == 0);
 	case C_TEXT:
 		for (int i = 0; i < l->n; i++)
-			if (lexicon_occurs(folded, l->v[i]))
+			if (occurs(folded, l->v[i]))
 				return 1;
 		return 0;
 	default:
@@ -329,10 +378,17 @@ gather(struct interaction *in, const struct triage_ctx *ctx,
 {
 	fold_text(in);
 	why->lang = lang_detect(folded, &why->lang_score);
-	f->kinds = lexicon_scan(folded, &why->hits);
+	screen_message(in->subject, in->text, in->lang ? in->lang : why->lang,
+	    &why->screen);
+	last.r = why->screen;
+	last.in = in;
+	last.text = in->text;
+	last.subject = in->subject;
+	f->kinds = (why->screen.ae != SCREEN_AE_NONE ? SCREEN_KIND_AE : 0) |
+	    (why->screen.complaint ? SCREEN_KIND_COMPLAINT : 0);
 	for (int i = 0; i < active.nproducts; i++)
 		for (int j = 0; j < active.products[i].names.n && !f->products[i]; j++)
-			if (lexicon_occurs(folded, active.products[i].names.v[j])) {
+			if (occurs(folded, active.products[i].names.v[j])) {
 				f->products[i] = 1;
 				if (why->product == NULL)
 					why->product = active.products[i].name;
@@ -359,7 +415,7 @@ static void
 raise_for_safety(struct interaction *in, unsigned kinds)
 {
 	static const int crank[] = { 0, 0, 1, 2, 0 };	/* by categories[] */
-	const char *cat = (kinds & LEXICON_AE) ? "ae" : "complaint";
+	const char *cat = (kinds & SCREEN_KIND_AE) ? "ae" : "complaint";
 	int have;
 
 	if (kinds == 0)
@@ -367,18 +423,18 @@ raise_for_safety(struct interaction *in, unsigned kinds)
 	/* A complaint form that reports a reaction is both: keep what the
 	 * channel already flagged. */
 	if (in->flags && strstr(in->flags, "complaint"))
-		kinds |= LEXICON_COMPLAINT;
+		kinds |= SCREEN_KIND_COMPLAINT;
 	if (in->flags && strstr(in->flags, "ae"))
-		kinds |= LEXICON_AE;
+		kinds |= SCREEN_KIND_AE;
 	have = rank(categories, in->category);
 	if (have == -1 || crank[have] < crank[one_of(categories, cat)])
 		in->category = cat;
 	if (rank(priorities, in->priority) < 2)
 		in->priority = "high";
-	if ((kinds & LEXICON_AE) && (kinds & LEXICON_COMPLAINT))
+	if ((kinds & SCREEN_KIND_AE) && (kinds & SCREEN_KIND_COMPLAINT))
 		in->flags = "ae,complaint";
 	else
-		in->flags = (kinds & LEXICON_AE) ? "ae" : "complaint";
+		in->flags = (kinds & SCREEN_KIND_AE) ? "ae" : "complaint";
 }
 
 static void
@@ -437,27 +493,64 @@ triage_apply(struct interaction *in, const struct triage_ctx *ctx,
 	raise_for_safety(in, f.kinds);
 }
 
+json_t *
+triage_screening_json(const struct interaction *in)
+{
+	struct screen_result r;
+
+	if (last.in == in && last.text == in->text && last.subject == in->subject)
+		return screen_result_json(&last.r, in->text, in->subject);
+	screen_message(in->subject, in->text, in->lang, &r);
+	return screen_result_json(&r, in->text, in->subject);
+}
+
+/* The screening's hits, one a line: what fired where, and why. */
+static size_t
+explain_hits(const struct interaction *in, const struct screen_result *r,
+    char *buf, size_t len)
+{
+	const struct screen_hit *h;
+	const char *src;
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->nhits && n < len; i++) {
+		h = &r->hits[i];
+		src = h->field == SCREEN_FIELD_SUBJECT ? in->subject : in->text;
+		n += (size_t)snprintf(buf + n, len - n, "  %s %s \"%.*s\" [%s %u-%u] "
+		    "term \"%s\": %s\n", h->kind == SCREEN_KIND_AE ? "ae" :
+		    h->kind == SCREEN_KIND_COMPLAINT ? "complaint" : "context", h->cue,
+		    src ? (int)(h->end - h->start) : 0, src ? src + h->start : "",
+		    h->field == SCREEN_FIELD_SUBJECT ? "subject" : "text", h->start,
+		    h->end, h->term, h->rule);
+	}
+	return n < len ? n : len;
+}
+
 void
 triage_explain(struct interaction *in, const struct triage_ctx *ctx,
     char *buf, size_t len)
 {
 	struct triage_why w;
 	const struct lang_score *s = &w.lang_score;
+	size_t n;
 
 	triage_apply(in, ctx, &w);
-	snprintf(buf, len,
+	n = (size_t)snprintf(buf, len,
 	    "rule: %s%s%s%s\n"
 	    "lang: %s (latin %u, cyrillic %u, han %u; uk letters %u, ru letters %u;"
 	    " common words uk %u, ru %u, en %u)\n"
-	    "screening: ae %s, complaint %s\n"
-	    "product: %s\n"
-	    "result: queue=%s category=%s priority=%s flags=%s\n",
+	    "screening: ae %s, complaint %s\n",
 	    w.rule ? w.rule : "(default)", w.rule ? " (" : "",
 	    w.rule ? w.detail : "", w.rule ? ")" : "",
 	    w.lang ? w.lang : "unknown", s->latin, s->cyrillic, s->cjk,
 	    s->uk_letters, s->ru_letters, s->uk_words, s->ru_words, s->en_words,
-	    w.hits.ae_term ? w.hits.ae_term : "no",
-	    w.hits.complaint_term ? w.hits.complaint_term : "no",
-	    w.product ? w.product : "none",
-	    in->queue, in->category, in->priority, in->flags ? in->flags : "");
+	    screen_ae_name(w.screen.ae) ? screen_ae_name(w.screen.ae) : "no",
+	    w.screen.complaint ? "yes" : "no");
+	if (n < len)
+		n += explain_hits(in, &w.screen, buf + n, len - n);
+	if (n < len)
+		snprintf(buf + n, len - n, "product: %s\n"
+		    "result: queue=%s category=%s priority=%s flags=%s\n",
+		    w.product ? w.product : "none",
+		    in->queue, in->category, in->priority, in->flags ? in->flags : "");
 }

@@ -1,7 +1,7 @@
 /*
  * triage: where an inbound interaction goes before it is stored. From the
  * channel, the form, the language, the products named, the customer's type
- * and segment and the safety screening (lexicon.h), the "[rule NAME]"
+ * and segment and the safety screening (screen.h), the "[rule NAME]"
  * sections of the configuration pick queue, category and priority: first
  * matching rule wins, routing.default_queue otherwise. A possible adverse
  * event or complaint always raises the priority to at least high and the
@@ -25,8 +25,10 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "routing/lang.h"
-#include "routing/lexicon.h"
+#include "routing/screen.h"
 
 struct interaction;
 struct config;
@@ -34,7 +36,7 @@ struct config;
 #define TRIAGE_RULES_MAX	128
 #define TRIAGE_PRODUCTS_MAX	256
 #define TRIAGE_LIST_MAX		32	/* values in one condition */
-#define TRIAGE_EXPLAIN_MAX	2048
+#define TRIAGE_EXPLAIN_MAX	6144
 
 /* What the channel knows besides the interaction; any field may be NULL. */
 struct triage_ctx {
@@ -49,15 +51,23 @@ struct triage_why {
 	const char *rule;		/* NULL: the default */
 	const char *lang;
 	struct lang_score lang_score;
-	struct lexicon_hits hits;
+	struct screen_result screen;	/* offsets into in->text / subject */
 	const char *product;		/* first product named, or NULL */
 	char detail[512];		/* the matched rule's conditions */
 };
 
-/* Register the "[rule]" and "[product]" section hooks; before config_load. */
+/* Register the "[rule]", "[product]" and "[lexicon]" section hooks; before
+ * config_load. */
 void triage_config(void);
-/* Put the rules and products just loaded in force, with CF's default queue. */
+/*
+ * Put the rules, products and lexicon terms just loaded in force, with CF's
+ * default queue. The first commit also reads the screening knowledge from
+ * safety.screening_dir: a bad file stops the process there (file:line:
+ * reason); later commits keep it (triage_screening_reload reads it again).
+ */
 void triage_commit(const struct config *);
+/* Read the screening knowledge again; 0, or -1 with *CAUSE (kept old). */
+int triage_screening_reload(const struct config *, const char **cause);
 /* Free every rule and product. */
 void triage_free(void);
 
@@ -69,6 +79,13 @@ void triage_free(void);
  */
 void triage_apply(struct interaction *in, const struct triage_ctx *ctx,
     struct triage_why *why);
+
+/*
+ * The screening of IN as JSON (screen_result_json: levels, hits with byte
+ * offsets into IN's text and subject), for the ticket. Reuses the result of
+ * the triage_apply just made on IN, or screens again. New reference.
+ */
+json_t *triage_screening_json(const struct interaction *in);
 
 /* Write a human explanation of triage_apply on IN to BUF (rxdeskctl
  * route explain); IN is filled as triage_apply does. */

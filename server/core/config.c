@@ -98,6 +98,7 @@ static const struct ckey keys[] = {
 	{ "routing", "sticky_window", C_INT, O(routing_sticky_window), "604800", 0, 31536000, NULL },
 	{ "safety", "forward_hours", C_INT, O(safety_forward_hours), "24", 1, 720, NULL },
 	{ "safety", "encryption_key", C_STR, O(safety_encryption_key), "", KMAX },
+	{ "safety", "screening_dir", C_STR, O(safety_screening_dir), "", KMAX },
 	{ "auth", "session_ttl", C_INT, O(auth_session_ttl), "43200", 2, 31536000, NULL },
 	{ "auth", "max_failures", C_INT, O(auth_max_failures), "5", 1, 1000, NULL },
 	{ "auth", "lockout", C_INT, O(auth_lockout), "900", 1, 86400, NULL },

@@ -88,6 +88,7 @@ struct config {
 	/* [safety] */
 	int safety_forward_hours;
 	char *safety_encryption_key; /* hex, 32 bytes for AES-256-GCM */
+	char *safety_screening_dir; /* empty: screen_default_dir() */
 	/* [auth] */
 	int auth_session_ttl;	/* seconds a session lives */
 	int auth_max_failures;	/* failed logins in a row before the lock */

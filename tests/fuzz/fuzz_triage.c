@@ -1,6 +1,8 @@
 /*
  * libFuzzer harness for triage: language detection, UTF-8 decoding and
- * folding, lexicon screening and rule matching over customer text (any
+ * folding, safety screening (ICU normalisation, word and sentence breaks,
+ * stems, cue scopes, the JSON of the hits) and rule matching over customer
+ * text (any
  * bytes, valid UTF-8 or not). The first byte picks the channel. Build:
  * ./configure --enable-fuzzing CC=clang; run:
  *   tests/fuzz/fuzz_triage -dict=../tests/fuzz/triage.dict \
@@ -12,7 +14,7 @@
 #include <string.h>
 
 #include "routing/lang.h"
-#include "routing/lexicon.h"
+#include "routing/screen.h"
 #include "routing/triage.h"
 #include "server/core/interaction.h"
 
@@ -28,9 +30,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!ready) {
 		const char *cause;
+		screen_extra_add(SCREEN_KIND_AE, "fuzz", &cause);
 		triage_commit(NULL);
-		lexicon_add(LEXICON_AE, "fuzz", &cause);
-		lexicon_commit();
 		ready = 1;
 	}
 	if (size == 0 || (text = malloc(size)) == NULL)
@@ -42,6 +43,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in.text = text;
 	in.subject = text + strlen(text) / 2;
 	triage_explain(&in, NULL, explain, sizeof(explain));
+	/* The hits' offsets must lie inside the text: the JSON copies them. */
+	json_decref(triage_screening_json(&in));
 	lang_fold(text, folded, sizeof(folded));
 	free(text);
 	return 0;

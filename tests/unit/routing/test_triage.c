@@ -1,4 +1,5 @@
-/* Unit tests for routing/lang.c, routing/lexicon.c and routing/triage.c. */
+/* Unit tests for routing/lang.c and routing/triage.c (the screener itself:
+ * test_screen.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,7 +11,7 @@
 #include <cmocka.h>
 
 #include "routing/lang.h"
-#include "routing/lexicon.h"
+#include "routing/screen.h"
 #include "routing/triage.h"
 #include "server/core/config.h"
 #include "server/core/interaction.h"
@@ -75,36 +76,40 @@ test_fold(void **state)
 static unsigned
 scan(const char *s)
 {
-	struct lexicon_hits h;
+	struct screen_result r;
 
-	return lexicon_scan(s, &h);
+	screen_text(s, NULL, &r);
+	return (r.ae != SCREEN_AE_NONE ? SCREEN_KIND_AE : 0) |
+	    (r.complaint ? SCREEN_KIND_COMPLAINT : 0);
 }
 
 static void
 test_lexicon(void **state)
 {
-	struct lexicon_hits h;
+	struct screen_result r;
+	const char *cause;
 
-	assert_int_equal(scan("I got a rash after the second tablet"), LEXICON_AE);
-	assert_int_equal(scan("My mother was HOSPITALISED"), LEXICON_AE);
-	assert_int_equal(scan("Після таблетки з'явився висип"), LEXICON_AE);
-	assert_int_equal(scan("Побічна дія: нудота"), LEXICON_AE);
-	assert_int_equal(scan("Побочное действие"), LEXICON_AE);
-	assert_int_equal(scan("服药后出现皮疹"), LEXICON_AE);
-	assert_int_equal(scan("这是不良反应吗"), LEXICON_AE);
-	assert_int_equal(scan("The blister was broken"), LEXICON_COMPLAINT);
-	assert_int_equal(scan("Упаковка пошкоджена"), LEXICON_COMPLAINT);
-	assert_int_equal(scan("包装破损"), LEXICON_COMPLAINT);
+	assert_int_equal(screen_load(screen_default_dir(), &cause), 0);
+	assert_int_equal(scan("I got a rash after the second tablet"), SCREEN_KIND_AE);
+	assert_int_equal(scan("My mother was HOSPITALISED"), SCREEN_KIND_AE);
+	assert_int_equal(scan("Після таблетки з'явився висип"), SCREEN_KIND_AE);
+	assert_int_equal(scan("Побічна дія: нудота"), SCREEN_KIND_AE);
+	assert_int_equal(scan("服药后出现皮疹"), SCREEN_KIND_AE);
+	assert_int_equal(scan("The blister was broken"), SCREEN_KIND_COMPLAINT);
+	assert_int_equal(scan("Упаковка пошкоджена"), SCREEN_KIND_COMPLAINT);
+	assert_int_equal(scan("包装破损"), SCREEN_KIND_COMPLAINT);
 	assert_int_equal(scan("Tablets had the wrong colour and I got a rash"),
-	    LEXICON_AE | LEXICON_COMPLAINT);
-	/* Word starts only: no AE inside "crash", no complaint in "unbroken"? */
+	    SCREEN_KIND_AE | SCREEN_KIND_COMPLAINT);
+	/* Word starts only: no AE inside "crash". */
 	assert_int_equal(scan("The app crashed on login"), 0);
 	assert_int_equal(scan("Where can I buy it?"), 0);
 	assert_int_equal(scan(""), 0);
 	assert_int_equal(scan(NULL), 0);
-	lexicon_scan("висипання на шкірі", &h);
-	assert_string_equal(h.ae_term, "висип");
-	assert_null(h.complaint_term);
+	screen_text("висипання на шкірі", NULL, &r);
+	assert_true(r.nhits > 0);
+	assert_string_equal(r.hits[0].cue, "symptom");
+	assert_int_equal(r.hits[0].start, 0);
+	screen_free();
 }
 
 static void
@@ -113,21 +118,22 @@ test_lexicon_config(void **state)
 	const char *cause = NULL;
 	char big[100];
 
-	assert_int_equal(scan("the tablets crumble"), 0);
-	assert_int_equal(lexicon_add(LEXICON_COMPLAINT, "Crumbl", &cause), 0);
+	assert_int_equal(screen_load(screen_default_dir(), &cause), 0);
+	assert_int_equal(scan("the tablets fizz in the box"), 0);
+	assert_int_equal(screen_extra_add(SCREEN_KIND_COMPLAINT, "Fizz", &cause), 0);
 	/* Not in force before the commit. */
-	assert_int_equal(scan("the tablets crumble"), 0);
-	lexicon_commit();
-	assert_int_equal(scan("the tablets CRUMBLE"), LEXICON_COMPLAINT);
+	assert_int_equal(scan("the tablets fizz in the box"), 0);
+	screen_commit();
+	assert_int_equal(scan("the tablets FIZZ in the box"), SCREEN_KIND_COMPLAINT);
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	assert_int_equal(lexicon_add(LEXICON_AE, big, &cause), -1);
+	assert_int_equal(screen_extra_add(SCREEN_KIND_AE, big, &cause), -1);
 	assert_non_null(cause);
-	assert_int_equal(lexicon_add(LEXICON_AE, "", &cause), -1);
+	assert_int_equal(screen_extra_add(SCREEN_KIND_AE, "", &cause), -1);
 	/* A reload without the term drops it. */
-	lexicon_commit();
-	assert_int_equal(scan("the tablets crumble"), 0);
-	lexicon_free();
+	screen_commit();
+	assert_int_equal(scan("the tablets fizz in the box"), 0);
+	screen_free();
 }
 
 static char path[64];

@@ -1,0 +1,241 @@
+/* Unit tests for routing/screen.c, screen_text.c and screen_data.c: the
+ * rules on short texts in every language, offsets, the data files. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "routing/screen.h"
+#include "routing/screen_text.h"
+
+static int
+setup(void **state)
+{
+	const char *cause = NULL;
+
+	if (screen_load(screen_default_dir(), &cause) == -1) {
+		print_message("screening data: %s\n", cause);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	screen_free();
+	return 0;
+}
+
+static enum screen_ae
+ae(const char *text)
+{
+	struct screen_result r;
+
+	screen_text(text, NULL, &r);
+	return r.ae;
+}
+
+static int
+pqc(const char *text)
+{
+	struct screen_result r;
+
+	screen_text(text, NULL, &r);
+	return r.complaint;
+}
+
+static void
+test_symptoms(void **state)
+{
+	assert_int_equal(ae("I got a rash after the second tablet"), SCREEN_AE_PROBABLE);
+	assert_int_not_equal(ae("Since I started Zenol my heart is racing at night"), SCREEN_AE_NONE);
+	assert_int_not_equal(ae("Після уколу в мене сильно паморочиться голова"), SCREEN_AE_NONE);
+	assert_int_not_equal(ae("После таблеток меня тошнит и болит живот"), SCREEN_AE_NONE);
+	assert_int_not_equal(ae("吃了这个药以后我一直拉肚子"), SCREEN_AE_NONE);
+	assert_int_equal(ae("Where can I buy it?"), SCREEN_AE_NONE);
+	assert_int_equal(ae("Thank you for the quick delivery"), SCREEN_AE_NONE);
+}
+
+static void
+test_misspellings(void **state)
+{
+	assert_int_not_equal(ae("after the pills i had diarhea and felt dizzyness"), SCREEN_AE_NONE);
+	assert_int_not_equal(ae("my son was vomitting all nite after the syrup"), SCREEN_AE_NONE);
+}
+
+static void
+test_denial(void **state)
+{
+	assert_int_equal(ae("I have taken it for a year with no side effects at all."), SCREEN_AE_NONE);
+	assert_int_equal(ae("No rash, itching or swelling after the injection."), SCREEN_AE_NONE);
+	assert_int_equal(ae("Жодних побічних ефектів не було, дякую."), SCREEN_AE_NONE);
+	assert_int_equal(ae("Никаких побочных эффектов нет."), SCREEN_AE_NONE);
+	assert_int_equal(ae("用药以后没有任何不良反应。"), SCREEN_AE_NONE);
+	/* A "but" ends the denial. */
+	assert_int_not_equal(ae("No side effects at first, but now I feel dizzy after each dose."),
+	    SCREEN_AE_NONE);
+	/* A denial inside the symptom is the symptom. */
+	assert_int_not_equal(ae("After the injection he couldn't breathe."), SCREEN_AE_NONE);
+}
+
+static void
+test_question(void **state)
+{
+	assert_int_equal(ae("Can Zenol cause dizziness?"), SCREEN_AE_NONE);
+	assert_int_equal(ae("What are the side effects of Zenol?"), SCREEN_AE_NONE);
+	assert_int_equal(ae("What should I do if I get a rash?"), SCREEN_AE_NONE);
+	assert_int_equal(ae("Чи може цей препарат викликати нудоту?"), SCREEN_AE_NONE);
+	assert_int_equal(ae("Может ли препарат вызывать головную боль?"), SCREEN_AE_NONE);
+	assert_int_equal(ae("这个药会不会引起头晕？"), SCREEN_AE_NONE);
+	/* A question that carries a report is a report. */
+	assert_int_not_equal(ae("Is it normal that I've had headaches since starting Zenol?"),
+	    SCREEN_AE_NONE);
+}
+
+static void
+test_third_party_and_buried(void **state)
+{
+	assert_int_not_equal(ae("My patient developed hives two days after the infusion."),
+	    SCREEN_AE_NONE);
+	assert_int_not_equal(ae("Please send 20 boxes of Zenol 5 mg to the usual address. "
+	    "By the way, Mrs K. was admitted to hospital after her last dose."), SCREEN_AE_NONE);
+	assert_int_equal(ae("Please send 20 boxes of Zenol 5 mg to the usual address."),
+	    SCREEN_AE_NONE);
+}
+
+static void
+test_special_situations(void **state)
+{
+	assert_int_not_equal(ae("My toddler swallowed several of my tablets."), SCREEN_AE_NONE);
+	assert_int_not_equal(ae("The pharmacy gave me 50 mg instead of 5 mg and I took it."),
+	    SCREEN_AE_NONE);
+	assert_int_not_equal(ae("I took Zenol for two weeks before I found out I was pregnant."),
+	    SCREEN_AE_NONE);
+}
+
+static void
+test_complaints(void **state)
+{
+	assert_true(pqc("Several tablets in the blister were cracked."));
+	assert_true(pqc("The leaflet was missing from the box."));
+	assert_true(pqc("Таблетки змінили колір і кришаться."));
+	assert_true(pqc("В упаковке не хватает двух таблеток."));
+	assert_true(pqc("药片颜色发黄，有的已经碎了。"));
+	assert_false(pqc("The parcel arrived two days late."));
+	assert_false(pqc("You sent it to the wrong address."));
+}
+
+static void
+test_chinese_segmentation(void **state)
+{
+	struct screen_doc d;
+	const char *cause;
+	const char *text = "服药后出现皮疹和头晕";
+	uint8_t scripts[SCREEN_LANGS_MAX] = { SCREEN_SCRIPT_HAN };
+
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(screen_text_init(&cause), 0);
+	assert_int_equal(screen_text_parse(&d, text, strlen(text), scripts), 0);
+	/* Dictionary words, not single characters nor the whole sentence. */
+	assert_true(d.ntok >= 4 && d.ntok < 10);
+	assert_int_equal(d.tok[0].start, 0);
+	assert_int_equal(d.tok[d.ntok - 1].end, strlen(text));
+	screen_text_free(&d);
+}
+
+static void
+test_offsets(void **state)
+{
+	const char *text = "Hello.\nAfter the JAB my arm went NUMB.";
+	struct screen_result r;
+	int found = 0;
+	json_t *j;
+
+	screen_text(text, NULL, &r);
+	assert_int_not_equal(r.ae, SCREEN_AE_NONE);
+	for (size_t i = 0; i < r.nhits; i++)
+		if (strcmp(r.hits[i].cue, "symptom") == 0) {
+			assert_memory_equal(text + r.hits[i].start, "NUMB", 4);
+			assert_int_equal(r.hits[i].end - r.hits[i].start, 4);
+			found = 1;
+		}
+	assert_true(found);
+	/* Offsets count bytes of the original, whatever folding did. */
+	text = "Ｉ ＨＡＤ A RASH: висип після уколу";
+	screen_text(text, NULL, &r);
+	for (size_t i = 0; i < r.nhits; i++)
+		assert_true(r.hits[i].end <= strlen(text));
+	j = screen_result_json(&r, text, NULL);
+	assert_non_null(json_object_get(j, "hits"));
+	assert_string_equal(json_string_value(json_object_get(j, "ae")), "probable");
+	json_decref(j);
+}
+
+static char dir[64];
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void
+test_bad_file(void **state)
+{
+	char path[128];
+	const char *cause = NULL;
+
+	snprintf(dir, sizeof(dir), "/tmp/rxscreenXXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/en", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/en/symptoms.txt", dir);
+	write_file(path, "# fine\n[symptom]\nrash\n[no-such-cue]\nitch\n");
+	assert_int_equal(screen_load(dir, &cause), -1);
+	assert_non_null(strstr(cause, "symptoms.txt:4: unknown cue"));
+	/* The knowledge in force stays. */
+	assert_int_not_equal(ae("I got a rash after the injection"), SCREEN_AE_NONE);
+	write_file(path, "rash\n");
+	assert_int_equal(screen_load(dir, &cause), -1);
+	assert_non_null(strstr(cause, ":1: a term before any [cue] header"));
+	write_file(path, "[symptom]\nwobbl*\n");
+	assert_int_equal(screen_load(dir, &cause), 0);
+	assert_int_equal(ae("I got a rash after the injection"), SCREEN_AE_NONE);
+	assert_int_not_equal(ae("I feel wobbly"), SCREEN_AE_NONE);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/en", dir);
+	rmdir(path);
+	rmdir(dir);
+	assert_int_equal(screen_load(dir, &cause), -1);
+	assert_int_equal(screen_load(screen_default_dir(), &cause), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_symptoms),
+		cmocka_unit_test(test_misspellings),
+		cmocka_unit_test(test_denial),
+		cmocka_unit_test(test_question),
+		cmocka_unit_test(test_third_party_and_buried),
+		cmocka_unit_test(test_special_situations),
+		cmocka_unit_test(test_complaints),
+		cmocka_unit_test(test_chinese_segmentation),
+		cmocka_unit_test(test_offsets),
+		cmocka_unit_test(test_bad_file),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
