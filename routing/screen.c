@@ -18,7 +18,7 @@
 #define IND_FORWARD	3
 
 enum held { HELD_NO, HELD_NEGATED, HELD_QUESTION, HELD_HYPOTHETICAL,
-	HELD_INDICATION };
+	HELD_INDICATION, HELD_QUESTION_MARK };
 
 /* A cue found in one parsed text. */
 struct found {
@@ -280,10 +280,14 @@ cue_starts(size_t from, size_t to, size_t i, int cue, int field)
 static void
 hold(size_t from, size_t to, size_t a, size_t b, int field, enum held why)
 {
-	for (size_t k = from; k < to; k++)
-		if (S.f[k].field == field && S.f[k].tok0 >= a && S.f[k].tok0 <= b &&
-		    S.f[k].held == HELD_NO && holdable(S.f[k].term->cue))
-			S.f[k].held = (uint8_t)why;
+	for (size_t k = from; k < to; k++) {
+		if (S.f[k].field != field || S.f[k].tok0 < a || S.f[k].tok0 > b ||
+		    S.f[k].held != HELD_NO || !holdable(S.f[k].term->cue))
+			continue;
+		if (why == HELD_QUESTION_MARK && is_defect(S.f[k].term->cue))
+			continue;
+		S.f[k].held = (uint8_t)(why == HELD_QUESTION_MARK ? HELD_QUESTION : why);
+	}
 }
 
 /* The last token a forward scope from I reaches: the sentence's end, a
@@ -360,7 +364,10 @@ hold_questions(const struct screen_doc *d, size_t from, size_t to, int field)
 			continue;
 		if (sentence_has(from, to, d, s, CUE_REPORT, field))
 			continue;
-		hold(from, to, begin, end - 1, field, HELD_QUESTION);
+		/* "its expired??" is a complaint: a defect is held only by
+		 * words that ask, not by a question mark. */
+		hold(from, to, begin, end - 1, field, sentence_has(from, to, d, s,
+		    CUE_QUESTION, field) ? HELD_QUESTION : HELD_QUESTION_MARK);
 	}
 }
 
@@ -413,7 +420,7 @@ apply_scopes(const struct screen_doc *d, size_t from, size_t to, int field)
 /* ---- decision ---- */
 
 static const char *const held_names[] = {
-	"counted", "negated", "question", "hypothetical", "indication"
+	"counted", "negated", "question", "hypothetical", "indication", "question"
 };
 
 struct tally {
