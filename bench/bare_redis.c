@@ -98,7 +98,7 @@ main(int argc, char **argv)
 	log_setup(LOG_LVL_WARN, LOG_FMT_TEXT);
 	evthread_use_pthreads();
 	base = event_base_new();
-	redis_function_library("rxbench", lib);
+	redis_function_library("rxbench", lib, NULL, NULL);
 	if (redis_start(base, argv[2], 5000, &cause) == -1) {
 		fprintf(stderr, "bare_redis: %s\n", cause);
 		return 1;

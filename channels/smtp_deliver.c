@@ -7,19 +7,16 @@
 #include <string.h>
 
 #include <jansson.h>
-#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include "channels/mail_thread.h"
 #include "channels/mime.h"
 #include "channels/smtp_deliver.h"
 #include "channels/smtp_session.h"
-#include "routing/triage.h"
+#include "server/core/ingest.h"
 #include "server/core/interaction.h"
 #include "server/core/log.h"
 #include "server/core/metrics.h"
-#include "server/core/redis.h"
-#include "server/store/store.h"
 
 #define QUEUES_MAX	32
 
@@ -30,19 +27,6 @@ static struct {
 	int nmap;
 	struct metric *accepted, *duplicate, *deferred;
 } D;
-
-/* One message on its way into Redis: carries the session id, not a
- * pointer, because the session may be gone when Redis answers. */
-struct delivery {
-	uint64_t session;
-	int waiting;		/* replies still to come */
-	int failed;		/* one of them was an error */
-	int duplicate;
-	uint64_t ticket;
-	char rawkey[96];
-	char *attkeys[MIME_MAX_ATT];
-	int natt;
-};
 
 static void
 map_free(void)
@@ -121,87 +105,27 @@ smtp_deliver_queue(const char *addr)
 	return NULL;
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
-/* An id no other node will make: time and 64 random bits. */
+/* The core's answer, by the session's id: the session may be gone. */
 static void
-make_id(char *buf, size_t len)
-{
-	unsigned char r[8];
-
-	if (RAND_bytes(r, sizeof(r)) != 1)
-		log_fatalx("smtp: RAND_bytes failed");
-	snprintf(buf, len, "%llx-%02x%02x%02x%02x%02x%02x%02x%02x",
-	    (unsigned long long)now_ms(), r[0], r[1], r[2], r[3], r[4], r[5],
-	    r[6], r[7]);
-}
-
-static void
-finish(struct delivery *d)
+on_stored(uint64_t session, const struct ingest_answer *a, const char *err)
 {
 	char text[128];
 
-	if (d->failed) {
-		metrics_add(D.deferred, 1);
-		smtp_session_done(d->session,
-		    "451 4.3.0 Temporary storage failure, try again later");
-	} else {
-		metrics_add(d->duplicate ? D.duplicate : D.accepted, 1);
-		snprintf(text, sizeof(text), "250 2.0.0 Ok: %s RX-%llu",
-		    d->duplicate ? "already have it as" : "queued as",
-		    (unsigned long long)d->ticket);
-		smtp_session_done(d->session, text);
-	}
-	/* a duplicate's copies are not needed: the first one is kept */
-	if (d->duplicate && !d->failed) {
-		redis_command(NULL, NULL, "DEL %s", d->rawkey);
-		for (int i = 0; i < d->natt; i++)
-			redis_command(NULL, NULL, "DEL %s", d->attkeys[i]);
-	}
-	for (int i = 0; i < d->natt; i++)
-		free(d->attkeys[i]);
-	free(d);
-}
-
-static void
-on_stored(const struct redisReply *r, const char *err, void *arg)
-{
-	struct delivery *d = arg;
-
 	if (err) {
-		log_warnx("smtp=%llu key write failed: %s",
-		    (unsigned long long)d->session, err);
-		d->failed = 1;
+		log_warnx("smtp=%llu ingest failed: %s", (unsigned long long)session,
+		    err);
+		metrics_add(D.deferred, 1);
+		smtp_session_done(session,
+		    "451 4.3.0 Temporary storage failure, try again later");
+		return;
 	}
-	if (--d->waiting == 0)
-		finish(d);
-}
-
-static void
-on_ingest(json_t *res, const char *err, void *arg)
-{
-	struct delivery *d = arg;
-
-	if (err || res == NULL) {
-		log_warnx("smtp=%llu ingest failed: %s", (unsigned long long)d->session,
-		    err ? err : "no answer");
-		d->failed = 1;
-	} else {
-		d->ticket = (uint64_t)json_integer_value(json_object_get(res, "ticket"));
-		d->duplicate = json_is_true(json_object_get(res, "duplicate"));
-		log_info("smtp=%llu ticket=RX-%llu duplicate=%d",
-		    (unsigned long long)d->session, (unsigned long long)d->ticket,
-		    d->duplicate);
-	}
-	if (--d->waiting == 0)
-		finish(d);
+	log_info("smtp=%llu ticket=RX-%llu duplicate=%d", (unsigned long long)session,
+	    (unsigned long long)a->ticket, a->duplicate);
+	metrics_add(a->duplicate ? D.duplicate : D.accepted, 1);
+	snprintf(text, sizeof(text), "250 2.0.0 Ok: %s RX-%llu",
+	    a->duplicate ? "already have it as" : "queued as",
+	    (unsigned long long)a->ticket);
+	smtp_session_done(session, text);
 }
 
 static json_t *
@@ -273,46 +197,6 @@ thread_keys(struct interaction *in, const struct smtp_envelope *env,
 		in->queue = smtp_deliver_queue(env->rcpts[i]);
 }
 
-/* Send the attachments' HSETs; their keys go on D and IN. */
-static void
-store_atts(struct delivery *d, struct interaction *in, const struct mime_msg *m,
-    const char *id)
-{
-	const char *prefix = store_prefix();
-	char size[32];
-
-	for (int i = 0; i < m->natt; i++) {
-		const struct mime_att *a = &m->att[i];
-		char *key;
-		const char *argv[10];
-		size_t argvlen[10];
-
-		if ((key = malloc(strlen(prefix) + strlen(id) + 16)) == NULL)
-			log_fatalx("smtp: out of memory");
-		sprintf(key, "%satt:%s.%d", prefix, id, i);
-		snprintf(size, sizeof(size), "%zu", a->size);
-		argv[0] = "HSET"; argv[1] = key;
-		argv[2] = "name"; argv[3] = a->name;
-		argv[4] = "type"; argv[5] = a->type;
-		argv[6] = "size"; argv[7] = size;
-		argv[8] = "data"; argv[9] = (const char *)a->data;
-		for (int k = 0; k < 9; k++)
-			argvlen[k] = strlen(argv[k]);
-		argvlen[9] = a->size;
-		if (redis_commandv(on_stored, d, 10, argv, argvlen) == -1) {
-			d->failed = 1;
-			free(key);
-			continue;
-		}
-		d->waiting++;
-		d->attkeys[d->natt++] = key;
-		in->att[in->natt].id = key + strlen(prefix) + 4;
-		in->att[in->natt].name = a->name;
-		in->att[in->natt].type = a->type;
-		in->att[in->natt++].size = a->size;
-	}
-}
-
 /* mail:<Message-ID>; without one, the digest of the sender's bytes, so
  * that an MTA retrying after our 451 still gets the message stored once. */
 static void
@@ -346,57 +230,27 @@ fill(struct interaction *in, const struct smtp_envelope *env,
 	in->subject = m->subject;
 	in->text = m->text;
 	in->msgid = m->msgid;
-	in->received_at = now_ms();
+	in->source = "mail";
+	/* the message as received, kept beside the ticket */
+	in->raw = (struct interaction_blob){ NULL, "message/rfc822", env->data,
+	    env->len };
+	for (int i = 0; i < m->natt && in->natt < INTERACTION_MAX_ATT; i++)
+		in->att[in->natt++] = (struct interaction_blob){ m->att[i].name,
+		    m->att[i].type, m->att[i].data, m->att[i].size };
 }
 
 /*
- * Triage (routing/triage.h): the safety screening, language, queue and
- * category. A queue mapped from the address that names a category (safety@
- * -> ae) sets it too; broken MIME adds the flag "malformed" for a person.
+ * What the mailbox says before the core triages the text: a queue mapped
+ * from the address that names a category (safety@ -> ae) sets it too;
+ * broken MIME adds the flag "malformed" for a person to look at.
  */
 static void
-screen(struct interaction *in, const struct mime_msg *m, char *flags,
-    size_t len)
+classify(struct interaction *in, const struct mime_msg *m)
 {
-	static const char *const categories[] = { "general", "medinfo",
-	    "complaint", "ae", "order", NULL };
-
-	for (int i = 0; in->queue && categories[i]; i++)
-		if (strcmp(in->queue, categories[i]) == 0)
-			in->category = categories[i];
-	triage_apply(in, NULL, NULL);
-	if (m->malformed) {
-		snprintf(flags, len, "%s%smalformed", in->flags ? in->flags : "",
-		    in->flags ? "," : "");
-		in->flags = flags;
-	}
-}
-
-/* Pipeline the raw message, attachments and rx_ingest; SET goes first so
- * the answer to rx_ingest comes after Redis has the raw message. */
-static int
-send_all(struct delivery *d, struct interaction *in,
-    const struct smtp_envelope *env, const struct mime_msg *m)
-{
-	char id[64];
-	const char *argv[3];
-	size_t argvlen[3];
-
-	make_id(id, sizeof(id));
-	snprintf(d->rawkey, sizeof(d->rawkey), "%sraw:%s", store_prefix(), id);
-	argv[0] = "SET"; argv[1] = d->rawkey; argv[2] = env->data;
-	argvlen[0] = 3; argvlen[1] = strlen(d->rawkey); argvlen[2] = env->len;
-	if (redis_commandv(on_stored, d, 3, argv, argvlen) == -1)
-		return -1;
-	d->waiting++;
-	in->raw_key = d->rawkey;
-	store_atts(d, in, m, id);
-	if (store_ingest(in, on_ingest, d) == -1) {
-		d->failed = 1;
-		return 0;
-	}
-	d->waiting++;
-	return 0;
+	if (in->queue && interaction_find(interaction_categories, in->queue) != -1)
+		in->category = in->queue;
+	if (m->malformed)
+		in->flags = "malformed";
 }
 
 void
@@ -404,34 +258,27 @@ smtp_deliver(const struct smtp_envelope *env)
 {
 	struct mime_msg m;
 	struct interaction in;
-	struct delivery *d;
-	char dedup[512], tok[MAIL_TOKEN_MAX + 1], flags[64], *fj;
+	char dedup[512], tok[MAIL_TOKEN_MAX + 1], *fj;
 	const char *why;
 	unsigned cls;
+	int rc;
 
-	if (!redis_ready()) {
-		metrics_add(D.deferred, 1);
-		smtp_session_done(env->id, "451 4.3.0 Storage unavailable, try again later");
-		return;
-	}
-	if ((d = calloc(1, sizeof(*d))) == NULL)
-		log_fatalx("smtp: out of memory");
-	d->session = env->id;
 	mime_parse(env->data, env->len, D.max_att, &m);
 	cls = mail_thread_classify(&m, env->from, D.hostname, D.msgid_domain,
 	    &why);
 	fill(&in, env, &m, dedup, sizeof(dedup));
 	thread_keys(&in, env, &m, tok, sizeof(tok));
 	in.fields_json = fj = fields(env, &m, cls, why);
-	screen(&in, &m, flags, sizeof(flags));
+	classify(&in, &m);
 	log_info("smtp=%llu from=<%s> msgid=%s size=%zu natt=%d class=0x%x%s%s",
 	    (unsigned long long)env->id, env->from, m.msgid ? m.msgid : "-",
 	    env->len, m.natt, cls, m.malformed ? " malformed=" : "",
 	    m.malformed ? m.problem : "");
-	if (send_all(d, &in, env, &m) == -1)
-		d->failed = 1;
+	rc = ingest_submit(&in, on_stored, env->id);
 	free(fj);
 	mime_free(&m);
-	if (d->waiting == 0)
-		finish(d);
+	if (rc == -1) {
+		metrics_add(D.deferred, 1);
+		smtp_session_done(env->id, "451 4.3.0 Storage unavailable, try again later");
+	}
 }

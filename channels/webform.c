@@ -15,12 +15,10 @@
 #include "channels/webform.h"
 #include "server/core/config.h"
 #include "server/core/http.h"
+#include "server/core/ingest.h"
 #include "server/core/interaction.h"
 #include "server/core/log.h"
 #include "server/core/metrics.h"
-#include "server/core/redis.h"
-#include "routing/triage.h"
-#include "server/store/store.h"
 
 /* Fields every form maps onto the interaction itself; the rest go into
  * the ticket's text and its fields. */
@@ -29,27 +27,16 @@ static const char *const standard[] = {
 };
 
 /*
- * One submission waiting on Redis. It owns the parsed form; the request is
- * found again by id. REFS counts the commands whose replies are pending.
+ * One submission while it is parsed and handed to the core. It lives only
+ * inside on_form: ingest_submit copies what it needs, and the answer finds
+ * the request again by its id.
  */
 struct job {
 	uint64_t req;
-	int refs;
-	int html;
-	int honeypot;
-	char form[FORM_NAME_MAX];
-	char redirect[256];
-	char tag[48];
 	struct form_data fd;
 	struct form_checked ck;
-	long long att_first;	/* first attachment id; ids run on from it */
-	int att_sent;		/* attachment hashes sent to Redis */
-	char att_id[FORM_PARSE_MAX_FILES][24];
 	char dedup[WEBFORM_IDEM_KEY_MAX + 8];
 	char lang[4];		/* from Accept-Language, "" if none */
-	/* copied from the form: a reload may rewrite it while we wait */
-	char category[16], flags[32], queue[FORM_NAME_MAX], subject[96];
-	char priority[16];
 	char *text;
 	char *fields_json;
 	struct interaction in;
@@ -60,15 +47,6 @@ static unsigned busy;
 static int started;
 static struct metric *m_accepted, *m_invalid, *m_honeypot, *m_duplicate;
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 is_standard(const char *name)
 {
@@ -78,31 +56,13 @@ is_standard(const char *name)
 	return 0;
 }
 
-static struct job *
-job_new(struct http_req *r, const struct form *f)
-{
-	struct job *j = calloc(1, sizeof(*j));
-
-	if (j == NULL)
-		log_fatalx("webform: out of memory");
-	j->req = http_req_id(r);
-	snprintf(j->tag, sizeof(j->tag), "%s", http_req_tag(r));
-	snprintf(j->form, sizeof(j->form), "%s", f->name);
-	snprintf(j->redirect, sizeof(j->redirect), "%s", f->redirect);
-	busy++;
-	return j;
-}
-
 static void
-job_unref(struct job *j)
+job_free(struct job *j)
 {
-	if (--j->refs > 0)
-		return;
 	form_data_free(&j->fd);
 	free(j->text);
 	free(j->fields_json);
 	free(j);
-	busy--;
 }
 
 /* The message with the form's own fields under it, so an agent (and the
@@ -185,64 +145,55 @@ read_lang(struct http_req *r, struct job *j)
 }
 
 static void
-copy_triaged(char *buf, size_t len, const char **field)
-{
-	if (*field == NULL || *field == buf)
-		return;
-	snprintf(buf, len, "%s", *field);
-	*field = buf;
-}
-
-static void
 build_interaction(struct job *j, const struct form *f)
 {
 	struct interaction *in = &j->in;
 
 	in->channel = CH_FORM;
+	in->source = f->name;
+	in->discard = j->ck.honeypot;
 	in->dedup = j->dedup[0] ? j->dedup : NULL;
 	in->email = j->ck.email[0] ? j->ck.email : NULL;
 	in->phone = j->ck.phone[0] ? j->ck.phone : NULL;
 	in->name = value(&j->fd, "name");
 	in->ticket = j->ck.ticket;
-	snprintf(j->category, sizeof(j->category), "%s", f->category);
-	snprintf(j->flags, sizeof(j->flags), "%s", f->flags);
-	snprintf(j->queue, sizeof(j->queue), "%s", f->queue);
-	snprintf(j->subject, sizeof(j->subject), "%s", f->subject);
-	in->subject = value(&j->fd, "subject") ? value(&j->fd, "subject") : j->subject;
+	in->subject = value(&j->fd, "subject") ? value(&j->fd, "subject") : f->subject;
 	j->text = compose_text(f, &j->fd);
 	j->fields_json = compose_fields(f, &j->fd);
 	in->text = j->text;
 	in->fields_json = j->fields_json;
-	in->category = j->category;
-	in->flags = j->flags[0] ? j->flags : NULL;
-	in->queue = j->queue[0] ? j->queue : NULL;
+	/* the form's own choices; triage (in the core) only ever raises them */
+	in->category = f->category;
+	in->flags = f->flags[0] ? f->flags : NULL;
+	in->queue = f->queue[0] ? f->queue : NULL;
 	in->lang = j->lang[0] ? j->lang : NULL;
-	in->received_at = now_ms();
-	/* Every inbound text is screened for adverse events and complaints
-	 * (DESIGN.md section 6), whatever form it came through. */
-	triage_apply(in, &(struct triage_ctx){ .form = j->form }, NULL);
-	/* Triage's strings belong to the rule set, which a SIGHUP may free
-	 * before the attachments are written: keep copies in the job. */
-	copy_triaged(j->category, sizeof(j->category), &in->category);
-	copy_triaged(j->flags, sizeof(j->flags), &in->flags);
-	copy_triaged(j->queue, sizeof(j->queue), &in->queue);
-	copy_triaged(j->priority, sizeof(j->priority), &in->priority);
-	copy_triaged(j->lang, sizeof(j->lang), &in->lang);
+	for (int i = 0; i < j->fd.nf && i < INTERACTION_MAX_ATT; i++)
+		in->att[in->natt++] = (struct interaction_blob){ j->fd.f[i].name,
+		    j->fd.f[i].type, j->fd.f[i].data, j->fd.f[i].size };
 }
 
-/* The answer a person gets: JSON, or 303 to the redirect page. */
-static void
-answer_ok(struct job *j, long long ticket, int matched, int duplicate)
+static int
+wants_html(struct http_req *r, const char *ctype)
 {
-	struct http_req *r = http_req_find(j->req);
+	const char *accept = http_header(r, "Accept");
+
+	return accept && strstr(accept, "text/html") &&
+	    form_parse_enc(ctype) != FORM_ENC_JSON;
+}
+
+/* The answer a person gets: JSON, or 303 to the form's redirect page.
+ * Everything it needs is read from the request again. */
+static void
+answer_ok(struct http_req *r, const struct ingest_answer *a)
+{
+	const struct form *f = form_config_find(http_param(r, 0));
+	const char *ctype = http_header(r, "Content-Type");
 	char label[32], *loc;
 
-	if (r == NULL)
-		return;
-	snprintf(label, sizeof(label), "RX-%lld", ticket);
-	if (j->html) {
-		if (asprintf(&loc, "%s%cticket=%s", j->redirect,
-		    strchr(j->redirect, '?') ? '&' : '?', label) == -1)
+	snprintf(label, sizeof(label), "RX-%llu", (unsigned long long)a->ticket);
+	if (f && wants_html(r, ctype ? ctype : "")) {
+		if (asprintf(&loc, "%s%cticket=%s", f->redirect,
+		    strchr(f->redirect, '?') ? '&' : '?', label) == -1)
 			log_fatalx("webform: out of memory");
 		http_set_header(r, "Location", loc);
 		free(loc);
@@ -250,204 +201,36 @@ answer_ok(struct job *j, long long ticket, int matched, int duplicate)
 		return;
 	}
 	http_reply_json(r, 201, json_pack("{s:s, s:I, s:b, s:b}", "ticket", label,
-	    "id", (json_int_t)ticket, "customer_matched", matched,
-	    "duplicate", duplicate));
+	    "id", (json_int_t)a->ticket, "customer_matched", a->matched,
+	    "duplicate", a->duplicate));
 }
 
+/* The core's answer, by the request's id. */
 static void
-answer_unavailable(struct job *j, const char *err)
+on_stored(uint64_t id, const struct ingest_answer *a, const char *err)
 {
-	struct http_req *r = http_req_find(j->req);
+	struct http_req *r = http_req_find(id);
 
+	busy--;
 	if (r == NULL)
 		return;
 	if (err && strcmp(err, "unavailable")) {
-		log_warnx("req=%s form=%s ingest failed: %s", j->tag, j->form, err);
+		log_warnx("req=%s form=%s ingest failed: %s", http_req_tag(r),
+		    http_param(r, 0), err);
 		http_error(r, 500, "internal", "the form could not be stored", NULL);
 		return;
 	}
-	http_unavailable(r);
-}
-
-
-static void
-on_dropped(const struct redisReply *r, const char *err, void *arg)
-{
-	if (err)
-		log_warnx("webform: orphan attachments left: %s", err);
-}
-
-/* The submission was not stored, or was a retry: its attachment hashes
- * belong to nothing. Best effort; "rx:att:*" without a ticket is garbage. */
-static void
-drop_attachments(struct job *j)
-{
-	const char *argv[FORM_PARSE_MAX_FILES + 1];
-	char keys[FORM_PARSE_MAX_FILES][96];
-	size_t argvlen[FORM_PARSE_MAX_FILES + 1];
-
-	if (j->att_sent == 0)
-		return;
-	argv[0] = "DEL";
-	argvlen[0] = 3;
-	for (int i = 0; i < j->att_sent; i++) {
-		snprintf(keys[i], sizeof(keys[i]), "%satt:%s", store_prefix(),
-		    j->att_id[i]);
-		argv[i + 1] = keys[i];
-		argvlen[i + 1] = strlen(keys[i]);
-	}
-	if (redis_commandv(on_dropped, NULL, j->att_sent + 1, argv, argvlen) == -1)
-		log_warnx("req=%s orphan attachments left: Redis away", j->tag);
-	j->att_sent = 0;
-}
-
-static long long
-json_ticket(json_t *v)
-{
-	if (json_is_integer(v))
-		return (long long)json_integer_value(v);
-	if (json_is_string(v))
-		return strtoll(json_string_value(v), NULL, 10);
-	return 0;
-}
-
-static void
-on_ingest(json_t *res, const char *err, void *arg)
-{
-	struct job *j = arg;
-	long long ticket = res ? json_ticket(json_object_get(res, "ticket")) : 0;
-	int dup = res && json_is_true(json_object_get(res, "duplicate"));
-
-	if (err == NULL && ticket <= 0)
-		err = "the answer names no ticket";
-	if (err || dup)
-		drop_attachments(j);
-	if (err)
-		answer_unavailable(j, err);
-	else {
-		metrics_add(dup ? m_duplicate : m_accepted, 1);
-		log_info("req=%s form=%s ticket=RX-%lld customer=%s matched=%d "
-		    "duplicate=%d attachments=%d", j->tag, j->form, ticket,
-		    json_string_value(json_object_get(res, "customer")) ?
-		    json_string_value(json_object_get(res, "customer")) : "",
-		    json_is_true(json_object_get(res, "matched")), dup, j->in.natt);
-		answer_ok(j, ticket, json_is_true(json_object_get(res, "matched")), dup);
-	}
-	job_unref(j);
-}
-
-static void
-send_ingest(struct job *j)
-{
-	j->refs++;
-	if (store_ingest(&j->in, on_ingest, j) == -1) {
-		j->refs--;
-		drop_attachments(j);
-		answer_unavailable(j, NULL);
-	}
-}
-
-static void
-on_att_written(const struct redisReply *r, const char *err, void *arg)
-{
-	struct job *j = arg;
-
-	if (err)
-		log_warnx("req=%s attachment not written: %s", j->tag, err);
-	job_unref(j);
-}
-
-/* HSET each file under the ids reserved for it; its bytes leave our
- * memory as soon as hiredis has copied them. -1 if Redis went away. */
-static int
-send_attachments(struct job *j)
-{
-	char size[24], created[24];
-
-	snprintf(created, sizeof(created), "%lld", (long long)j->in.received_at);
-	for (int i = 0; i < j->fd.nf; i++) {
-		struct form_file *ff = &j->fd.f[i];
-		struct attachment_ref *a = &j->in.att[i];
-
-		snprintf(j->att_id[i], sizeof(j->att_id[i]), "%lld", j->att_first + i);
-		snprintf(size, sizeof(size), "%zu", ff->size);
-		if (redis_command(on_att_written, j, "HSET %satt:%s name %s type %s "
-		    "size %s data %b form %s created %s", store_prefix(), j->att_id[i],
-		    ff->name, ff->type, size, ff->data, ff->size, j->form, created) == -1)
-			return -1;
-		j->refs++;
-		j->att_sent++;
-		free(ff->data);
-		ff->data = NULL;
-		*a = (struct attachment_ref){ j->att_id[i], ff->name, ff->type, ff->size };
-		j->in.natt++;
-	}
-	return 0;
-}
-
-/* The ids came back: attachments and ingest go out back to back. */
-static void
-on_att_ids(const struct redisReply *r, const char *err, void *arg)
-{
-	struct job *j = arg;
-
-	if (err || redis_reply_type(r) != REDIS_T_INTEGER)
-		answer_unavailable(j, NULL);
-	else {
-		j->att_first = redis_reply_int(r) - j->fd.nf + 1;
-		if (send_attachments(j) == -1) {
-			drop_attachments(j);
-			answer_unavailable(j, NULL);
-		} else
-			send_ingest(j);
-	}
-	job_unref(j);
-}
-
-static void
-store_job(struct job *j)
-{
-	if (j->fd.nf == 0) {
-		send_ingest(j);
+	if (err) {
+		http_unavailable(r);
 		return;
 	}
-	j->refs++;
-	if (redis_command(on_att_ids, j, "INCRBY %sseq:att %d", store_prefix(),
-	    j->fd.nf) == -1) {
-		j->refs--;
-		answer_unavailable(j, NULL);
-	}
-}
-
-/*
- * A bot filled the honeypot. It gets what a person gets, after the same
- * one round trip: a real ticket number taken from the sequence (burnt, so
- * numbers stay unique and in order, and a bot posting twice sees them
- * grow as they would), customer_matched false. Nothing else is written.
- */
-static void
-on_fake_ticket(const struct redisReply *r, const char *err, void *arg)
-{
-	struct job *j = arg;
-
-	if (err || redis_reply_type(r) != REDIS_T_INTEGER)
-		answer_unavailable(j, NULL);
-	else {
-		metrics_add(m_honeypot, 1);
-		log_info("req=%s form=%s honeypot filled: dropped", j->tag, j->form);
-		answer_ok(j, redis_reply_int(r), 0, 0);
-	}
-	job_unref(j);
-}
-
-static void
-send_fake(struct job *j)
-{
-	j->refs++;
-	if (redis_command(on_fake_ticket, j, "INCR %sseq:t", store_prefix()) == -1) {
-		j->refs--;
-		answer_unavailable(j, NULL);
-	}
+	metrics_add(a->discarded ? m_honeypot : a->duplicate ? m_duplicate :
+	    m_accepted, 1);
+	log_info("req=%s form=%s ticket=RX-%llu customer=%s matched=%d "
+	    "duplicate=%d%s", http_req_tag(r), http_param(r, 0),
+	    (unsigned long long)a->ticket, a->customer, a->matched, a->duplicate,
+	    a->discarded ? " honeypot filled: dropped" : "");
+	answer_ok(r, a);
 }
 
 static const char *
@@ -497,15 +280,6 @@ read_idem_key(struct http_req *r, struct job *j)
 	return 0;
 }
 
-static int
-wants_html(struct http_req *r, const char *ctype)
-{
-	const char *accept = http_header(r, "Accept");
-
-	return accept && strstr(accept, "text/html") &&
-	    form_parse_enc(ctype) != FORM_ENC_JSON;
-}
-
 static void
 parse_error(struct http_req *r, int status, const char *cause)
 {
@@ -538,9 +312,7 @@ take(struct http_req *r, const struct form *f, struct job *j)
 		reply_invalid(r, &j->ck);
 		return -1;
 	}
-	j->html = wants_html(r, ctype ? ctype : "");
 	read_lang(r, j);
-	j->honeypot = j->ck.honeypot;
 	return 0;
 }
 
@@ -550,27 +322,28 @@ on_form(struct http_req *r, void *arg)
 	const struct form *f;
 	struct job *j;
 
+	(void)arg;
 	if (http_rate_check(r, "forms") == -1)
 		return;
 	if ((f = form_config_find(http_param(r, 0))) == NULL || !f->enabled) {
 		http_error(r, 404, "not_found", "no such form", NULL);
 		return;
 	}
-	j = job_new(r, f);
-	j->refs = 1;
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		log_fatalx("webform: out of memory");
+	j->req = http_req_id(r);
 	if (take(r, f, j) == 0) {
-		if (j->honeypot)
-			send_fake(j);
-		else {
-			build_interaction(j, f);
-			store_job(j);
-		}
+		build_interaction(j, f);
+		if (ingest_submit(&j->in, on_stored, j->req) == 0)
+			busy++;
+		else
+			http_unavailable(r);
 	}
-	job_unref(j);
+	job_free(j);
 }
 
 void
-webform_register_config(void)
+webform_config(void)
 {
 	form_config_register();
 }
@@ -582,7 +355,7 @@ webform_check(const struct config *cf, char *err, size_t errlen)
 }
 
 int
-webform_init(struct event_base *base, const struct config *cf,
+webform_start(struct event_base *base, const struct config *cf,
     const char **cause)
 {
 	static char err[256];

@@ -5,11 +5,11 @@
 #include <event2/event.h>
 #include <jansson.h>
 
-#include "server/api/api_supervisor.h"
 #include "routing/queue_config.h"
 #include "routing/routing.h"
 #include "routing/triage.h"
 #include "server/core/config.h"
+#include "server/core/ingest.h"
 #include "server/core/log.h"
 #include "server/core/redis.h"
 #include "server/store/store.h"
@@ -29,6 +29,17 @@ static struct {
 	unsigned ticks;
 	int pushed;		/* since the last time Redis was away */
 } R;
+
+/* The core's triage hook (server/core/ingest.h): rules and screening.
+ * A form's name is the "form" condition of the rules; routing never looks
+ * at which channel an interaction came through beyond that. */
+static void
+on_triage(struct interaction *in)
+{
+	triage_apply(in, &(struct triage_ctx){ .form = in->source }, NULL);
+}
+
+static const struct ingest_ops ops = { on_triage };
 
 void
 routing_config(void)
@@ -125,7 +136,7 @@ take(const struct config *cf)
 }
 
 int
-routing_init(struct event_base *base, const struct config *cf,
+routing_start(struct event_base *base, const struct config *cf,
     const char **cause)
 {
 	struct timeval now = { 0, 0 };
@@ -136,7 +147,7 @@ routing_init(struct event_base *base, const struct config *cf,
 		return -1;
 	}
 	evtimer_add(R.timer, &now);
-	api_supervisor_init();
+	ingest_set_ops(&ops);
 	return 0;
 }
 

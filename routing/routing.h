@@ -12,7 +12,7 @@ struct config;
 /* Register the [rule], [product], [lexicon] and [queue] section hooks. */
 void routing_config(void);
 /* Put the configuration in force and start the sweep; 0, or -1 with *cause. */
-int routing_init(struct event_base *, const struct config *, const char **cause);
+int routing_start(struct event_base *, const struct config *, const char **cause);
 /* Take in a reloaded configuration. */
 void routing_reload(const struct config *);
 /* Stop the sweep and free everything. */

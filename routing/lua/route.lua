@@ -4,7 +4,6 @@
 -- (docs/routing.md has the key layout and the model).
 
 local KINDS = { 'voice', 'chat', 'mail' }
-local KIND_OF = { voice = 'voice', chat = 'chat', email = 'mail', form = 'mail', agent = 'mail' }
 local CAP_DEFAULT = { voice = 1, chat = 3, mail = 10 }
 local STATES = { available = 1, away = 1, offline = 1, oncall = 1, wrapup = 1 }
 local STRATEGIES = { leastrecent = 1, fewestcalls = 1, rrmemory = 1, skillweighted = 1 }
@@ -13,7 +12,10 @@ local SCAN_MAX = 512		-- candidates looked at per assignment at most
 local HEAD_SCAN = 64		-- waiting tickets looked at per queue for one agent
 local LEVEL_WEIGHT = 1e13	-- skill level outweighs any idle time (ms)
 
-rx.route_kind = function(channel) return KIND_OF[channel] or 'mail' end
+-- The ticket's routing kind, set by the core from its channel table
+-- (server/core/interaction.c): routing never reads a channel's name.
+-- Tickets stored before the kind was kept carry only the channel.
+rx.route_kind = function(t) return t.kind or rx.CHANNELS[t.channel] or 'mail' end
 
 -- Routing settings the daemon writes at start (rx_route_config).
 rx.route_cfg = function(p)
@@ -160,7 +162,7 @@ end
 -- The free agent the queue's strategy picks for ticket T, or nil. The
 -- rarest needed skill's set is walked; the others are checked per agent.
 local function pick(p, d, t)
-  local kind = rx.route_kind(t.channel)
+  local kind = rx.route_kind(t)
   local req = needs(d, t)
   table.sort(req, function(x, y)
     return redis.call('ZCARD', p .. 'av:' .. kind .. ':' .. x) <
@@ -204,7 +206,7 @@ end
 -- Give ticket N to agent ID: the ticket leaves its queue, the agent's load
 -- grows and their availability sets follow.
 rx.route_assign = function(p, n, t, id, actor, now)
-  local kind = rx.route_kind(t.channel)
+  local kind = rx.route_kind(t)
   unqueue(p, n, t)
   rx.ticket_set(p, n, t, 'agent', id, actor or 'system', now)
   redis.call('HSET', p .. 'aw:' .. id, n, kind .. ':0')
@@ -223,7 +225,7 @@ end
 
 -- Can agent ID take ticket T of queue D right now?
 local function can_take(p, d, t, id)
-  local kind = rx.route_kind(t.channel)
+  local kind = rx.route_kind(t)
   local req = needs(d, t)
   if not redis.call('ZSCORE', p .. 'av:' .. kind .. ':' .. req[1], id) then return false end
   return qualifies(p, kind, id, req)
@@ -266,7 +268,7 @@ rx.route_queue = function(p, n, t, now, queued_at, head, d)
   end
   redis.call('ZADD', p .. 'q:' .. t.queue, score, n)
   redis.call('ZADD', p .. 'qt:' .. t.queue, queued_at, n)
-  redis.call('ZADD', p .. 'qk:' .. t.queue .. ':' .. rx.route_kind(t.channel), score, n)
+  redis.call('ZADD', p .. 'qk:' .. t.queue .. ':' .. rx.route_kind(t), score, n)
   if t.queued_at ~= tostring(queued_at) then	-- a fresh ticket has it
     redis.call('HSET', rx.tkey(p, n), 'queued_at', queued_at)
     t.queued_at = tostring(queued_at)
@@ -284,7 +286,7 @@ end
 -- ingest's own atomic call.
 rx.route_enqueue = function(p, n, t, now)
   local d = rx.qdef(p, t.queue)		-- read once for both
-  if rx.sla_start then rx.sla_start(p, n, t, now, d) end
+  rx.sla_start(p, n, t, now, d)
   -- No queue.changed here: the ingest's own ticket.new says it.
   rx.route_queue(p, n, t, now, nil, nil, d)
 end
@@ -582,7 +584,7 @@ local function route_reassign(keys, argv)
   local now = rx.now()
   local actor = tostring(a.actor or 'system')
   if to ~= '' and to ~= t.agent then
-    local kind = rx.route_kind(t.channel)
+    local kind = rx.route_kind(t)
     local load = tonumber(redis.call('HGET', akey(p, to), 'load_' .. kind)) or 0
     if load >= agent_profile(p, to).cap[kind] then
       rx.fail('CONFLICT', 'agent ' .. to .. ' has no room for ' .. kind)

@@ -35,7 +35,7 @@ typedef void agentws_cmd_fn(struct ws_conn *c, const struct auth_agent *who,
 
 /* Register GET /agent/ws, listen to events, start the presence timer. */
 int agentws_start(struct event_base *, const struct config *, const char **cause);
-/* Stop the presence timer; connections are closed by ws_shutdown. */
+/* Stop the presence timer; connections are closed by ws_stop. */
 void agentws_stop(void);
 
 /* Serve commands of TYPE ("chat.reply", ...) with FN; TYPE must stay valid

@@ -409,9 +409,11 @@ on_routes(struct http_req *r, void *arg)
 	auth_require(r, ROLE_ADMIN, on_routes_authed, NULL);
 }
 
-void
-api_agent_init(const struct config *cf)
+int
+api_agent_start(struct event_base *base, const struct config *cf, const char **cause)
 {
+	(void)base;
+	(void)cause;
 	A.kdf = (struct auth_kdf){ (uint64_t)cf->auth_scrypt_n,
 	    (uint32_t)cf->auth_scrypt_r, (uint32_t)cf->auth_scrypt_p };
 	TAILQ_INIT(&A.pending);
@@ -424,6 +426,7 @@ api_agent_init(const struct config *cf)
 	http_route("DELETE", "/api/v1/agents/{}/sessions", "agent_sessions_delete",
 	    on_sessions_delete, NULL);
 	http_route("GET", "/api/v1/routes", "routes", on_routes, NULL);
+	return 0;
 }
 
 void

@@ -5,10 +5,11 @@
 #ifndef RX_API_AGENT_H
 #define RX_API_AGENT_H
 
+struct event_base;
 struct config;
 
 /* Register the routes. */
-void api_agent_init(const struct config *);
+int api_agent_start(struct event_base *, const struct config *, const char **cause);
 /* Forget requests waiting on a password hash. */
 void api_agent_stop(void);
 

@@ -187,9 +187,12 @@ on_presence_post(struct http_req *r, void *arg)
 	auth_require(r, ROLE_ANY, on_presence, NULL);
 }
 
-void
-api_supervisor_init(void)
+int
+api_supervisor_start(struct event_base *base, const struct config *cf, const char **cause)
 {
+	(void)base;
+	(void)cf;
+	(void)cause;
 	http_route("GET", "/api/v1/queues", "queues", on_queues_get, NULL);
 	http_route("GET", "/api/v1/queues/{}", "queue", on_queues_get, NULL);
 	http_route("PATCH", "/api/v1/queues/{}", "queue_update", on_queue_patch, NULL);
@@ -197,4 +200,5 @@ api_supervisor_init(void)
 	    NULL);
 	http_route("POST", "/api/v1/agents/{}/presence", "agent_presence",
 	    on_presence_post, NULL);
+	return 0;
 }

@@ -6,7 +6,10 @@
 #ifndef RX_API_SUPERVISOR_H
 #define RX_API_SUPERVISOR_H
 
-/* Register the routes; from routing_init. */
-void api_supervisor_init(void);
+struct event_base;
+struct config;
+
+/* Register the routes; from routing_start. */
+int api_supervisor_start(struct event_base *, const struct config *, const char **cause);
 
 #endif

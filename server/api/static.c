@@ -116,17 +116,20 @@ on_static(struct http_req *r, void *arg)
 	serve_file(r, http_path(r) + strlen("/static/"));
 }
 
-void
-static_init(const struct config *cf)
+int
+static_start(struct event_base *base, const struct config *cf, const char **cause)
 {
+	(void)base;
+	(void)cause;
 	if ((root = strdup(cf->web_root)) == NULL)
 		log_fatalx("static: out of memory");
 	http_route("GET", "/", "console", on_index, NULL);
 	http_route("GET", "/static/*", "static", on_static, NULL);
+	return 0;
 }
 
 void
-static_free(void)
+static_stop(void)
 {
 	free(root);
 	root = NULL;

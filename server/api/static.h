@@ -7,11 +7,14 @@
 #ifndef RX_STATIC_H
 #define RX_STATIC_H
 
+struct event_base;
+struct config;
+
 struct config;
 
 /* Register GET / and GET /static/... for the files under WEB_ROOT. */
-void static_init(const struct config *);
-/* Free what static_init kept. */
-void static_free(void);
+int static_start(struct event_base *, const struct config *, const char **cause);
+/* Free what static_start kept. */
+void static_stop(void);
 
 #endif

@@ -1,5 +1,6 @@
 /* auth: see auth.h. Login itself is in auth_login.c, agents' endpoints in
- * api_agent.c, password hashing in auth_password.c. */
+ * server/api/api_agent.c, password hashing in auth_password.c; each is a
+ * module of its own in server/core/modules.c. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,9 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "server/api/api_agent.h"
 #include "server/auth/auth.h"
-#include "server/auth/auth_login.h"
 #include "server/auth/auth_password.h"
 #include "server/core/config.h"
 #include "server/core/http.h"
@@ -298,25 +297,19 @@ auth_start(struct event_base *base, const struct config *cf, const char **cause)
 		return -1;
 	}
 	secure_cookie = cf->http_cert[0] != '\0';
-	if (auth_password_start(base, cf->auth_workers, cause) == -1)
-		return -1;
-	if (auth_login_init(base, cf, cause) == -1)
-		return -1;
-	api_agent_init(cf);
-	return 0;
+	return auth_password_start(base, cf->auth_workers, cause);
 }
 
 unsigned
 auth_busy(void)
 {
-	return auth_password_busy() + auth_login_busy();
+	return auth_password_busy();
 }
 
 void
 auth_stop(void)
 {
-	/* Workers first: after this no password callback can run. */
+	/* Stopped before the login and agent endpoints (server/core/modules.c):
+	 * after this no password callback can run into them. */
 	auth_password_stop();
-	auth_login_stop();
-	api_agent_stop();
 }

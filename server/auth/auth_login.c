@@ -390,7 +390,7 @@ on_post(struct http_req *r, void *arg)
 }
 
 int
-auth_login_init(struct event_base *base, const struct config *cf,
+auth_login_start(struct event_base *base, const struct config *cf,
     const char **cause)
 {
 	struct auth_kdf k = { (uint64_t)cf->auth_scrypt_n,

@@ -11,7 +11,7 @@ struct event_base;
 struct config;
 
 /* Register the route; prepare the decoy hash. 0, or -1 with *cause. */
-int auth_login_init(struct event_base *, const struct config *,
+int auth_login_start(struct event_base *, const struct config *,
     const char **cause);
 /* Logins in flight (waiting on Redis, a worker or their delay). */
 unsigned auth_login_busy(void);

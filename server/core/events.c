@@ -52,9 +52,12 @@ on_message(const char *channel, const char *msg, size_t len, void *arg)
 	json_decref(ev);
 }
 
-void
-events_init(void)
+int
+events_start(struct event_base *base, const struct config *cf, const char **cause)
 {
+	(void)base;
+	(void)cf;
+	(void)cause;
 	snprintf(E.channel, sizeof(E.channel), "%sevents", store_prefix());
 	E.received = metrics_counter("rxdesk_events_total",
 	    "Cross-node events, by what happened to them.", "result=\"received\"");
@@ -65,6 +68,7 @@ events_init(void)
 	E.lost = metrics_counter("rxdesk_events_total",
 	    "Cross-node events, by what happened to them.", "result=\"unpublished\"");
 	redis_subscribe(E.channel, on_message, NULL);
+	return 0;
 }
 
 void

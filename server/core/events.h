@@ -8,13 +8,16 @@
 #ifndef RX_EVENTS_H
 #define RX_EVENTS_H
 
+struct event_base;
+struct config;
+
 typedef struct json_t json_t;
 
 /* EVENT is borrowed for the call. */
 typedef void events_fn(const json_t *event, void *arg);
 
 /* Subscribe to <prefix>events; call once at start. */
-void events_init(void);
+int events_start(struct event_base *, const struct config *, const char **cause);
 /* Add a listener for every event. */
 void events_listen(events_fn *fn, void *arg);
 /* Publish EVENT (not consumed) to every node, this one included. */

@@ -12,7 +12,8 @@ librxcore_la_SOURCES += \
 	server/core/redis.c server/core/redis.h \
 	server/core/status.c server/core/status.h \
 	server/core/ws.c server/core/ws.h \
-	server/core/interaction.h
+	server/core/ingest.c server/core/ingest.h \
+	server/core/interaction.c server/core/interaction.h
 
 sbin_PROGRAMS += rxdeskd
 rxdeskd_SOURCES = server/core/main.c

@@ -121,7 +121,7 @@ start(void)
 		redis_url = url;
 	}
 	if (http_start(D.base, D.cf, &cause) == -1 ||
-	    modules_init(D.base, D.cf, &cause) == -1 ||
+	    modules_start(D.base, D.cf, &cause) == -1 ||
 	    redis_start(D.base, redis_url, D.cf->redis_timeout_ms, &cause) == -1) {
 		log_warnx("start failed: %s", cause);
 		return -1;
@@ -173,7 +173,7 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	modules_register_config();
+	modules_config();
 	if ((D.cf = config_load(D.path, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "rxdeskd: %s\n", err);
 		return 1;

@@ -11,11 +11,11 @@ struct event_base;
 struct config;
 
 /* Register config section hooks, before the configuration is read. */
-void modules_register_config(void);
+void modules_config(void);
 /* Cross-check the configuration (--check-config); -1 with ERR set. */
 int modules_check(const struct config *, char *err, size_t errlen);
 /* Start every module in order; -1 with *cause at the first failure. */
-int modules_init(struct event_base *, const struct config *, const char **cause);
+int modules_start(struct event_base *, const struct config *, const char **cause);
 /* Stop taking new work (listeners closed); work in flight continues. */
 void modules_quiesce(void);
 /* Units of work in flight outside HTTP (SMTP sessions, mail jobs). */

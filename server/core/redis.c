@@ -43,6 +43,8 @@ struct conn {
 
 struct lib {
 	const char *name, *code;
+	const char *check_fn;		/* NULL: none */
+	redis_lib_check *check;
 	char version[17];
 	int loaded;
 };
@@ -190,6 +192,21 @@ redis_commandv(redis_cb *cb, void *arg, int argc, const char **argv,
 	return send_argv(cb, arg, argc, argv, argvlen);
 }
 
+int
+redis_command_resp(redis_cb *cb, void *arg, const char *cmd, size_t len)
+{
+	struct pending *p;
+
+	if (!R.ready || R.cmd.ac == NULL || !R.cmd.up ||
+	    (p = pending_new(cb, arg)) == NULL)
+		return -1;
+	if (redisAsyncFormattedCommand(R.cmd.ac, on_reply, p, cmd, len) != REDIS_OK) {
+		pending_undo(p);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 send_internal(redis_cb *cb, void *arg, const char *fmt, ...)
 {
@@ -228,6 +245,38 @@ setup_transient(const char *err)
 }
 
 static void
+on_lib_checked(const struct redisReply *r, const char *err, void *arg)
+{
+	struct lib *l = arg;
+	const char *cause = NULL;
+
+	if (r == NULL || (err && setup_transient(err)))
+		return;	/* we start over at the next connect */
+	if (err)
+		log_fatalx("redis function_library=%s: %s failed: %s", l->name,
+		    l->check_fn, err);
+	if (r->type != REDIS_REPLY_STRING ||
+	    l->check(r->str, (size_t)r->len, &cause) == -1)
+		log_fatalx("redis function_library=%s does not fit this build: %s",
+		    l->name, cause ? cause : "unexpected answer");
+	l->loaded = 1;
+	check_all_loaded();
+}
+
+/* The library's code is in Redis: ask its own check, if it has one. */
+static void
+lib_loaded(struct lib *l)
+{
+	if (l->check_fn == NULL) {
+		l->loaded = 1;
+		check_all_loaded();
+		return;
+	}
+	if (send_internal(on_lib_checked, l, "FCALL %s 0", l->check_fn) == -1)
+		log_warnx("redis function_library=%s check not sent", l->name);
+}
+
+static void
 on_lib_load(const struct redisReply *r, const char *err, void *arg)
 {
 	struct lib *l = arg;
@@ -239,8 +288,7 @@ on_lib_load(const struct redisReply *r, const char *err, void *arg)
 		log_fatalx("redis function library %s: %s", l->name, err);
 	}
 	log_info("redis function_library=%s version=%s loaded", l->name, l->version);
-	l->loaded = 1;
-	check_all_loaded();
+	lib_loaded(l);
 }
 
 static void
@@ -270,8 +318,7 @@ on_lib_version(const struct redisReply *r, const char *err, void *arg)
 		return;	/* we start over at the next connect */
 	if (err == NULL && r->type == REDIS_REPLY_STRING &&
 	    strcmp(r->str, l->version) == 0) {
-		l->loaded = 1;
-		check_all_loaded();
+		lib_loaded(l);
 		return;
 	}
 	lib_load(l);
@@ -289,7 +336,8 @@ libs_check(void)
 }
 
 void
-redis_function_library(const char *name, const char *code)
+redis_function_library(const char *name, const char *code,
+    const char *check_fn, redis_lib_check *check)
 {
 	unsigned char md[SHA_DIGEST_LENGTH];
 	struct lib *l;
@@ -299,6 +347,8 @@ redis_function_library(const char *name, const char *code)
 	l = &R.libs[R.nlibs++];
 	l->name = name;
 	l->code = code;
+	l->check_fn = check ? check_fn : NULL;
+	l->check = check;
 	SHA1((const unsigned char *)code, strlen(code), md);
 	for (int i = 0; i < 8; i++)
 		snprintf(l->version + 2 * i, 3, "%02x", md[i]);

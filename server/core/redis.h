@@ -38,9 +38,17 @@ int redis_start(struct event_base *, const char *url, int timeout_ms,
     const char **cause);
 /* Close both connections; pending callbacks get "disconnected". */
 void redis_stop(void);
+/*
+ * Told the answer of FCALL CHECK_FN 0 once the library is in Redis: 0 if
+ * it fits this build, else -1 with *cause, and the process stops (a
+ * library that disagrees with its C is a bug, not a state to run in).
+ */
+typedef int redis_lib_check(const char *answer, size_t len, const char **cause);
 /* Register a Lua function library (its text starts "#!lua name=NAME"),
- * loaded at every connect if its code changed. CODE must stay valid. */
-void redis_function_library(const char *name, const char *code);
+ * loaded at every connect if its code changed, then checked with CHECK_FN
+ * and CHECK (both may be NULL). CODE must stay valid. */
+void redis_function_library(const char *name, const char *code,
+    const char *check_fn, redis_lib_check *check);
 /* Called on every change of readiness. */
 void redis_on_ready(redis_ready_cb *);
 /* 1 when connected with every function library loaded. */
@@ -51,6 +59,9 @@ int redis_command(redis_cb *cb, void *arg, const char *fmt, ...);
 /* Send a command from an argument vector. -1 when not ready. */
 int redis_commandv(redis_cb *cb, void *arg, int argc, const char **argv,
     const size_t *argvlen);
+/* Send a command already in the protocol's form (RESP: "*N\r\n$len\r\n
+ * ..."), LEN bytes, copied. -1 when not ready. */
+int redis_command_resp(redis_cb *cb, void *arg, const char *cmd, size_t len);
 /* Subscribe (now and after every reconnect) to CHANNEL. */
 void redis_subscribe(const char *channel, redis_msg_cb *cb, void *arg);
 

@@ -43,13 +43,17 @@ on_metrics(struct http_req *r, void *arg)
 	evbuffer_free(b);
 }
 
-void
-status_init(void)
+int
+status_start(struct event_base *base, const struct config *cf, const char **cause)
 {
+	(void)base;
+	(void)cf;
+	(void)cause;
 	started = time(NULL);
 	metrics_set(metrics_gauge("rxdesk_build_info", "Version of this rxdeskd.",
 	    "version=\"" PACKAGE_VERSION "\""), 1);
 	http_route("GET", "/healthz", "healthz", on_healthz, NULL);
 	http_route("GET", "/readyz", "readyz", on_readyz, NULL);
 	http_route("GET", "/metrics", "metrics", on_metrics, NULL);
+	return 0;
 }

@@ -5,7 +5,10 @@
 #ifndef RX_STATUS_H
 #define RX_STATUS_H
 
+struct event_base;
+struct config;
+
 /* Register the three routes and the build_info metric. */
-void status_init(void);
+int status_start(struct event_base *, const struct config *, const char **cause);
 
 #endif

@@ -672,9 +672,10 @@ set_limits(const struct config *cf)
 	W.pong_s = cf->ws_pong_timeout;
 }
 
-void
-ws_init(struct event_base *base, const struct config *cf)
+int
+ws_start(struct event_base *base, const struct config *cf, const char **cause)
 {
+	(void)cause;
 	W.base = base;
 	TAILQ_INIT(&W.conns);
 	if (cf->node_id[0])
@@ -684,6 +685,7 @@ ws_init(struct event_base *base, const struct config *cf)
 	set_limits(cf);
 	kind_get("agent_ws");
 	kind_get("chat_ws");
+	return 0;
 }
 
 void
@@ -703,7 +705,7 @@ ws_quiesce(void)
 }
 
 void
-ws_shutdown(void)
+ws_stop(void)
 {
 	struct ws_conn *c;
 

@@ -35,13 +35,13 @@ struct ws_handler {
 };
 
 /* Read the limits (http.ws_*) and the allowed origins; call at start. */
-void ws_init(struct event_base *, const struct config *);
+int ws_start(struct event_base *, const struct config *, const char **cause);
 /* Apply new limits and origins; open connections keep their own. */
 void ws_reload(const struct config *);
 /* Send every open connection a 1001 close (the node is stopping). */
 void ws_quiesce(void);
-/* Free every connection (calling each on_close), then what ws_init kept. */
-void ws_shutdown(void);
+/* Free every connection (calling each on_close), then what ws_start kept. */
+void ws_stop(void);
 
 /*
  * Check that R is a WebSocket upgrade we accept: GET, "Upgrade: websocket",

@@ -143,7 +143,7 @@ run(void)
 	C.base = event_base_new();
 	C.timeout = evtimer_new(C.base, on_timeout, NULL);
 	evtimer_add(C.timeout, &tv);
-	store_init(C.cf);
+	store_start(C.base, C.cf, &cause);
 	redis_on_ready(on_ready);
 	if (redis_start(C.base, C.url, C.cf->redis_timeout_ms > CTL_TIMEOUT_MS ?
 	    C.cf->redis_timeout_ms : CTL_TIMEOUT_MS, &cause) == -1) {
@@ -186,7 +186,7 @@ main(int argc, char **argv)
 	}
 	C.argc = argc - optind - 1;
 	C.argv = argv + optind + 1;
-	modules_register_config();
+	modules_config();
 	if ((C.cf = config_load(path, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "rxdeskctl: %s\n", err);
 		return 1;

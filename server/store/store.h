@@ -1,6 +1,7 @@
 /*
- * store: the customer store and the ingest of interactions, on top of the
- * Redis function library (docs/datamodel.md). Each call is one round trip.
+ * store: the only code that knows Redis key names and the function library
+ * (docs/datamodel.md): the ingest of interactions and every other call into
+ * the library. Each call is one round trip.
  * Results come back through a callback with an error reason or NULL;
  * callers carry ids across it, never pointers to objects that may die.
  */
@@ -13,23 +14,44 @@
 #include "server/core/interaction.h"
 
 struct config;
+struct event_base;
 typedef struct json_t json_t;
 
 /*
- * The answer to store_ingest. RESULT is the function's JSON answer
- * (docs/datamodel.md, rx_ingest), borrowed for the call; NULL on error.
- * ERR: NULL, "unavailable" (Redis away or timed out), or another reason.
+ * The answer to store_call. RESULT is the function's JSON answer
+ * (docs/datamodel.md), borrowed for the call; NULL on error. ERR: NULL,
+ * "unavailable" (Redis away or timed out), or another reason.
  */
 typedef void store_json_cb(json_t *result, const char *err, void *arg);
 
-/* Set the key prefix; register the function library. */
-void store_init(const struct config *);
+/* Set the key prefix; register the function library, checked at every
+ * connect against server/core/interaction.c (FCALL rx_vocab). */
+int store_start(struct event_base *, const struct config *, const char **cause);
 /* The configured key prefix ("rx:"). */
 const char *store_prefix(void);
 
-/* Persist one interaction (identify, thread or open a ticket, append the
- * history, queue). -1 when Redis is not ready: CB is then not called. */
-int store_ingest(const struct interaction *, store_json_cb *cb, void *arg);
+/*
+ * Interactions on their way into Redis together: one FCALL
+ * rx_ingest_batch for several, each one validated, deduplicated and stored
+ * on its own, with its blobs (attachments, raw message) inside the same
+ * call. Only server/core/ingest.c uses this.
+ */
+struct store_batch;
+/* Told each item's answer, in the order added: I is its index, RESULT the
+ * function's JSON (borrowed) or NULL with ERR ("unavailable": Redis away
+ * or timed out; anything else: the interaction was refused). */
+typedef void store_batch_cb(int i, json_t *result, const char *err, void *arg);
+struct store_batch *store_batch_new(void);
+/* Encode IN (copied: the caller may free it on return). */
+void store_batch_add(struct store_batch *, const struct interaction *);
+int store_batch_count(const struct store_batch *);
+/* Bytes encoded so far. */
+size_t store_batch_bytes(const struct store_batch *);
+/* Send and free the batch; CB is then told every item. -1 when Redis is
+ * not ready: CB is not called. */
+int store_batch_send(struct store_batch *, store_batch_cb *cb, void *arg);
+void store_batch_free(struct store_batch *);
+
 /* Call Redis function FN with JSON ARGS (may be NULL); the answer is
  * decoded JSON. -1 when Redis is not ready. */
 int store_call(const char *fn, json_t *args, store_json_cb *cb, void *arg);

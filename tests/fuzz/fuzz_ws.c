@@ -46,7 +46,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cf = config_load(NULL, err, sizeof(err));
 		cf->ws_max_queue = 4096;
 	}
-	ws_init(base, cf);
+	ws_start(base, cf, &(const char *){ NULL });
 	if (bufferevent_pair_new(base, 0, pair) != 0)
 		return 0;
 	bufferevent_enable(pair[1], EV_READ | EV_WRITE);
@@ -57,7 +57,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bufferevent_write(pair[1], data, size);
 	for (int i = 0; i < 16; i++)
 		event_base_loop(base, EVLOOP_NONBLOCK);
-	ws_shutdown();
+	ws_stop();
 	bufferevent_free(pair[0]);
 	bufferevent_free(pair[1]);
 	return 0;

@@ -143,7 +143,7 @@ def test_explain(t, redis, nodes):
          "product: aspirin" in r.stdout and "queue=medinfo-uk" in r.stdout,
          "explain: names the rule, its conditions, the product and the result", r.stdout + r.stderr)
     r = nodes[1].ctl("route", "explain", "I have a rash")
-    t.ok("rule: (default)" in r.stdout and "screening: ae rash" in r.stdout and
+    t.ok("rule: (default)" in r.stdout and 'ae symptom "rash" [text 9-13]' in r.stdout and
          "priority=high" in r.stdout and "flags=ae" in r.stdout,
          "explain: the default, with the AE hit raising the priority", r.stdout + r.stderr)
     a = ingest(redis, "ex1", "fast", text="Пошкоджена упаковка", channel="form")

@@ -397,19 +397,29 @@ def test_list_scan(t, redis):
 
 
 def test_attachments(t, redis):
-    redis.cmd("HSET", P + "att:900", "name", "scan.pdf", "type", "application/pdf",
-              "size", "6", "data", b"%PDF\xff\x00")
-    a = call(redis, "rx_ingest", form("att@example.com", category="ae", attachments=[
-        {"id": "900", "name": "scan.pdf", "type": "application/pdf", "size": 6}]))
+    # the bytes travel in the call, after the JSON; the store picks the id
+    a = json.loads(fcall(redis, "rx_ingest", form("att@example.com", category="ae", attachments=[
+        {"name": "scan.pdf", "type": "application/pdf", "blob": 1}]), b"%PDF\xff\x00"))
     g = call(redis, "rx_ticket_get", {"ticket": a["ticket"]})
-    t.eq(g["attachments"], [{"id": "900", "name": "scan.pdf", "type": "application/pdf", "size": 6}],
+    atts = g["attachments"]
+    aid = atts[0]["id"] if atts else "?"
+    t.eq(atts, [{"id": aid, "name": "scan.pdf", "type": "application/pdf", "size": 6}],
          "attachments: listed on the ticket")
-    t.eq(g["log"][0]["attachments"][0]["id"], "900", "attachments: on the log entry")
-    r = fcall(redis, "rx_attachment_get", {"id": "900", "who": {"agent": "1", "roles": "safety"}})
+    t.eq(g["log"][0]["attachments"][0]["id"], aid, "attachments: on the log entry")
+    r = fcall(redis, "rx_attachment_get", {"id": aid, "who": {"agent": "1", "roles": "safety"}})
     t.ok(json.loads(r[0])["ticket"] == a["ticket"] and r[1] == b"%PDF\xff\x00",
          "attachments: meta and bytes for a role that may see the ticket", r)
-    err = error_of(redis, "rx_attachment_get", {"id": "900", "who": {"agent": "1", "roles": "agent"}})
+    err = error_of(redis, "rx_attachment_get", {"id": aid, "who": {"agent": "1", "roles": "agent"}})
     t.ok(err and err.startswith("NOTFOUND"), "attachments: hidden from a role that may not", err)
+    n = len(redis.cmd("KEYS", P + "att:*"))
+    err = None
+    try:
+        fcall(redis, "rx_ingest", form("att2@example.com", attachments=[{"name": "x.pdf", "blob": 2}]),
+              b"only one")
+    except RuntimeError as e:
+        err = str(e)
+    t.ok(err and "BADARG" in err and len(redis.cmd("KEYS", P + "att:*")) == n,
+         "attachments: a blob the call does not carry is refused, nothing written", err)
 
 
 def test_audit_chain(t, redis):

@@ -120,7 +120,7 @@ local function agent_fields(a, partial)
 end
 
 local function agent_audit(p, actor, id, field, old, new, now)
-  if rx.audit then rx.audit(p, actor or 'system', 'agent:' .. id, field, old or '', new or '', now) end
+  rx.audit(p, actor or 'system', 'agent:' .. id, field, old or '', new or '', now)
 end
 
 local function agent_load(p, id)

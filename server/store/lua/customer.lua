@@ -92,8 +92,8 @@ rx.customer_create = function(p, fields, now)
   return cid
 end
 
--- Returns cid, matched, created (docs/datamodel.md, rx.identify).
-rx.identify = function(p, ident, now)
+-- Returns cid, matched, created (docs/datamodel.md, rx.customer_identify).
+rx.customer_identify = function(p, ident, now)
   local ids = ident_keys(ident)
   local cid
   if ident.customer and ident.customer ~= '' then
@@ -128,7 +128,7 @@ rx.identify = function(p, ident, now)
 end
 
 -- Append one entry to the customer's contact history.
-rx.history_add = function(p, cid, fields)
+rx.customer_history_add = function(p, cid, fields)
   local flat = {}
   for k, v in pairs(fields) do
     flat[#flat + 1] = k

@@ -311,7 +311,7 @@ local function tickets_move(p, s, l, actor, now)
   local r = redis.call('ZRANGE', ckey(p, l) .. ':tickets', 0, -1, 'WITHSCORES')
   for i = 1, #r, 2 do
     local n = r[i]
-    local t = rx.ticket_load and rx.ticket_load(p, n)
+    local t = rx.ticket_load(p, n)
     if t and rx.ticket_set then
       rx.ticket_set(p, n, t, 'customer', s, actor, now)
     else

@@ -1,8 +1,30 @@
 #!lua name=rxdesk
 -- The rxdesk Redis function library: this file comes first; the others are
--- appended in the order of RX_LUA (docs/datamodel.md). Shared helpers live
--- in the local table `rx`, because a function library may not set globals.
+-- appended in the order of RX_LUA in Makefile.am, the only list of its
+-- parts, and tail.lua comes last (docs/architecture.md). Shared helpers live
+-- in the local table `rx`, because a function library may not set globals;
+-- each part prefixes its names as the C does (rx.ticket_*, rx.route_*,
+-- rx.outbox_*, rx.customer_*, rx.sla_*).
 local rx = {}
+
+-- The words of the data model. server/core/interaction.c holds the same
+-- lists; at every connect rxdeskd compares them (FCALL rx_vocab) and stops
+-- with a clear message when they differ. Channel -> routing kind.
+rx.CHANNELS = { email = 'mail', form = 'mail', chat = 'chat', voice = 'voice', agent = 'mail' }
+rx.KINDS = { mail = 1, chat = 1, voice = 1 }
+rx.CATEGORIES = { general = 1, medinfo = 1, order = 1, complaint = 1, ae = 1 }
+rx.PRIORITIES = { low = 0, normal = 1, high = 2, urgent = 3 }
+rx.FLAGS = { ae = 1, complaint = 1, malformed = 1 }
+
+-- Calls from one part into a later one. A part may call what an earlier
+-- part defined; what it needs from a later part is named here. There are no
+-- fallbacks: rx_vocab (tail.lua) names any of these that no part defines,
+-- and rxdeskd then refuses to start.
+rx.HOOKS = {
+  'route_enqueue', 'route_queue', 'route_qrem', 'route_assign', 'route_unassign',
+  'route_released', 'route_message', 'sla_start', 'outbox_add', 'outbox_ack',
+  'audit', 'customer_identify', 'customer_history_add', 'customer_live', 'ticket_load',
+}
 
 -- Unix milliseconds from the server's clock: one clock for every node.
 rx.now = function()

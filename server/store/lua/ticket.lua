@@ -1,10 +1,7 @@
 -- Tickets: the model helpers and rx_ingest, one interaction in one atomic
 -- call (docs/datamodel.md, Tickets). ticket_ops.lua holds what agents do.
 
-rx.CATEGORIES = { general = 1, medinfo = 1, complaint = 1, ae = 1, order = 1 }
-rx.PRIORITIES = { low = 0, normal = 1, high = 2, urgent = 3 }
 rx.STATUSES = { new = 1, open = 1, pending = 1, resolved = 1, closed = 1 }
-local CHANNELS = { email = 1, form = 1, chat = 1, voice = 1, agent = 1 }
 -- The filter sets rx:tix:<field>:<value> exist for these hash fields.
 local INDEXED = { status = 1, queue = 1, category = 1, agent = 1 }
 local DEDUP_TTL = 30 * 24 * 3600
@@ -125,11 +122,9 @@ rx.ticket_public = function(t)
   return o
 end
 
--- Hand a waiting ticket to routing; a plain FIFO queue when routing is not
--- loaded (route.lua comes later in the library and defines route_enqueue).
+-- Hand a waiting ticket to routing (route.lua, a hook of head.lua).
 rx.ticket_enqueue = function(p, n, t, now)
-  if rx.route_enqueue then return rx.route_enqueue(p, n, t, now) end
-  redis.call('ZADD', p .. 'q:' .. t.queue, now, n)
+  return rx.route_enqueue(p, n, t, now)
 end
 
 -- A reopened ticket waits in its queue again, or, when it has an agent, is
@@ -137,7 +132,6 @@ end
 -- done so, so that it is never counted twice.
 rx.ticket_reopened = function(p, n, t, actor, now)
   if t.agent == '' then return rx.ticket_enqueue(p, n, t, now) end
-  if not rx.route_assign then return end
   rx.route_unassign(p, n, nil, t.agent, false, now)
   rx.route_assign(p, n, t, t.agent, actor, now)
 end
@@ -153,11 +147,17 @@ local function str(v, field, max)
 end
 
 -- The validated interaction: unknown enum values are refused, not guessed.
-local function ingest_args(argv)
-  local a = rx.args(argv, 2)
+-- BLOBS are the call's byte arguments that travel with it (attachments and
+-- the raw message); the JSON names them by position, 1 first.
+local function ingest_args(json, blobs)
+  local ok, a = pcall(cjson.decode, json or 'null')
+  if not ok or type(a) ~= 'table' then rx.fail('BADARG', 'the interaction is not a JSON object') end
   local i = {}
   i.channel = str(a.channel, 'channel', 16)
-  if not CHANNELS[i.channel] then rx.fail('BADARG', 'unknown channel "' .. i.channel .. '"') end
+  if not rx.CHANNELS[i.channel] then rx.fail('BADARG', 'unknown channel "' .. i.channel .. '"') end
+  i.kind = str(a.kind, 'kind', 16)
+  if i.kind == '' then i.kind = rx.CHANNELS[i.channel] end
+  if not rx.KINDS[i.kind] then rx.fail('BADARG', 'unknown routing kind "' .. i.kind .. '"') end
   i.direction = a.direction == 'out' and 'out' or 'in'
   i.category = str(a.category, 'category', 16)
   if i.category == '' then i.category = 'general' end
@@ -169,16 +169,27 @@ local function ingest_args(argv)
   if i.queue == '' then i.queue = 'general' end
   if not string.match(i.queue, '^[%w_.-]+$') then rx.fail('BADARG', 'bad queue name') end
   for _, k in ipairs({ 'dedup', 'subject', 'text', 'summary', 'msgid', 'lang', 'token',
-      'raw', 'author', 'agent' }) do
+      'author', 'agent', 'source' }) do
     i[k] = str(a[k], k, k == 'text' and 16777216 or 4096)
   end
   i.flags = type(a.flags) == 'table' and a.flags or rx.split(str(a.flags, 'flags', 256))
   i.ident = type(a.ident) == 'table' and a.ident or {}
   i.thread = type(a.thread) == 'table' and a.thread or {}
-  i.attachments = type(a.attachments) == 'table' and a.attachments or {}
+  i.attachments = {}
+  for _, att in ipairs(type(a.attachments) == 'table' and a.attachments or {}) do
+    local b = type(att) == 'table' and blobs[tonumber(att.blob) or 0]
+    if not b then rx.fail('BADARG', 'an attachment names no blob of the call') end
+    i.attachments[#i.attachments + 1] = { name = str(att.name, 'attachment name', 1024),
+      type = str(att.type, 'attachment type', 256), data = b }
+  end
+  if a.raw_blob ~= nil then
+    i.raw = blobs[tonumber(a.raw_blob) or 0]
+    if not i.raw then rx.fail('BADARG', 'raw_blob names no blob of the call') end
+  end
   i.ticket = tonumber(a.ticket)
   i.received_at = tonumber(a.received_at)
   i.fields = type(a.fields) == 'table' and a.fields or nil
+  i.screening = type(a.screening) == 'table' and a.screening or nil
   i.first_response_due = tonumber(a.first_response_due)
   i.resolution_due = tonumber(a.resolution_due)
   return i
@@ -221,7 +232,7 @@ local function ticket_open(p, i, cid, linked, now)
     token = redis.sha1hex(p .. n .. ':' .. t[1] .. ':' .. t[2] .. ':' .. i.text)
   end
   local t = {
-    n = tostring(n), customer = cid, channel = i.channel,
+    n = tostring(n), customer = cid, channel = i.channel, kind = i.kind,
     subject = i.subject ~= '' and i.subject or string.sub(i.summary ~= '' and i.summary or i.text, 1, 120),
     status = 'new', category = i.category, priority = i.priority,
     prio = tostring(rx.PRIORITIES[i.priority]), queue = i.queue, agent = '',
@@ -234,7 +245,7 @@ local function ticket_open(p, i, cid, linked, now)
   t[i.direction == 'in' and 'last_in' or 'last_out'] = tostring(now)
   if i.direction == 'in' and i.msgid ~= '' then t.last_msgid = i.msgid end
   -- Routing queues it now (rx.route_queue writes queued_at only if other).
-  if i.agent == '' and rx.route_enqueue then t.queued_at = tostring(now) end
+  if i.agent == '' then t.queued_at = tostring(now) end
   rx.hset(rx.tkey(p, n), t)
   redis.call('SET', p .. 'tok:' .. token, n)
   redis.call('ZADD', p .. 'c:' .. cid .. ':tickets', now, n)
@@ -261,21 +272,31 @@ local function ingest_escalate(p, n, t, i, now)
   end
 end
 
--- A fresh ticket's hash already has last_in/last_out (ticket_open); a
--- continued one gets them with "updated" in one HSET (moved to the top of
--- rx:tickets too).
-local function ingest_append(p, n, t, i, cid, now, fresh)
+-- The attachments and the raw message, under ids taken here: their bytes
+-- came in this call, so nothing is written for a duplicate and nothing is
+-- left without a ticket. Returns the attachments as the log lists them.
+local function ingest_blobs(p, n, i, now)
+  local count = #i.attachments + (i.raw and 1 or 0)
+  if count == 0 then return {} end
+  local id = redis.call('INCRBY', p .. 'seq:att', count) - count
   local atts = {}
   for _, a in ipairs(i.attachments) do
-    if type(a) == 'table' and a.id then
-      local id = tostring(a.id)
-      atts[#atts + 1] = { id = id, name = a.name, type = a.type, size = tonumber(a.size) }
-      redis.call('RPUSH', rx.tkey(p, n) .. ':att', id)
-      if redis.call('EXISTS', p .. 'att:' .. id) == 1 then
-        redis.call('HSET', p .. 'att:' .. id, 'ticket', n)
-      end
-    end
+    id = id + 1
+    local ty = a.type ~= '' and a.type or 'application/octet-stream'
+    redis.call('HSET', p .. 'att:' .. id, 'name', a.name, 'type', ty, 'size', #a.data,
+      'data', a.data, 'ticket', n, 'created', now, 'source', i.source)
+    redis.call('RPUSH', rx.tkey(p, n) .. ':att', id)
+    atts[#atts + 1] = { id = tostring(id), name = a.name, type = ty, size = #a.data }
   end
+  if i.raw then
+    i.raw_key = p .. 'raw:' .. (id + 1)
+    redis.call('SET', i.raw_key, i.raw)
+  end
+  return atts
+end
+
+-- The message on the ticket's log; returns the entry's id.
+local function ingest_log(p, n, i, cid, atts, now)
   local author = i.direction == 'in' and ('c:' .. cid) or (i.author ~= '' and i.author or 'system')
   local entry = { 'type', 'message', 'direction', i.direction, 'channel', i.channel,
     'author', author, 'text', i.text, 'subject', i.subject, 'ts', now }
@@ -289,28 +310,76 @@ local function ingest_append(p, n, t, i, cid, now, fresh)
   if i.fields then
     entry[#entry + 1] = 'fields'; entry[#entry + 1] = cjson.encode(i.fields)
   end
-  if i.raw ~= '' then entry[#entry + 1] = 'raw'; entry[#entry + 1] = i.raw end
-  local id = redis.call('XADD', rx.tkey(p, n) .. ':log', '*', unpack(entry))
-  if not fresh then
-    local f = { i.direction == 'in' and 'last_in' or 'last_out', now, 'updated', now }
-    if i.direction == 'in' and i.msgid ~= '' then
-      f[#f + 1] = 'last_msgid'; f[#f + 1] = i.msgid
-      t.last_msgid = i.msgid
-    end
-    redis.call('HSET', rx.tkey(p, n), unpack(f))
-    t[f[1]] = tostring(now)
-    t.updated = tostring(now)
-    redis.call('ZADD', p .. 'tickets', now, n)
+  if i.screening then
+    entry[#entry + 1] = 'screening'; entry[#entry + 1] = cjson.encode(i.screening)
   end
+  if i.raw_key then entry[#entry + 1] = 'raw'; entry[#entry + 1] = i.raw_key end
+  return redis.call('XADD', rx.tkey(p, n) .. ':log', '*', unpack(entry))
+end
+
+-- A continued ticket: last_in/last_out and "updated" in one HSET, and to
+-- the top of rx:tickets (a fresh one got them in ticket_open's HSET).
+local function ingest_touch(p, n, t, i, now)
+  local f = { i.direction == 'in' and 'last_in' or 'last_out', now, 'updated', now }
+  if i.direction == 'in' and i.msgid ~= '' then
+    f[#f + 1] = 'last_msgid'; f[#f + 1] = i.msgid
+    t.last_msgid = i.msgid
+  end
+  redis.call('HSET', rx.tkey(p, n), unpack(f))
+  t[f[1]] = tostring(now)
+  t.updated = tostring(now)
+  redis.call('ZADD', p .. 'tickets', now, n)
+end
+
+local function ingest_append(p, n, t, i, cid, now, fresh)
+  local atts = ingest_blobs(p, n, i, now)
+  local id = ingest_log(p, n, i, cid, atts, now)
+  if not fresh then ingest_touch(p, n, t, i, now) end
   local summary = i.summary ~= '' and i.summary or string.sub(i.text, 1, 200)
-  rx.history_add(p, cid, { channel = i.channel, direction = i.direction, ticket = n,
+  rx.customer_history_add(p, cid, { channel = i.channel, direction = i.direction, ticket = n,
     summary = summary, ts = now, kind = 'message' })
   return id
 end
 
-local function ingest(keys, argv)
-  local p = argv[1]
-  local i = ingest_args(argv)
+-- Which ticket the interaction goes to: continued (escalated, reopened) or
+-- a fresh one. Returns T, fresh, reopened, linked.
+local function ingest_ticket(p, i, cid, now)
+  local t = ingest_find(p, i, cid)
+  local linked
+  if t and t.status == 'closed' then linked, t = t.n, nil end
+  if not t then return ticket_open(p, i, cid, linked, now), true, false, linked end
+  ingest_escalate(p, t.n, t, i, now)
+  local reopened = false
+  if i.direction == 'in' and (t.status == 'resolved' or t.status == 'pending') then
+    reopened = t.status == 'resolved'
+    rx.ticket_set(p, t.n, t, 'status', 'open', 'system', now)
+  end
+  return t, false, reopened, linked
+end
+
+-- Routing's part: a fresh ticket waits in its queue (or goes to a free
+-- agent), a reopened one too, a follow-up restarts the next-response clock.
+local function ingest_route(p, n, t, i, now, fresh, reopened)
+  if fresh and t.agent == '' then
+    rx.ticket_enqueue(p, n, t, now)
+  elseif reopened then
+    rx.ticket_reopened(p, n, t, 'system', now)
+  elseif not fresh and i.direction == 'in' then
+    rx.route_message(p, n, t, now)
+  end
+end
+
+-- A bot's submission (the form's honeypot): it gets a real ticket number,
+-- burnt from the sequence, and nothing else is written.
+local function ingest_discard(p)
+  local n = redis.call('INCR', p .. 'seq:t')
+  return rx.encode({ ticket = n, number = 'RX-' .. n, discarded = true, duplicate = false,
+    matched = false, ticket_new = true })
+end
+
+-- One interaction: JSON is its description, BLOBS its byte arguments.
+local function ingest_one(p, json, blobs)
+  local i = ingest_args(json, blobs)
   if i.dedup ~= '' then
     local first = redis.call('GET', p .. 'dedup:' .. i.dedup)
     if first then
@@ -320,34 +389,14 @@ local function ingest(keys, argv)
     end
   end
   local now = rx.now()
-  local cid, matched, created = rx.identify(p, i.ident, now)
-  local t = ingest_find(p, i, cid)
-  local linked, reopened, fresh = nil, false, false
-  if t and t.status == 'closed' then
-    linked, t = t.n, nil
-  end
-  if t then
-    ingest_escalate(p, t.n, t, i, now)
-    if i.direction == 'in' and (t.status == 'resolved' or t.status == 'pending') then
-      reopened = t.status == 'resolved'
-      rx.ticket_set(p, t.n, t, 'status', 'open', 'system', now)
-    end
-  else
-    t = ticket_open(p, i, cid, linked, now)
-    fresh = true
-  end
+  local cid, matched, created = rx.customer_identify(p, i.ident, now)
+  local t, fresh, reopened, linked = ingest_ticket(p, i, cid, now)
   local n = t.n
   local logid = ingest_append(p, n, t, i, cid, now, fresh)
-  if fresh and t.agent == '' then
-    rx.ticket_enqueue(p, n, t, now)
-  elseif reopened then
-    rx.ticket_reopened(p, n, t, 'system', now)
-  elseif not fresh and i.direction == 'in' and rx.route_message then
-    rx.route_message(p, n, t, now)	-- the next-response clock (sla.lua)
-  end
+  ingest_route(p, n, t, i, now, fresh, reopened)
   -- T is current: every change above went through it (rx.ticket_set).
   local ack
-  if fresh and rx.outbox_ack then ack = rx.outbox_ack(p, n, t, i, now) end
+  if fresh then ack = rx.outbox_ack(p, n, t, i, now) end
   local ans = { customer = cid, customer_new = created, matched = matched,
     ticket = tonumber(n), number = 'RX-' .. n, ticket_new = fresh, reopened = reopened,
     duplicate = false, status = t.status, queue = t.queue, agent = t.agent,
@@ -363,4 +412,37 @@ local function ingest(keys, argv)
   return text
 end
 
+-- FCALL rx_ingest 0 <prefix> <json> [<blob>...]: one interaction.
+local function ingest(keys, argv)
+  local blobs = {}
+  for k = 3, #argv do blobs[#blobs + 1] = argv[k] end
+  return ingest_one(argv[1], argv[2], blobs)
+end
+
+-- FCALL rx_ingest_batch 0 <prefix> <n> then, n times, <json> <nblobs>
+-- <blob>...: several interactions in one call, each validated and stored
+-- on its own; the answer is an array with each one's JSON or error.
+local function ingest_batch(keys, argv)
+  local p, n, k = argv[1], tonumber(argv[2]), 3
+  if not n or n < 1 then rx.fail('BADARG', 'the batch count is missing') end
+  local out = {}
+  for _ = 1, n do
+    local json, nb = argv[k], tonumber(argv[k + 1])
+    if not json or not nb or k + 1 + nb > #argv then rx.fail('BADARG', 'the batch is cut short') end
+    local blobs = {}
+    for b = 1, nb do blobs[b] = argv[k + 1 + b] end
+    k = k + 2 + nb
+    local ok, res
+    if json == 'discard' then
+      ok, res = true, ingest_discard(p)
+    else
+      ok, res = pcall(ingest_one, p, json, blobs)
+    end
+    if ok then out[#out + 1] = res
+    else out[#out + 1] = { err = type(res) == 'table' and res.err or tostring(res) } end
+  end
+  return out
+end
+
 redis.register_function { function_name = 'rx_ingest', callback = ingest }
+redis.register_function { function_name = 'rx_ingest_batch', callback = ingest_batch }

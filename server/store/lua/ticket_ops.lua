@@ -218,8 +218,7 @@ end
 
 -- A waiting ticket leaves its queue (every queue set routing keeps).
 local function unqueue(p, n, t)
-  if rx.route_qrem then return rx.route_qrem(p, t.queue, n) end
-  redis.call('ZREM', p .. 'q:' .. t.queue, n)
+  return rx.route_qrem(p, t.queue, n)
 end
 
 -- A resolved or closed ticket no longer waits; routing's sweep releases
@@ -250,26 +249,21 @@ local function update_queue(p, n, t, q, actor, now)
   local waiting = redis.call('ZSCORE', p .. 'q:' .. old, n)
   if not rx.ticket_set(p, n, t, 'queue', q, actor, now) then return false end
   if not waiting then return true end
-  if rx.route_qrem and rx.route_queue then
-    rx.route_qrem(p, old, n)
-    rx.route_queue(p, n, t, now, tonumber(t.queued_at) or now)
-  else
-    redis.call('ZREM', p .. 'q:' .. old, n)
-    redis.call('ZADD', p .. 'q:' .. q, waiting, n)
-  end
+  rx.route_qrem(p, old, n)
+  rx.route_queue(p, n, t, now, tonumber(t.queued_at) or now)
   return true
 end
 
 -- An assigned ticket stops waiting in its queue; an unassigned one waits
--- again. With routing loaded (routing/lua/route.lua, later in the library)
--- route_released and route_assign keep the agents' load right as well.
+-- again; route_released and route_assign (routing/lua/route.lua) keep the
+-- agents' load right as well.
 local function update_agent(p, n, t, ag, actor, now)
   ag = tostring(ag or '')
   local old = t.agent or ''
   if ag == old then return false end
   -- the old agent's place frees up and may take waiting work at once
-  if old ~= '' and rx.route_released then rx.route_released(p, n, t, now) end
-  if ag ~= '' and rx.route_assign then
+  if old ~= '' then rx.route_released(p, n, t, now) end
+  if ag ~= '' then
     rx.route_assign(p, n, t, ag, actor, now)
     return true, true
   end
@@ -278,11 +272,9 @@ local function update_agent(p, n, t, ag, actor, now)
     unqueue(p, n, t)
   elseif t.status == 'resolved' or t.status == 'closed' then
     return true
-  elseif rx.route_queue then
+  else
     -- back in line where it stood; its SLA clocks keep running
     rx.route_queue(p, n, t, now, tonumber(t.queued_at) or now)
-  else
-    rx.ticket_enqueue(p, n, t, now)
   end
   return true
 end
@@ -438,14 +430,8 @@ local function reply_mail(p, t, text, msgid, refs, now)
     msgid = msgid, in_reply_to = t.last_msgid or '', references = refs,
     token = t.token or '', auto = '0', kind = 'reply', attempt = '0', ts = now,
     lang = t.lang or '' }
-  -- channels/lua/outbox.lua (loaded later) owns the job's layout when present
-  if rx.outbox_add then return rx.outbox_add(p, job, now) end
-  local flat = {}
-  for k, v in pairs(job) do
-    flat[#flat + 1] = k
-    flat[#flat + 1] = tostring(v)
-  end
-  return redis.call('XADD', p .. 'outbox', '*', unpack(flat))
+  -- channels/lua/outbox.lua owns the job's layout
+  return rx.outbox_add(p, job, now)
 end
 
 -- {ticket, author, who, text, domain, status?} -> {ticket, log, msgid, outbox}
@@ -476,7 +462,7 @@ local function ticket_reply(keys, argv)
     update_status(p, n, t, 'open', author, now)
   end
   local job = reply_mail(p, t, text, msgid, refs, now)
-  rx.history_add(p, t.customer, { channel = t.channel, direction = 'out', ticket = n,
+  rx.customer_history_add(p, t.customer, { channel = t.channel, direction = 'out', ticket = n,
     summary = string.sub(text, 1, 200), ts = now, kind = 'reply' })
   rx.ticket_touch(p, n, t, now)
   rx.publish(p, { type = 'ticket.message', kind = 'reply', ticket = tonumber(n),

@@ -127,7 +127,7 @@ rig_setup(void **state)
 	g->base = event_base_new();
 	g->cf = config_load(NULL, err, sizeof(err));
 	g->cf->ws_max_queue = 4096;
-	ws_init(g->base, g->cf);
+	ws_start(g->base, g->cf, &(const char *){ NULL });
 	bufferevent_pair_new(g->base, 0, g->pair);
 	bufferevent_enable(g->pair[1], EV_READ | EV_WRITE);
 	g->c = conn_new("test", &test_handler, &g->peer);
@@ -142,7 +142,7 @@ rig_teardown(void **state)
 {
 	struct rig *g = *state;
 
-	ws_shutdown();
+	ws_stop();
 	bufferevent_free(g->pair[0]);
 	bufferevent_free(g->pair[1]);
 	config_free(g->cf);
