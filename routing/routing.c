@@ -1,5 +1,6 @@
 /* routing: see routing.h. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/event.h>
@@ -28,6 +29,7 @@ static struct {
 	int pushing;		/* settings and queues in flight */
 	unsigned ticks;
 	int pushed;		/* since the last time Redis was away */
+	char *screening;	/* the last interaction's, JSON */
 } R;
 
 /* The core's triage hook (server/core/ingest.h): rules and screening.
@@ -36,7 +38,19 @@ static struct {
 static void
 on_triage(struct interaction *in)
 {
+	json_t *j;
+
 	triage_apply(in, &(struct triage_ctx){ .form = in->source }, NULL);
+	/* Why it was flagged goes with it, for the ticket and the console:
+	 * the core copies it before the next interaction comes. */
+	free(R.screening);
+	R.screening = NULL;
+	if ((j = triage_screening_json(in)) != NULL) {
+		if (json_array_size(json_object_get(j, "hits")) > 0)
+			R.screening = json_dumps(j, JSON_COMPACT);
+		json_decref(j);
+	}
+	in->screening = R.screening;
 }
 
 static const struct ingest_ops ops = { on_triage };
@@ -154,7 +168,12 @@ routing_start(struct event_base *base, const struct config *cf,
 void
 routing_reload(const struct config *cf)
 {
+	const char *cause = NULL;
+
 	take(cf);
+	if (triage_screening_reload(cf, &cause) == -1)
+		log_warnx("routing: screening knowledge not reloaded, the old one "
+		    "stays: %s", cause);
 }
 
 void
@@ -165,4 +184,6 @@ routing_stop(void)
 	R.timer = NULL;
 	triage_free();
 	queue_config_free();
+	free(R.screening);
+	R.screening = NULL;
 }

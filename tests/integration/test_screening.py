@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Adverse-event and complaint screening on every channel that exists:
 the text decides, whatever form or address it came through."""
+import json
 import smtplib
 import time
 
@@ -13,6 +14,24 @@ ACCEPT = {"Accept": "application/json"}
 def ticket(redis, n):
     flat = redis.cmd("HGETALL", "rx:t:%d" % n)
     return dict(zip(flat[::2], flat[1::2]))
+
+
+def screening_explains(redis, n, text):
+    """The log entry carries the screening: hits with byte offsets into the
+    text that point at the words that fired."""
+    ent = redis.cmd("XRANGE", "rx:t:%d:log" % n, "-", "+")
+    fields = dict(zip(ent[0][1][::2], ent[0][1][1::2])) if ent else {}
+    scr = json.loads(fields.get("screening", "null") or "null")
+    if not scr or not scr.get("hits"):
+        return False
+    stored = {"text": fields.get("text", "").encode(), "subject": fields.get("subject", "").encode()}
+    for h in scr["hits"]:
+        raw = stored.get(h.get("where", "text"), b"")
+        if not (0 <= h["start"] < h["end"] <= len(raw)):
+            print("# bad offsets", h, len(raw))
+            return False
+        raw[h["start"]:h["end"]].decode()  # a whole UTF-8 sequence, or this raises
+    return True
 
 
 def test_forms(t, d, redis):
@@ -41,6 +60,8 @@ def test_forms(t, d, redis):
         if flags:
             t.ok(tk.get("priority") in ("high", "urgent"), "a screening hit raises the priority",
                  tk.get("priority"))
+            t.ok(screening_explains(redis, body["id"], text),
+                 "the message on the ticket's log says which words fired, where", text[:30])
 
 
 def test_mail(t, d, redis):
