@@ -8,7 +8,11 @@
  *   screen_eval --dev --misses  the development part, listing every miss
  *                               and false alarm (for tuning; never tune on
  *                               the test part)
+ *   --lang xx                   one language's folder only
  *   --corpus DIR, --data DIR    other folders than the source tree's
+ *
+ * Besides the figures per language and per category it prints them per
+ * style (email, form, chat, call).
  *
  * Enforced on the test part, all languages together: AE recall >= 0.95.
  * AE precision >= 0.85, complaint recall >= 0.90 and complaint precision
@@ -27,6 +31,7 @@
 
 #define EVAL_CATS	64
 #define EVAL_LANGS	8
+#define EVAL_STYLES	8
 
 /* True and false positives and negatives of one kind. */
 struct counts {
@@ -44,8 +49,9 @@ struct cat {
 };
 
 static struct tally langs[EVAL_LANGS + 1];	/* the last: all together */
+static struct tally styles[EVAL_STYLES];	/* .lang holds the style */
 static struct cat cats[EVAL_CATS];
-static int nlangs, ncats, show_misses;
+static int nlangs, ncats, nstyles, show_misses;
 
 static void
 count(struct counts *c, int want, int got)
@@ -84,6 +90,18 @@ cat_get(const char *name)
 	return &cats[ncats++];
 }
 
+static struct tally *
+style_get(const char *name)
+{
+	for (int i = 0; i < nstyles; i++)
+		if (strcmp(styles[i].lang, name) == 0)
+			return &styles[i];
+	if (nstyles == EVAL_STYLES)
+		return &styles[EVAL_STYLES - 1];
+	snprintf(styles[nstyles].lang, sizeof(styles[0].lang), "%s", name);
+	return &styles[nstyles++];
+}
+
 static int
 has_label(json_t *labels, const char *l)
 {
@@ -114,8 +132,10 @@ one(json_t *row, struct tally *t)
 {
 	const char *text = json_string_value(json_object_get(row, "text"));
 	const char *cat = json_string_value(json_object_get(row, "cat"));
+	const char *style = json_string_value(json_object_get(row, "style"));
 	json_t *labels = json_object_get(row, "labels");
 	struct screen_result r;
+	struct tally *st;
 	struct cat *c;
 	int want_ae, want_pqc, got_ae, got_pqc;
 
@@ -130,6 +150,9 @@ one(json_t *row, struct tally *t)
 	count(&t->pqc, want_pqc, got_pqc);
 	count(&langs[EVAL_LANGS].ae, want_ae, got_ae);
 	count(&langs[EVAL_LANGS].pqc, want_pqc, got_pqc);
+	st = style_get(style ? style : "?");
+	count(&st->ae, want_ae, got_ae);
+	count(&st->pqc, want_pqc, got_pqc);
 	c = cat_get(cat ? cat : "?");
 	c->n++;
 	c->want_ae += (unsigned)want_ae;
@@ -202,10 +225,25 @@ per_category(void)
 		    cats[i].n, cats[i].hit_ae, cats[i].n, cats[i].hit_pqc, cats[i].n);
 }
 
+static void
+per_style(void)
+{
+	char what[400];
+
+	printf("# per style\n");
+	for (int i = 0; i < nstyles; i++) {
+		snprintf(what, sizeof(what), "%s ae", styles[i].lang);
+		report(what, &styles[i].ae);
+		snprintf(what, sizeof(what), "%s complaint", styles[i].lang);
+		report(what, &styles[i].pqc);
+	}
+}
+
 static int
 usage(void)
 {
-	fprintf(stderr, "usage: screen_eval [--dev] [--misses] [--corpus DIR] [--data DIR]\n");
+	fprintf(stderr, "usage: screen_eval [--dev] [--misses] [--lang xx] "
+	    "[--corpus DIR] [--data DIR]\n");
 	return 2;
 }
 
@@ -215,9 +253,11 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "dev", no_argument, NULL, 'd' }, { "misses", no_argument, NULL, 'm' },
 		{ "corpus", required_argument, NULL, 'c' },
-		{ "data", required_argument, NULL, 'D' }, { NULL, 0, NULL, 0 }
+		{ "data", required_argument, NULL, 'D' },
+		{ "lang", required_argument, NULL, 'l' }, { NULL, 0, NULL, 0 }
 	};
 	const char *src = getenv("RXDESK_SRCDIR"), *part = "test", *cause;
+	const char *only = NULL;
 	char corpus[4096], data[4096], path[8300];
 	struct dirent *de;
 	DIR *dir;
@@ -236,6 +276,8 @@ main(int argc, char **argv)
 			snprintf(corpus, sizeof(corpus), "%s", optarg);
 		else if (c == 'D')
 			snprintf(data, sizeof(data), "%s", optarg);
+		else if (c == 'l')
+			only = optarg;
 		else
 			return usage();
 	}
@@ -249,7 +291,8 @@ main(int argc, char **argv)
 		return 0;
 	}
 	while ((de = readdir(dir)) != NULL && nlangs < EVAL_LANGS) {
-		if (de->d_name[0] == '.' || strlen(de->d_name) > 3)
+		if (de->d_name[0] == '.' || strlen(de->d_name) > 3 ||
+		    (only && strcmp(de->d_name, only) != 0))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/%s.jsonl", corpus, de->d_name, part);
 		snprintf(langs[nlangs].lang, sizeof(langs[0].lang), "%s", de->d_name);
@@ -271,6 +314,7 @@ main(int argc, char **argv)
 	report("all ae", &langs[EVAL_LANGS].ae);
 	report("all complaint", &langs[EVAL_LANGS].pqc);
 	per_category();
+	per_style();
 	fails += check("AE recall", recall(&langs[EVAL_LANGS].ae), 0.95, 1);
 	fails += check("AE precision", precision(&langs[EVAL_LANGS].ae), 0.85, 0);
 	fails += check("complaint recall", recall(&langs[EVAL_LANGS].pqc), 0.90, 0);
