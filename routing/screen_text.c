@@ -13,6 +13,8 @@
 
 /* Words longer than this (bytes) are not stemmed: no cue is that long. */
 #define UK_WORD_CP		48
+/* Entries in one Ukrainian suffix list. */
+#define UK_SUFFIXES_MAX		96
 
 static struct {
 	const UNormalizer2 *nfkc;	/* NFKC_Casefold; ICU owns it */
@@ -443,20 +445,40 @@ is_uk_vowel(uint32_t c)
 	    c == 0x44e || c == 0x44f;
 }
 
-/* Strip the longest of SUFFIXES that ends W and leaves MIN code points. */
-static size_t
-uk_strip(const uint32_t *w, size_t n, size_t rv, const char *const *suffixes)
-{
-	uint32_t s[8];
-	size_t best = 0, sl, k;
+/* A suffix list decoded to code points once (uk_strip runs per word). */
+struct uk_suffixes {
+	const char *const *utf8;
+	size_t n;
+	uint8_t len[UK_SUFFIXES_MAX];
+	uint32_t cp[UK_SUFFIXES_MAX][8];
+};
 
-	for (size_t i = 0; suffixes[i]; i++) {
-		const char *p = suffixes[i];
+static void
+uk_decode(struct uk_suffixes *t)
+{
+	size_t k, sl;
+
+	for (t->n = 0; t->utf8[t->n] && t->n < UK_SUFFIXES_MAX; t->n++) {
+		const char *p = t->utf8[t->n];
 		for (sl = 0; *p && sl < 8; sl++, p += k)
-			s[sl] = utf8_next((const unsigned char *)p, strlen(p), &k);
+			t->cp[t->n][sl] = utf8_next((const unsigned char *)p, strlen(p), &k);
+		t->len[t->n] = (uint8_t)sl;
+	}
+}
+
+/* Strip the longest suffix of T that ends W and leaves MIN code points. */
+static size_t
+uk_strip(const uint32_t *w, size_t n, size_t rv, struct uk_suffixes *t)
+{
+	size_t best = 0, sl;
+
+	if (t->n == 0)
+		uk_decode(t);
+	for (size_t i = 0; i < t->n; i++) {
+		sl = t->len[i];
 		if (sl <= best || sl > n || n - sl < rv || n - sl < 2)
 			continue;
-		if (memcmp(w + n - sl, s, sl * sizeof(uint32_t)) == 0)
+		if (memcmp(w + n - sl, t->cp[i], sl * sizeof(uint32_t)) == 0)
 			best = sl;
 	}
 	return n - best;
@@ -481,6 +503,8 @@ stem_uk(const char *word, size_t len, char *out, size_t outlen)
 		"не", "ний", "ною", "ного", "ному", "а", "я", "о", "е", "є",
 		"у", "ю", "і", "ї", "и", "в", NULL
 	};
+	static struct uk_suffixes r = { refl, 0, { 0 }, { { 0 } } },
+	    e = { endings, 0, { 0 }, { { 0 } } };
 	uint32_t w[UK_WORD_CP];
 	size_t n = 0, k, rv = 0, i = 0, o = 0;
 
@@ -491,8 +515,8 @@ stem_uk(const char *word, size_t len, char *out, size_t outlen)
 	while (rv < n && !is_uk_vowel(w[rv]))
 		rv++;
 	rv = rv < n ? rv + 1 : n;
-	n = uk_strip(w, n, rv, refl);
-	n = uk_strip(w, n, rv, endings);
+	n = uk_strip(w, n, rv, &r);
+	n = uk_strip(w, n, rv, &e);
 	if (n > 2 && w[n - 1] == 0x44c)
 		n--;
 	for (i = 0; i < n && o + 4 < outlen; i++)
