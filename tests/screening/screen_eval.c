@@ -120,9 +120,15 @@ show(const char *why, json_t *row, const struct screen_result *r, const char *te
 	json_t *j = screen_result_json(r, text, NULL);
 	char *s = json_dumps(j, JSON_COMPACT);
 
-	printf("# %s %s [%s] %s\n#   %s\n", why,
-	    json_string_value(json_object_get(row, "id")),
-	    json_string_value(json_object_get(row, "cat")), text, s ? s : "");
+	/* One line, so that TAP sees a comment: line breaks print as " / ". */
+	printf("# %s %s [%s] ", why, json_string_value(json_object_get(row, "id")),
+	    json_string_value(json_object_get(row, "cat")));
+	for (const char *p = text; *p; p++)
+		if (*p == '\n')
+			fputs(" / ", stdout);
+		else if (*p != '\r')
+			putchar(*p);
+	printf("\n#   %s\n", s ? s : "");
 	free(s);
 	json_decref(j);
 }
