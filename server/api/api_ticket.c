@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "server/api/api_screening.h"
 #include "server/api/api_ticket.h"
 #include "server/auth/auth.h"
 #include "server/core/http.h"
@@ -474,5 +475,6 @@ api_ticket_start(struct event_base *base, const struct config *cf,
 	    NULL);
 	http_route("GET", "/api/v1/attachments/{}", "attachment", on_attachment,
 	    NULL);
+	api_screening_start(cf);
 	return 0;
 }

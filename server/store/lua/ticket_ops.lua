@@ -45,6 +45,12 @@ local function log_entry(e)
     local ok, v = pcall(cjson.decode, o.fields)
     o.fields = ok and v or nil
   end
+  -- what screening found in the message, and where (docs/screening.md):
+  -- whoever may see the ticket sees why it was flagged
+  if o.screening then
+    local ok, v = pcall(cjson.decode, o.screening)
+    o.screening = ok and type(v) == 'table' and v or nil
+  end
   o.ts = tonumber(o.ts)
   return o
 end

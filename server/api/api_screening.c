@@ -1,0 +1,258 @@
+/* api_screening: see api_screening.h. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "server/api/api_screening.h"
+#include "server/auth/auth.h"
+#include "server/core/config.h"
+#include "server/core/http.h"
+#include "server/core/ws.h"
+#include "server/store/store.h"
+#include "server/store/ticket.h"
+
+#define SCREEN_MAX_REASON	1000	/* bytes, as screening.lua bounds it */
+#define SCREEN_MAX_ID		64	/* a log entry id "<ms>-<seq>" */
+
+/* server.public_url's origin ("http://127.0.0.1:8080"), kept at start
+ * because a reload may free the configuration. */
+static char public_origin[256];
+
+static void
+keep_origin(const char *url)
+{
+	const char *p = url ? strstr(url, "://") : NULL;
+	size_t n;
+
+	public_origin[0] = '\0';
+	if (p == NULL)
+		return;
+	n = (size_t)(p + 3 - url) + strcspn(p + 3, "/?#");
+	if (n < sizeof(public_origin))
+		snprintf(public_origin, sizeof(public_origin), "%.*s", (int)n, url);
+}
+
+/*
+ * A cookie travels with any request the browser makes, so a state change
+ * on a cookie session must come from the console itself (DESIGN.md 7):
+ * Sec-Fetch-Site same-origin, or else an Origin that is public_url's or
+ * names the Host asked. A bearer token is never sent by a browser on its
+ * own and needs no such check.
+ */
+static int
+cookie_origin_ok(const struct http_req *r)
+{
+	const char *site = http_header(r, "Sec-Fetch-Site");
+	const char *origin = http_header(r, "Origin");
+
+	if (http_header(r, "Authorization") != NULL)
+		return 1;
+	if (site != NULL)
+		return strcasecmp(site, "same-origin") == 0;
+	if (origin == NULL)
+		return 0;
+	if (*public_origin && strcasecmp(origin, public_origin) == 0)
+		return 1;
+	return ws_origin_allowed(origin, http_header(r, "Host"), NULL);
+}
+
+/* JSON only as application/json (with parameters such as charset). */
+static int
+json_type_ok(const struct http_req *r)
+{
+	const char *t = http_header(r, "Content-Type");
+	size_t n = strlen("application/json");
+
+	return t && strncasecmp(t, "application/json", n) == 0 &&
+	    (t[n] == '\0' || t[n] == ';' || t[n] == ' ');
+}
+
+/* The origin and type checks of a state change; 1 after a refusal. */
+static int
+request_refused(struct http_req *r)
+{
+	if (!cookie_origin_ok(r)) {
+		http_error(r, 403, "origin_refused", "a cookie session may change "
+		    "a ticket only from the console's own origin", NULL);
+		return 1;
+	}
+	if (!json_type_ok(r)) {
+		http_error(r, 415, "unsupported_media_type",
+		    "the body must be application/json", NULL);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+invalid(struct http_req *r, const char *field, const char *msg)
+{
+	http_error(r, 422, "invalid", msg, field);
+}
+
+/* A string member of at most MAX bytes (absent: NULL); -1 after a 422. */
+static int
+member(struct http_req *r, json_t *o, const char *key, size_t max,
+    const char **out)
+{
+	json_t *v = json_object_get(o, key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v) || json_string_length(v) > max) {
+		invalid(r, key, "must be a string of limited size");
+		return -1;
+	}
+	*out = json_string_value(v);
+	return 0;
+}
+
+/* Is S empty or only blanks? A reason of spaces is no reason. */
+static int
+blank(const char *s)
+{
+	return s == NULL || s[strspn(s, " \t\r\n")] == '\0';
+}
+
+/* {flag, decision, reason, message} checked field by field, so that the
+ * 422 names the field at fault; -1 after the answer. */
+static int
+parse_decision(struct http_req *r, json_t *o, json_t *args)
+{
+	static const char *const known[] = { "flag", "decision", "reason",
+	    "message" };
+	const char *key, *flag, *decision, *reason, *msg;
+	json_t *v;
+	size_t i;
+
+	json_object_foreach(o, key, v) {
+		for (i = 0; i < 4 && strcmp(key, known[i]); i++)
+			;
+		if (i == 4) {
+			invalid(r, key, "unknown field");
+			return -1;
+		}
+	}
+	if (member(r, o, "flag", 16, &flag) == -1 ||
+	    member(r, o, "decision", 16, &decision) == -1 ||
+	    member(r, o, "reason", SCREEN_MAX_REASON, &reason) == -1 ||
+	    member(r, o, "message", SCREEN_MAX_ID, &msg) == -1)
+		return -1;
+	if (flag == NULL || (strcmp(flag, "ae") && strcmp(flag, "complaint"))) {
+		invalid(r, "flag", "flag is ae or complaint");
+		return -1;
+	}
+	if (decision == NULL || (strcmp(decision, "confirm") &&
+	    strcmp(decision, "reject"))) {
+		invalid(r, "decision", "decision is confirm or reject");
+		return -1;
+	}
+	if (strcmp(decision, "reject") == 0 && blank(reason)) {
+		invalid(r, "reason", "a rejection needs a reason");
+		return -1;
+	}
+	json_object_set_new(args, "flag", json_string(flag));
+	json_object_set_new(args, "decision", json_string(decision));
+	json_object_set_new(args, "reason", json_string(reason ? reason : ""));
+	if (msg && *msg)
+		json_object_set_new(args, "message", json_string(msg));
+	return 0;
+}
+
+/* The function's BADARG reads "field: message": a 422 naming the field. */
+static void
+reply_error(struct http_req *r, const char *err)
+{
+	const char *code, *colon;
+	char msg[256], field[32];
+	int status = store_error_http(err, &code, msg, sizeof(msg));
+
+	if (status == 503) {
+		http_unavailable(r);
+		return;
+	}
+	if (status == 400 && (colon = strchr(msg, ':')) != NULL &&
+	    (size_t)(colon - msg) < sizeof(field)) {
+		snprintf(field, sizeof(field), "%.*s", (int)(colon - msg), msg);
+		http_error(r, 422, "invalid", msg, field);
+		return;
+	}
+	http_error(r, status, code, msg, NULL);
+}
+
+static void
+on_decided(json_t *res, const char *err, void *arg)
+{
+	struct http_req *r = http_resume(arg);
+
+	if (r == NULL)
+		return;
+	if (err)
+		reply_error(r, err);
+	else
+		http_reply_json(r, 200, json_incref(res));
+}
+
+static json_t *
+who_json(const struct auth_agent *a)
+{
+	char roles[64];
+
+	auth_roles_format(a->roles, roles, sizeof(roles));
+	return json_pack("{s:s,s:s}", "agent", a->id, "roles", roles);
+}
+
+static void
+on_decide_authed(struct http_req *r, const struct auth_agent *a, void *arg)
+{
+	uint64_t n = ticket_number(http_param(r, 0));
+	const char *body;
+	struct http_hold *p;
+	json_t *o, *args;
+	char actor[40];
+	size_t len;
+
+	if (request_refused(r))
+		return;
+	if (n == 0) {
+		http_error(r, 404, "not_found", "no such ticket", NULL);
+		return;
+	}
+	body = http_body(r, &len);
+	o = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		http_error(r, 400, "bad_request", "the body must be a JSON object", NULL);
+		return;
+	}
+	args = json_pack("{s:I,s:o}", "ticket", (json_int_t)n, "who", who_json(a));
+	if (parse_decision(r, o, args) == -1) {
+		json_decref(o);
+		json_decref(args);
+		return;
+	}
+	snprintf(actor, sizeof(actor), "a:%s", a->id);
+	json_object_set_new(args, "actor", json_string(actor));
+	p = http_hold(r);
+	http_hold_sent(r, p, store_call("rx_screening_decide", args, on_decided, p));
+	json_decref(args);
+	json_decref(o);
+}
+
+static void
+on_decide(struct http_req *r, void *arg)
+{
+	(void)arg;
+	auth_require(r, ROLE_ANY, on_decide_authed, NULL);
+}
+
+void
+api_screening_start(const struct config *cf)
+{
+	keep_origin(cf->public_url);
+	http_route("POST", "/api/v1/tickets/{}/screening", "ticket_screening",
+	    on_decide, NULL);
+}
