@@ -3,7 +3,7 @@
  * ticket, rendered from the templates ack.<lang>.txt (mail_out.templates):
  * a "Subject: ..." line, an empty line, then the body. {{ticket}} becomes
  * RX-<n>, {{subject}} the ticket's subject, {{name}} " <customer name>".
- * Which tickets get one, and the caps, are decided in channels/lua/outbox.lua.
+ * Which tickets get one, and the caps, are decided in server/store/lua/outbox.lua.
  */
 #ifndef RX_ACK_H
 #define RX_ACK_H

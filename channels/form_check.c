@@ -76,11 +76,11 @@ check_values(const struct form *f, const struct form_data *fd,
 		const struct form_value *v = &fd->v[i];
 		const struct form_field *ff = form_config_field(f, v->name);
 
-		if (!form_utf8_valid(v->name, strlen(v->name))) {
+		if (!form_parse_utf8_valid(v->name, strlen(v->name))) {
 			fail(out, "form", "invalid_utf8", "a field name is not UTF-8");
 			continue;
 		}
-		if (!form_utf8_valid(v->value, v->len)) {
+		if (!form_parse_utf8_valid(v->value, v->len)) {
 			fail(out, ff ? ff->name : v->name, "invalid_utf8",
 			    "must be valid UTF-8 text");
 			continue;
@@ -90,7 +90,7 @@ check_values(const struct form *f, const struct form_data *fd,
 	}
 	for (int i = 0; i < f->nfields; i++) {
 		size_t len;
-		const char *v = form_data_get(fd, f->fields[i].name, &len);
+		const char *v = form_parse_get(fd, f->fields[i].name, &len);
 		if (f->fields[i].required && (v == NULL || form_check_blank(v, len)))
 			fail(out, f->fields[i].name, "required", "is required");
 	}
@@ -101,13 +101,13 @@ check_contact(const struct form *f, const struct form_data *fd,
     const char *country, struct form_checked *out)
 {
 	size_t len;
-	const char *email = form_data_get(fd, "email", &len);
+	const char *email = form_parse_get(fd, "email", &len);
 	const char *phone;
 
 	if (email && form_config_field(f, "email") && !form_check_blank(email, len) &&
 	    normalise_email(email, out->email, sizeof(out->email)) == -1)
 		fail(out, "email", "invalid_email", "is not an email address");
-	phone = form_data_get(fd, "phone", &len);
+	phone = form_parse_get(fd, "phone", &len);
 	if (phone && form_config_field(f, "phone") && !form_check_blank(phone, len) &&
 	    normalise_phone(phone, country, out->phone, sizeof(out->phone)) == -1)
 		fail(out, "phone", "invalid_phone",
@@ -128,7 +128,7 @@ check_files(const struct form *f, const struct form_data *fd,
 		    "has more files than allowed");
 	for (int i = 0; i < fd->nf; i++) {
 		const struct form_file *ff = &fd->f[i];
-		if (!form_utf8_valid(ff->name, strlen(ff->name)) ||
+		if (!form_parse_utf8_valid(ff->name, strlen(ff->name)) ||
 		    strlen(ff->name) > FILE_NAME_MAX)
 			fail(out, ff->field, "invalid_file_name",
 			    "the file name must be UTF-8, at most 255 bytes");
@@ -152,11 +152,11 @@ form_check(const struct form *f, const struct form_data *fd,
 	memset(out, 0, sizeof(*out));
 	check_values(f, fd, out);
 	check_contact(f, fd, country, out);
-	if ((v = form_data_get(fd, "ticket", &len)) && form_config_field(f, "ticket") &&
+	if ((v = form_parse_get(fd, "ticket", &len)) && form_config_field(f, "ticket") &&
 	    !form_check_blank(v, len) && parse_ticket(v, &out->ticket) == -1)
 		fail(out, "ticket", "invalid_ticket", "is not a ticket number (RX-17)");
 	check_files(f, fd, out);
-	if (f->honeypot[0] && (v = form_data_get(fd, f->honeypot, &len)) &&
+	if (f->honeypot[0] && (v = form_parse_get(fd, f->honeypot, &len)) &&
 	    !form_check_blank(v, len))
 		out->honeypot = 1;
 	return out->nerr;

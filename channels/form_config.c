@@ -44,11 +44,7 @@ static size_t nlive;
 static struct staged stage[FORM_MAX_FORMS];
 static size_t nstage;
 
-static const char *const categories[] = {
-	"general", "medinfo", "complaint", "ae", "order", NULL
-};
-
-int
+static int
 form_config_size(const char *s, size_t *out)
 {
 	char *end;
@@ -233,10 +229,9 @@ set_str(char *dst, size_t len, const char *v, const char **cause)
 static int
 set_category(struct form *f, const char *v, const char **cause)
 {
-	for (int i = 0; categories[i]; i++)
-		if (strcmp(categories[i], v) == 0)
-			return set_str(f->category, sizeof(f->category), v, cause);
-	*cause = "category must be general, medinfo, complaint, ae or order";
+	if (interaction_find(interaction_categories, v) != -1)
+		return set_str(f->category, sizeof(f->category), v, cause);
+	*cause = "category must be general, medinfo, order, complaint or ae";
 	return -1;
 }
 

@@ -50,7 +50,5 @@ const struct form *form_config_find(const char *name);
 /* Field NAME of F, or NULL. */
 const struct form_field *form_config_field(const struct form *f,
     const char *name);
-/* Parse "25m"/"64k"/"100" into bytes; -1 if malformed. */
-int form_config_size(const char *s, size_t *out);
 
 #endif

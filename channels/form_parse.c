@@ -9,7 +9,7 @@
 #include <openssl/evp.h>
 
 #include "channels/form_parse.h"
-#include "channels/mime_form.h"
+#include "channels/mime.h"
 
 static char *
 xmemdup(const char *p, size_t n)
@@ -42,7 +42,7 @@ form_parse_enc(const char *ctype)
 }
 
 const char *
-form_data_get(const struct form_data *fd, const char *name, size_t *len)
+form_parse_get(const struct form_data *fd, const char *name, size_t *len)
 {
 	for (int i = 0; i < fd->nv; i++)
 		if (strcmp(fd->v[i].name, name) == 0) {
@@ -53,8 +53,8 @@ form_data_get(const struct form_data *fd, const char *name, size_t *len)
 	return NULL;
 }
 
-int
-form_data_add(struct form_data *fd, const char *name, size_t nlen,
+static int
+form_parse_add(struct form_data *fd, const char *name, size_t nlen,
     const char *value, size_t vlen, const char **cause)
 {
 	char *n;
@@ -70,7 +70,7 @@ form_data_add(struct form_data *fd, const char *name, size_t nlen,
 	n = xmemdup(name, nlen);
 	/* A repeated name would let one copy pass the checks and the other be
 	 * used (a honeypot sent empty and filled): refuse the ambiguity. */
-	if (form_data_get(fd, n, NULL) != NULL) {
+	if (form_parse_get(fd, n, NULL) != NULL) {
 		free(n);
 		*cause = "a field is given more than once";
 		return 400;
@@ -82,7 +82,7 @@ form_data_add(struct form_data *fd, const char *name, size_t nlen,
 }
 
 int
-form_data_add_file(struct form_data *fd, const char *field, const char *name,
+form_parse_add_file(struct form_data *fd, const char *field, const char *name,
     const char *type, char *data, size_t size, const char **cause)
 {
 	struct form_file *f;
@@ -103,7 +103,7 @@ form_data_add_file(struct form_data *fd, const char *field, const char *name,
 }
 
 void
-form_data_free(struct form_data *fd)
+form_parse_free(struct form_data *fd)
 {
 	for (int i = 0; i < fd->nv; i++) {
 		free(fd->v[i].name);
@@ -120,7 +120,7 @@ form_data_free(struct form_data *fd)
 
 /* RFC 3629: no overlongs, no surrogates, nothing past U+10FFFF. */
 int
-form_utf8_valid(const char *str, size_t len)
+form_parse_utf8_valid(const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str, *end = s + len;
 
@@ -197,7 +197,7 @@ urlencoded_pair(struct form_data *fd, char *s, size_t n, const char **cause)
 		*cause = "a broken %-escape in the form body";
 		return 400;
 	}
-	return form_data_add(fd, s, (size_t)dn, eq ? eq + 1 : "", (size_t)dv, cause);
+	return form_parse_add(fd, s, (size_t)dn, eq ? eq + 1 : "", (size_t)dv, cause);
 }
 
 static int
@@ -293,7 +293,7 @@ json_files(struct form_data *fd, json_t *arr, const char **cause)
 			*cause = "an attachment's data is not valid base64";
 			return 400;
 		}
-		if ((rc = form_data_add_file(fd, "attachments", name, type, bytes,
+		if ((rc = form_parse_add_file(fd, "attachments", name, type, bytes,
 		    size, cause)) != 0)
 			return rc;
 	}
@@ -309,7 +309,7 @@ json_member(struct form_data *fd, const char *key, json_t *v,
 
 	switch (json_typeof(v)) {
 	case JSON_STRING:
-		return form_data_add(fd, key, strlen(key), json_string_value(v),
+		return form_parse_add(fd, key, strlen(key), json_string_value(v),
 		    json_string_length(v), cause);
 	case JSON_INTEGER:
 		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
@@ -329,7 +329,7 @@ json_member(struct form_data *fd, const char *key, json_t *v,
 		*cause = "a field's value must be a string, number or boolean";
 		return 400;
 	}
-	return form_data_add(fd, key, strlen(key), num, strlen(num), cause);
+	return form_parse_add(fd, key, strlen(key), num, strlen(num), cause);
 }
 
 static int
@@ -363,6 +363,32 @@ parse_json(const char *body, size_t len, struct form_data *fd,
 	return rc;
 }
 
+/* A part of a multipart body (mime.c, the only user of GMime): a value,
+ * or a file, whose bytes the form keeps. */
+static int
+on_part(const struct mime_form_part *p, void *arg, const char **cause)
+{
+	struct form_data *fd = arg;
+	int rc;
+
+	if (p->filename == NULL) {
+		rc = form_parse_add(fd, p->name, strlen(p->name), p->data, p->size, cause);
+		free(p->data);
+		return rc;
+	}
+	return form_parse_add_file(fd, p->name, p->filename, p->type, p->data,
+	    p->size, cause);
+}
+
+static int
+multipart(const char *ctype, const char *body, size_t len,
+    struct form_data *fd, const char **cause)
+{
+	memset(fd, 0, sizeof(*fd));
+	return mime_form_parts(ctype, body, len,
+	    FORM_PARSE_MAX_VALUES + FORM_PARSE_MAX_FILES, on_part, fd, cause);
+}
+
 int
 form_parse(const char *ctype, const char *body, size_t len,
     struct form_data *fd, const char **cause)
@@ -374,7 +400,7 @@ form_parse(const char *ctype, const char *body, size_t len,
 	case FORM_ENC_JSON:
 		return parse_json(body, len, fd, cause);
 	case FORM_ENC_MULTIPART:
-		return mime_form_parse(ctype, body, len, fd, cause);
+		return multipart(ctype, body, len, fd, cause);
 	default:
 		*cause = "send application/x-www-form-urlencoded, "
 		    "multipart/form-data or application/json";

@@ -1,7 +1,7 @@
 /*
  * form_parse: a web form's body, whatever its encoding, as one list of
  * named values and one list of files. application/x-www-form-urlencoded
- * and application/json are read here, multipart/form-data by mime_form.c.
+ * and application/json are read here, multipart/form-data through mime.c (GMime).
  * Everything parsed is copied: a form_data outlives the request body.
  * Parsing checks the syntax and the counts; the sizes and the meaning of
  * each field are webform.c's business.
@@ -46,23 +46,20 @@ enum form_enc form_parse_enc(const char *ctype);
  * Parse BODY (LEN bytes, NUL-terminated) sent with Content-Type CTYPE into
  * FD (zeroed by the call). Returns 0, or an HTTP status (400 malformed,
  * 413 too many values or files, 415 unsupported type) with *cause set to
- * a static reason. FD must be released with form_data_free either way.
+ * a static reason. FD must be released with form_parse_free either way.
  */
 int form_parse(const char *ctype, const char *body, size_t len,
     struct form_data *fd, const char **cause);
 /* The value of field NAME (its length in *LEN if not NULL), or NULL. */
-const char *form_data_get(const struct form_data *, const char *name,
+const char *form_parse_get(const struct form_data *, const char *name,
     size_t *len);
-/* Add a copied value; 0, or 413/400 with *cause (too many, repeated). */
-int form_data_add(struct form_data *, const char *name, size_t nlen,
-    const char *value, size_t vlen, const char **cause);
 /* Add a file, taking DATA (malloc'd); 0, or 413 with *cause. */
-int form_data_add_file(struct form_data *, const char *field,
+int form_parse_add_file(struct form_data *, const char *field,
     const char *name, const char *type, char *data, size_t size,
     const char **cause);
 /* Free everything FD holds. */
-void form_data_free(struct form_data *);
+void form_parse_free(struct form_data *);
 /* 1 if S (LEN bytes) is valid UTF-8 with no NUL. */
-int form_utf8_valid(const char *s, size_t len);
+int form_parse_utf8_valid(const char *s, size_t len);
 
 #endif

@@ -3,7 +3,6 @@ librxcore_la_SOURCES += \
 	channels/form_check.c channels/form_check.h \
 	channels/form_config.c channels/form_config.h \
 	channels/form_parse.c channels/form_parse.h \
-	channels/mime_form.c channels/mime_form.h \
 	channels/webform.c channels/webform.h
 
 if HAVE_CMOCKA

@@ -269,17 +269,6 @@ mailout_submit(struct mailout_job *j)
 	pthread_mutex_unlock(&M.lock);
 }
 
-unsigned
-mailout_pending(void)
-{
-	unsigned n;
-
-	pthread_mutex_lock(&M.lock);
-	n = M.pending;
-	pthread_mutex_unlock(&M.lock);
-	return n;
-}
-
 static void
 free_queue(struct jobq *q)
 {

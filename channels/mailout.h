@@ -45,8 +45,6 @@ int mailout_start(struct event_base *, const struct config *,
 void mailout_submit(struct mailout_job *);
 /* Free a job and everything it holds. */
 void mailout_job_free(struct mailout_job *);
-/* Jobs queued or being sent. */
-unsigned mailout_pending(void);
 /* Let sessions in progress finish, join the threads, free queued jobs. */
 void mailout_stop(void);
 

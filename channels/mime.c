@@ -1,4 +1,5 @@
 /* mime: see mime.h. */
+#define _GNU_SOURCE		/* memmem */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,9 +42,14 @@ xstrndup(const char *s, size_t n)
 	return p;
 }
 
+/* The mail channel and the web forms both use GMime: count the users. */
+static int users;
+
 void
 mime_init(void)
 {
+	if (users++ > 0)
+		return;
 	g_mime_init();
 	xmlInitParser();
 }
@@ -51,6 +57,8 @@ mime_init(void)
 void
 mime_shutdown(void)
 {
+	if (users == 0 || --users > 0)
+		return;
 	g_mime_shutdown();
 	xmlCleanupParser();
 }
@@ -614,4 +622,128 @@ mime_free(struct mime_msg *m)
 	free(m->dsn_msgid);
 	free(m->problem);
 	memset(m, 0, sizeof(*m));
+}
+
+/* --- multipart/form-data (RFC 7578), for the web forms ------------------ */
+
+/* RFC 2046 section 5.1.1: a boundary is 1 to 70 characters; and the
+ * closing delimiter must be there, or the body was cut short. */
+static int
+check_boundary(const char *boundary, const char *body, size_t len)
+{
+	char close[80];
+	size_t n;
+
+	if (boundary == NULL || (n = strlen(boundary)) == 0 || n > 70)
+		return -1;
+	snprintf(close, sizeof(close), "--%s--", boundary);
+	return memmem(body, len, close, n + 4) ? 0 : -1;
+}
+
+/* The body as one MIME entity: our Content-Type line, a blank line, it. */
+static GMimeObject *
+form_construct(const char *ctype, const char *body, size_t len)
+{
+	static const char *const charsets[] = { "utf-8", NULL };
+	GByteArray *ba = g_byte_array_sized_new((guint)(len + strlen(ctype) + 20));
+	GMimeParserOptions *opts = g_mime_parser_options_new();
+	GMimeStream *stream;
+	GMimeParser *parser;
+	GMimeObject *obj;
+
+	g_byte_array_append(ba, (const guint8 *)"Content-Type: ", 14);
+	g_byte_array_append(ba, (const guint8 *)ctype, (guint)strlen(ctype));
+	g_byte_array_append(ba, (const guint8 *)"\r\n\r\n", 4);
+	g_byte_array_append(ba, (const guint8 *)body, (guint)len);
+	stream = g_mime_stream_mem_new_with_byte_array(ba);
+	g_mime_parser_options_set_fallback_charsets(opts, (const char **)charsets);
+	parser = g_mime_parser_new_with_stream(stream);
+	obj = g_mime_parser_construct_part(parser, opts);
+	g_object_unref(parser);
+	g_object_unref(stream);
+	g_mime_parser_options_free(opts);
+	return obj;
+}
+
+/* The decoded content of PART, malloc'd. */
+static char *
+form_part_bytes(GMimePart *part, size_t *size)
+{
+	GMimeDataWrapper *w = g_mime_part_get_content(part);
+	GMimeStream *out = g_mime_stream_mem_new();
+	GByteArray *ba;
+	char *data;
+
+	if (w)
+		g_mime_data_wrapper_write_to_stream(w, out);
+	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out));
+	*size = ba->len;
+	if ((data = malloc(ba->len + 1)) == NULL)
+		abort();
+	if (ba->len)
+		memcpy(data, ba->data, ba->len);
+	data[ba->len] = '\0';
+	g_object_unref(out);
+	return data;
+}
+
+/* One part: a field, or a file when it has a file name. */
+static int
+form_part(GMimeObject *obj, mime_form_cb *cb, void *arg, const char **cause)
+{
+	GMimeContentDisposition *disp = g_mime_object_get_content_disposition(obj);
+	struct mime_form_part p = { 0 };
+	char *type = NULL;
+	int rc;
+
+	if (!GMIME_IS_PART(obj) || disp == NULL ||
+	    g_ascii_strcasecmp(g_mime_content_disposition_get_disposition(disp),
+	    "form-data") != 0 ||
+	    (p.name = g_mime_content_disposition_get_parameter(disp, "name")) == NULL) {
+		*cause = "every part must be Content-Disposition: form-data with a name";
+		return 400;
+	}
+	p.filename = g_mime_content_disposition_get_parameter(disp, "filename");
+	p.data = form_part_bytes(GMIME_PART(obj), &p.size);
+	if (p.filename && *p.filename == '\0' && p.size == 0) {	/* a file input left empty */
+		free(p.data);
+		return 0;
+	}
+	if (p.filename)
+		p.type = type = g_mime_content_type_get_mime_type(
+		    g_mime_object_get_content_type(obj));
+	rc = cb(&p, arg, cause);
+	g_free(type);
+	return rc;
+}
+
+int
+mime_form_parts(const char *ctype, const char *body, size_t len,
+    int max_parts, mime_form_cb *cb, void *arg, const char **cause)
+{
+	GMimeObject *obj;
+	GMimeMultipart *mp;
+	int n, rc = 0;
+
+	if (strpbrk(ctype, "\r\n") != NULL) {
+		*cause = "a broken Content-Type";
+		return 400;
+	}
+	if ((obj = form_construct(ctype, body, len)) == NULL || !GMIME_IS_MULTIPART(obj) ||
+	    check_boundary(g_mime_multipart_get_boundary(GMIME_MULTIPART(obj)),
+	    body, len) == -1) {
+		if (obj)
+			g_object_unref(obj);
+		*cause = "a broken multipart body (no boundary, or cut short)";
+		return 400;
+	}
+	mp = GMIME_MULTIPART(obj);
+	if ((n = g_mime_multipart_get_count(mp)) > max_parts) {
+		*cause = "too many parts";
+		rc = 413;
+	}
+	for (int i = 0; i < n && rc == 0; i++)
+		rc = form_part(g_mime_multipart_get_part(mp, i), cb, arg, cause);
+	g_object_unref(obj);
+	return rc;
 }

@@ -59,6 +59,25 @@ void mime_parse(const char *raw, size_t len, size_t max_att_size,
     struct mime_msg *m);
 /* Free what mime_parse allocated in M. */
 void mime_free(struct mime_msg *m);
+
+/* One part of a multipart/form-data body (RFC 7578): a field, or a file
+ * when FILENAME is set. DATA (SIZE bytes, NUL-terminated) is malloc'd and
+ * becomes the callback's. */
+struct mime_form_part {
+	const char *name, *filename, *type;
+	char *data;
+	size_t size;
+};
+/* Told each part in order; 0 to go on, or an HTTP status with *cause. */
+typedef int mime_form_cb(const struct mime_form_part *, void *arg,
+    const char **cause);
+/*
+ * Read BODY as a multipart/form-data entity of type CTYPE (the request's
+ * Content-Type) and call CB for each part. 0, or an HTTP status (400 for a
+ * broken body, 413 past MAX_PARTS) with *cause.
+ */
+int mime_form_parts(const char *ctype, const char *body, size_t len,
+    int max_parts, mime_form_cb *cb, void *arg, const char **cause);
 /* Convert LEN bytes in CHARSET (NULL: unknown) to valid UTF-8 without NULs,
  * trying the fallback charsets when the bytes do not fit; never NULL. */
 char *mime_to_utf8(const char *s, size_t len, const char *charset);

@@ -18,9 +18,9 @@
 #include "channels/mailout.h"
 #include "channels/outbox.h"
 #include "server/core/config.h"
+#include "server/core/interaction.h"
 #include "server/core/log.h"
 #include "server/core/metrics.h"
-#include "server/core/redis.h"
 #include "server/store/store.h"
 
 #define OUTBOX_TAKE_MAX		32	/* jobs per poll */
@@ -89,15 +89,6 @@ job_free(struct outjob *oj)
 	json_decref(oj->f);
 	free(oj->id);
 	free(oj);
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
 /* Ours, unless a retry carries the one its first attempt used: a relay
@@ -273,7 +264,7 @@ retry_due(int attempt)
 		wait *= 2;
 	if (wait > O.cf->mailout_retry_max)
 		wait = O.cf->mailout_retry_max;
-	return now_ms() + wait * 1000;
+	return interaction_now_ms() + wait * 1000;
 }
 
 /* A worker's answer, on the loop thread. */
@@ -340,7 +331,7 @@ on_poll(evutil_socket_t fd, short ev, void *arg)
 	unsigned room = max > O.njobs ? max - O.njobs : 0;
 	json_t *a;
 
-	if (O.taking || O.quiescing || room == 0 || !redis_ready())
+	if (O.taking || O.quiescing || room == 0 || !store_ready())
 		return;
 	a = json_pack("{s:s, s:i, s:I, s:s}", "consumer", O.consumer, "count",
 	    room < OUTBOX_TAKE_MAX ? (int)room : OUTBOX_TAKE_MAX, "claim_ms",

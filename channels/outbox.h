@@ -1,11 +1,11 @@
 /*
- * outbox: the daemon module that sends the rx:outbox stream
+ * outbox: the daemon module that sends the outbox stream
  * (docs/datamodel.md, Outbox). Every node polls with rx_outbox_take (no
  * blocking read: the command connection is shared), composes each job
  * (mail_compose, ack), hands it to mailout's worker threads, and records
  * the outcome with rx_outbox_done: sent, retry later with back-off, or a
- * permanent failure written on the ticket. The Lua side is
- * channels/lua/outbox.lua.
+ * permanent failure written on the ticket. The store's side is
+ * server/store/lua/outbox.lua.
  */
 #ifndef RX_OUTBOX_H
 #define RX_OUTBOX_H

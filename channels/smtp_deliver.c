@@ -93,7 +93,7 @@ smtp_deliver_free(void)
 	D.hostname = D.msgid_domain = NULL;
 }
 
-const char *
+static const char *
 smtp_deliver_queue(const char *addr)
 {
 	char local[128];

@@ -1,9 +1,9 @@
 /*
- * smtp_deliver: a received message into Redis. MIME-parse it (mime.c),
+ * smtp_deliver: a received message into the core. MIME-parse it (mime.c),
  * read its threading keys and noise signs (mail_thread.c), build the
- * struct interaction, and send in one pipeline the raw message
- * (rx:raw:<id>), its attachments (rx:att:<id>) and the rx_ingest call.
- * The session hears 250 only after every one of them succeeded.
+ * struct interaction with the raw message and its attachments as blobs,
+ * and submit it (server/core/ingest.h). The session hears 250 only after
+ * Redis has all of it, in one atomic call.
  */
 #ifndef RX_SMTP_DELIVER_H
 #define RX_SMTP_DELIVER_H
@@ -17,8 +17,6 @@ struct smtp_envelope;
  * recipient's local part to a queue. Copies them. -1 with *cause. */
 int smtp_deliver_setup(const char *hostname, const char *msgid_domain,
     const char *queues, size_t max_att, const char **cause);
-/* The queue for recipient ADDR, or NULL when none is mapped. */
-const char *smtp_deliver_queue(const char *addr);
 /* The smtp_deliver_fn: answers through smtp_session_done. */
 void smtp_deliver(const struct smtp_envelope *);
 /* Free what smtp_deliver_setup kept. */

@@ -11,7 +11,7 @@
 #include "channels/form_check.h"
 #include "channels/form_config.h"
 #include "channels/form_parse.h"
-#include "channels/mime_form.h"
+#include "channels/mime.h"
 #include "channels/webform.h"
 #include "server/core/config.h"
 #include "server/core/http.h"
@@ -59,7 +59,7 @@ is_standard(const char *name)
 static void
 job_free(struct job *j)
 {
-	form_data_free(&j->fd);
+	form_parse_free(&j->fd);
 	free(j->text);
 	free(j->fields_json);
 	free(j);
@@ -75,12 +75,12 @@ compose_text(const struct form *f, const struct form_data *fd)
 	size_t len, n;
 	char *out;
 
-	if ((v = form_data_get(fd, "message", &len)) != NULL)
+	if ((v = form_parse_get(fd, "message", &len)) != NULL)
 		evbuffer_add(b, v, len);
 	for (int i = 0; i < f->nfields; i++) {
 		const char *name = f->fields[i].name;
 		if (is_standard(name) ||
-		    (v = form_data_get(fd, name, &len)) == NULL ||
+		    (v = form_parse_get(fd, name, &len)) == NULL ||
 		    form_check_blank(v, len))
 			continue;
 		evbuffer_add_printf(b, "%s%s: ", evbuffer_get_length(b) ? "\n" : "",
@@ -107,7 +107,7 @@ compose_fields(const struct form *f, const struct form_data *fd)
 
 	for (int i = 0; i < f->nfields; i++) {
 		const char *name = f->fields[i].name;
-		if (!is_standard(name) && (v = form_data_get(fd, name, &len)) &&
+		if (!is_standard(name) && (v = form_parse_get(fd, name, &len)) &&
 		    !form_check_blank(v, len))
 			json_object_set_new(o, name, json_stringn(v, len));
 	}
@@ -120,7 +120,7 @@ static const char *
 value(const struct form_data *fd, const char *name)
 {
 	size_t len;
-	const char *v = form_data_get(fd, name, &len);
+	const char *v = form_parse_get(fd, name, &len);
 
 	return v && !form_check_blank(v, len) ? v : NULL;
 }
@@ -236,7 +236,7 @@ on_stored(uint64_t id, const struct ingest_answer *a, const char *err)
 static const char *
 json_safe(const char *s)
 {
-	return form_utf8_valid(s, strlen(s)) ? s : "form";
+	return form_parse_utf8_valid(s, strlen(s)) ? s : "form";
 }
 
 static void
@@ -367,7 +367,7 @@ webform_start(struct event_base *base, const struct config *cf,
 	}
 	form_config_commit();
 	snprintf(country, sizeof(country), "%s", cf->default_country);
-	mime_form_init();
+	mime_init();
 	started = 1;
 	m_accepted = metrics_counter("rxdesk_forms_total", help, "result=\"accepted\"");
 	m_duplicate = metrics_counter("rxdesk_forms_total", help, "result=\"duplicate\"");
@@ -398,6 +398,6 @@ void
 webform_stop(void)
 {
 	if (started)
-		mime_form_shutdown();
+		mime_shutdown();
 	started = 0;
 }

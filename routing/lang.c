@@ -61,7 +61,7 @@ lang_utf8_next(const char **s)
 	return cp;
 }
 
-uint32_t
+static uint32_t
 lang_fold_cp(uint32_t cp)
 {
 	if (cp >= 'A' && cp <= 'Z')

@@ -29,8 +29,6 @@ const char *lang_detect(const char *text, struct lang_score *why);
  */
 uint32_t lang_utf8_next(const char **s);
 
-/* Lower-case one code point (ASCII, Latin-1, Cyrillic). */
-uint32_t lang_fold_cp(uint32_t cp);
 
 /*
  * Write TEXT lower-cased into OUT (at most OUTLEN bytes, NUL-terminated,

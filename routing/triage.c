@@ -55,15 +55,6 @@ static struct {
 	const char *text, *subject;
 } last;
 
-static const char *const categories[] = {
-	"general", "medinfo", "complaint", "ae", "order", NULL
-};
-static const char *const priorities[] = {
-	"low", "normal", "high", "urgent", NULL
-};
-static const char *const channels[] = {
-	"email", "form", "chat", "voice", "agent", NULL
-};
 static const char *const flag_values[] = { "ae", "complaint", "none", NULL };
 
 static int
@@ -178,7 +169,7 @@ on_rule(const char *name, const char *key, const char *value,
     const char **cause)
 {
 	static const char *const *const valid[NCONDS] = {
-		[C_CHANNEL] = channels, [C_FLAGS] = flag_values,
+		[C_CHANNEL] = interaction_channel_names, [C_FLAGS] = flag_values,
 	};
 	struct rule *r;
 	int c;
@@ -190,9 +181,9 @@ on_rule(const char *name, const char *key, const char *value,
 	if (strcmp(key, "queue") == 0)
 		return set_str(&r->queue, value, NULL, cause);
 	if (strcmp(key, "category") == 0)
-		return set_str(&r->category, value, categories, cause);
+		return set_str(&r->category, value, interaction_categories, cause);
 	if (strcmp(key, "priority") == 0)
-		return set_str(&r->priority, value, priorities, cause);
+		return set_str(&r->priority, value, interaction_priorities, cause);
 	*cause = "unknown key";
 	return -1;
 }
@@ -414,7 +405,6 @@ rank(const char *const *set, const char *v)
 static void
 raise_for_safety(struct interaction *in, unsigned kinds)
 {
-	static const int crank[] = { 0, 0, 1, 2, 0 };	/* by categories[] */
 	const char *cat = (kinds & SCREEN_KIND_AE) ? "ae" : "complaint";
 	int have;
 
@@ -426,10 +416,11 @@ raise_for_safety(struct interaction *in, unsigned kinds)
 		kinds |= SCREEN_KIND_COMPLAINT;
 	if (in->flags && strstr(in->flags, "ae"))
 		kinds |= SCREEN_KIND_AE;
-	have = rank(categories, in->category);
-	if (have == -1 || crank[have] < crank[one_of(categories, cat)])
+	have = rank(interaction_categories, in->category);
+	if (have == -1 || interaction_category_rank(in->category) <
+	    interaction_category_rank(cat))
 		in->category = cat;
-	if (rank(priorities, in->priority) < 2)
+	if (rank(interaction_priorities, in->priority) < 2)
 		in->priority = "high";
 	if ((kinds & SCREEN_KIND_AE) && (kinds & SCREEN_KIND_COMPLAINT))
 		in->flags = "ae,complaint";

@@ -65,7 +65,7 @@ static const struct ws_handler handler = {
 	"agent_ws", 0, on_text, on_close
 };
 
-void
+static void
 agentws_command(const char *type, agentws_cmd_fn *fn, void *arg)
 {
 	for (size_t i = 0; i < A.ncommands; i++)
@@ -76,7 +76,7 @@ agentws_command(const char *type, agentws_cmd_fn *fn, void *arg)
 	A.commands[A.ncommands++] = (struct command){ type, fn, arg };
 }
 
-int
+static int
 agentws_send(struct ws_conn *c, json_t *j)
 {
 	char *text = json_dumps(j, JSON_COMPACT);
@@ -90,7 +90,7 @@ agentws_send(struct ws_conn *c, json_t *j)
 	return rc;
 }
 
-int
+static int
 agentws_reply(struct ws_conn *c, json_t *cmd, json_t *j)
 {
 	json_t *id = cmd ? json_object_get(cmd, "id") : NULL;
@@ -100,36 +100,12 @@ agentws_reply(struct ws_conn *c, json_t *cmd, json_t *j)
 	return agentws_send(c, j);
 }
 
-int
+static int
 agentws_error(struct ws_conn *c, json_t *cmd, const char *code,
     const char *message)
 {
 	return agentws_reply(c, cmd, json_pack("{s:s, s:s, s:s}", "type",
 	    "error", "code", code, "message", message));
-}
-
-const struct auth_agent *
-agentws_agent(const struct ws_conn *c)
-{
-	struct agent_conn *ac;
-
-	if (strcmp(ws_conn_kind(c), handler.kind))
-		return NULL;
-	ac = ws_conn_arg(c);
-	return &ac->who;
-}
-
-int
-agentws_send_agent(const char *agent, const char *text, size_t len)
-{
-	struct agent_conn *ac;
-	int n = 0;
-
-	TAILQ_FOREACH(ac, &A.conns, entry)
-		if (strcmp(ac->who.id, agent) == 0 &&
-		    ws_send_text(ac->c, text, len) == 0)
-			n++;
-	return n;
 }
 
 /* --- presence ---------------------------------------------------------- */

@@ -38,21 +38,6 @@ int agentws_start(struct event_base *, const struct config *, const char **cause
 /* Stop the presence timer; connections are closed by ws_stop. */
 void agentws_stop(void);
 
-/* Serve commands of TYPE ("chat.reply", ...) with FN; TYPE must stay valid
- * and be new (a second registration of one type is a fatal error). */
-void agentws_command(const char *type, agentws_cmd_fn *fn, void *arg);
 
-/* Send J (taken over) on C as one text message; 0, or -1 when C closes. */
-int agentws_send(struct ws_conn *c, json_t *j);
-/* Answer CMD on C with J (taken over): J gets "ref" = CMD's "id". */
-int agentws_reply(struct ws_conn *c, json_t *cmd, json_t *j);
-/* {"type":"error","code":CODE,"message":MESSAGE,"ref":...} on C. */
-int agentws_error(struct ws_conn *c, json_t *cmd, const char *code,
-    const char *message);
-/* Send TEXT to every connection of AGENT on this node; how many got it.
- * Other nodes' connections are reached through events_publish. */
-int agentws_send_agent(const char *agent, const char *text, size_t len);
-/* The agent of C, or NULL if C is not an agent connection. */
-const struct auth_agent *agentws_agent(const struct ws_conn *c);
 
 #endif

@@ -10,6 +10,7 @@
 #include "server/api/api_ticket.h"
 #include "server/auth/auth.h"
 #include "server/core/http.h"
+#include "server/core/interaction.h"
 #include "server/core/log.h"
 #include "server/store/ticket.h"
 
@@ -237,20 +238,16 @@ check_change(struct http_req *r, const struct ticket_change *ch)
 {
 	static const char *const statuses[] = { "new", "open", "pending",
 	    "resolved", "closed", NULL };
-	static const char *const categories[] = { "general", "medinfo",
-	    "complaint", "ae", "order", NULL };
-	static const char *const priorities[] = { "low", "normal", "high",
-	    "urgent", NULL };
 
 	if (ch->status && !one_of(ch->status, statuses)) {
 		http_error(r, 422, "invalid", "unknown status", "status");
 		return -1;
 	}
-	if (ch->category && !one_of(ch->category, categories)) {
+	if (ch->category && !one_of(ch->category, interaction_categories)) {
 		http_error(r, 422, "invalid", "unknown category", "category");
 		return -1;
 	}
-	if (ch->priority && !one_of(ch->priority, priorities)) {
+	if (ch->priority && !one_of(ch->priority, interaction_priorities)) {
 		http_error(r, 422, "invalid", "unknown priority", "priority");
 		return -1;
 	}

@@ -71,7 +71,7 @@ auth_roles_format(unsigned roles, char *buf, size_t len)
 			    used ? "," : "", role_names[i]);
 }
 
-int
+static int
 auth_agent_from_json(json_t *agent, struct auth_agent *who)
 {
 	json_t *roles = json_object_get(agent, "roles"), *v;

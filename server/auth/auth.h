@@ -67,8 +67,6 @@ void auth_token_new(char *buf, size_t len);
 void auth_token_hash(const char *token, char hex[65]);
 /* Set the rxsession cookie on R's answer; TOKEN NULL clears it. */
 void auth_set_cookie(struct http_req *r, const char *token, int max_age);
-/* Fill WHO from an agent as the rx_agent_* functions show it; -1 if bad. */
-int auth_agent_from_json(json_t *agent, struct auth_agent *who);
 
 /* Module life cycle (server/core/modules.c). */
 int auth_check(const struct config *, char *err, size_t errlen);

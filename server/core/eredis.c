@@ -185,8 +185,3 @@ eredis_stop(void)
 	E.sigchld = E.restart = NULL;
 }
 
-int
-eredis_pid(void)
-{
-	return (int)E.pid;
-}

@@ -16,7 +16,5 @@ int eredis_start(struct event_base *, const struct config *, char *url,
     size_t urllen, const char **cause);
 /* Stop it (SIGTERM, then SIGKILL after a bound) and wait for it. */
 void eredis_stop(void);
-/* The child's pid, or 0 when none runs (tests kill it to prove recovery). */
-int eredis_pid(void);
 
 #endif

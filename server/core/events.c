@@ -79,29 +79,3 @@ events_listen(events_fn *fn, void *arg)
 	E.listeners[E.nlisteners++] = (struct listener){ fn, arg };
 }
 
-static void
-on_published(const struct redisReply *r, const char *err, void *arg)
-{
-	if (err) {
-		metrics_add(E.lost, 1);
-		log_warnx("events publish failed err=\"%s\"", err);
-	}
-}
-
-/* Events are notifications, not the record (Redis holds that): one that
- * cannot be published while Redis is away is counted and dropped. */
-void
-events_publish(const json_t *event)
-{
-	char *text = json_dumps(event, JSON_COMPACT);
-
-	if (text == NULL)
-		log_fatalx("events: cannot encode an event");
-	if (redis_command(on_published, NULL, "PUBLISH %s %s", E.channel,
-	    text) == -1) {
-		metrics_add(E.lost, 1);
-		log_warnx("events publish failed err=\"redis not ready\"");
-	} else
-		metrics_add(E.published, 1);
-	free(text);
-}

@@ -1,9 +1,9 @@
 /*
  * events: what happens to tickets, queues and agents, told to every node.
- * Redis functions publish most events themselves (docs/datamodel.md,
- * Events); C code publishes with events_publish. Each node subscribes once
- * and hands every event to the listeners registered here (the agent
- * WebSocket, the chat channel), which deliver to their own connections.
+ * The Redis functions publish them (docs/datamodel.md, Events) in the same
+ * atomic call that made the change. Each node subscribes once and hands
+ * every event to the listeners registered here (the agent WebSocket),
+ * which deliver to their own connections.
  */
 #ifndef RX_EVENTS_H
 #define RX_EVENTS_H
@@ -20,7 +20,5 @@ typedef void events_fn(const json_t *event, void *arg);
 int events_start(struct event_base *, const struct config *, const char **cause);
 /* Add a listener for every event. */
 void events_listen(events_fn *fn, void *arg);
-/* Publish EVENT (not consumed) to every node, this one included. */
-void events_publish(const json_t *event);
 
 #endif

@@ -21,6 +21,7 @@
 
 #include "server/core/config.h"
 #include "server/core/http.h"
+#include "server/core/idtab.h"
 #include "server/core/log.h"
 #include "server/core/metrics.h"
 
@@ -48,11 +49,6 @@ struct http_req {
 	SLIST_ENTRY(http_req) free_entry;
 };
 
-struct slot {
-	uint32_t gen;
-	struct http_req *req;
-};
-
 struct rate {
 	char key[80];
 	time_t window;
@@ -66,8 +62,7 @@ static struct {
 	SSL_CTX *ssl;
 	struct route routes[MAX_ROUTES];
 	size_t nroutes;
-	struct slot *slots;
-	uint32_t nslots, *freeslots, nfree;
+	struct idtab ids;		/* request ids across Redis hops */
 	SLIST_HEAD(, http_req) freereqs;
 	unsigned inflight;
 	const char *node;
@@ -127,29 +122,10 @@ req_clear_params(struct http_req *r)
 	r->nparams = 0;
 }
 
-static uint32_t
-slot_take(void)
-{
-	if (H.nfree == 0) {
-		uint32_t n = H.nslots ? H.nslots * 2 : 256;
-		H.slots = realloc(H.slots, n * sizeof(*H.slots));
-		H.freeslots = realloc(H.freeslots, n * sizeof(*H.freeslots));
-		if (H.slots == NULL || H.freeslots == NULL)
-			log_fatalx("http: out of memory");
-		for (uint32_t i = n; i > H.nslots; i--) {
-			H.slots[i - 1] = (struct slot){ 1, NULL };
-			H.freeslots[H.nfree++] = i - 1;
-		}
-		H.nslots = n;
-	}
-	return H.freeslots[--H.nfree];
-}
-
 static struct http_req *
 req_new(struct evhttp_request *evreq)
 {
 	struct http_req *r;
-	uint32_t idx = slot_take();
 	char *addr = NULL;
 	ev_uint16_t port = 0;
 
@@ -158,10 +134,9 @@ req_new(struct evhttp_request *evreq)
 	else if ((r = calloc(1, sizeof(*r))) == NULL)
 		log_fatalx("http: out of memory");
 	r->req = evreq;
-	r->id = ((uint64_t)H.slots[idx].gen << 32) | idx;
+	r->id = idtab_add(&H.ids, r);
 	snprintf(r->tag, sizeof(r->tag), "%s-%llu", H.node,
 	    (unsigned long long)++H.seq);
-	H.slots[idx].req = r;
 	r->path = NULL;
 	r->have_query = 0;
 	r->route = NULL;
@@ -176,11 +151,7 @@ req_new(struct evhttp_request *evreq)
 static void
 req_free(struct http_req *r)
 {
-	uint32_t idx = (uint32_t)r->id;
-
-	H.slots[idx].gen++;
-	H.slots[idx].req = NULL;
-	H.freeslots[H.nfree++] = idx;
+	idtab_remove(&H.ids, r->id, r);
 	req_clear_params(r);
 	free(r->path);
 	if (r->have_query)
@@ -193,11 +164,7 @@ req_free(struct http_req *r)
 struct http_req *
 http_req_find(uint64_t id)
 {
-	uint32_t idx = (uint32_t)id;
-
-	if (idx >= H.nslots || H.slots[idx].gen != (uint32_t)(id >> 32))
-		return NULL;
-	return H.slots[idx].req;
+	return idtab_find(&H.ids, id);
 }
 
 /* The peer left before we answered: evhttp frees its request next. */
@@ -522,7 +489,7 @@ http_hold_sent(struct http_req *r, struct http_hold *h, int rc)
 	}
 }
 
-int
+static int
 http_split_hostport(char *buf, char **host, int *port)
 {
 	char *colon = strrchr(buf, ':');
@@ -613,13 +580,9 @@ http_free(void)
 		SLIST_REMOVE_HEAD(&H.freereqs, free_entry);
 		free(r);
 	}
-	free(H.slots);
-	free(H.freeslots);
+	idtab_free(&H.ids);
 	free(H.rates);
 	if (H.ssl)
 		SSL_CTX_free(H.ssl);
-	H.slots = NULL;
-	H.freeslots = NULL;
-	H.nslots = H.nfree = 0;
 	H.nroutes = 0;
 }

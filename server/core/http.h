@@ -105,7 +105,5 @@ struct http_req *http_resume(struct http_hold *h);
  * away), so free H and answer 503. */
 void http_hold_sent(struct http_req *, struct http_hold *h, int rc);
 
-/* Split "host:port" (or "[v6]:port") in place; 0, or -1 if malformed. */
-int http_split_hostport(char *buf, char **host, int *port);
 
 #endif

@@ -17,6 +17,9 @@ static const struct {
 
 static const char *const kinds[] = { "mail", "chat", "voice" };
 
+const char *const interaction_channel_names[] = {
+	"email", "form", "chat", "voice", "agent", NULL
+};
 const char *const interaction_categories[] = {
 	"general", "medinfo", "order", "complaint", "ae", NULL
 };

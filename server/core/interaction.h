@@ -84,8 +84,9 @@ int interaction_channel_find(const char *name);
 /* The routing kind of a channel, and its name ("mail", "chat", "voice"). */
 enum route_kind interaction_kind(enum channel);
 const char *interaction_kind_name(enum route_kind);
-/* The ticket categories, priorities and screening flags: NULL-terminated
- * lists, lowest first. */
+/* The channels' names, ticket categories, priorities and screening flags:
+ * NULL-terminated lists (categories and priorities lowest first). */
+extern const char *const interaction_channel_names[];	/* by enum channel */
 extern const char *const interaction_categories[];
 extern const char *const interaction_priorities[];
 extern const char *const interaction_flags[];

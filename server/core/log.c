@@ -40,12 +40,6 @@ log_format_parse(const char *s)
 	return -1;
 }
 
-int
-log_enabled(enum log_level level)
-{
-	return level >= log_threshold;
-}
-
 static void
 json_string(FILE *f, const char *s, size_t n)
 {

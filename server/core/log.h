@@ -15,8 +15,6 @@ void log_setup(enum log_level level, enum log_format format);
 /* Parse "debug|info|warn|error" and "text|json"; -1 if unknown. */
 int log_level_parse(const char *s);
 int log_format_parse(const char *s);
-/* Non-zero when a message at this level would be written. */
-int log_enabled(enum log_level level);
 
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

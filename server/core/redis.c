@@ -683,16 +683,6 @@ redis_reply_str(const struct redisReply *r, size_t *len)
 	return r->str;
 }
 
-long long
-redis_reply_int(const struct redisReply *r)
-{
-	if (r->type == REDIS_REPLY_INTEGER)
-		return r->integer;
-	if (r->type == REDIS_REPLY_STRING)
-		return strtoll(r->str, NULL, 10);
-	return 0;
-}
-
 size_t
 redis_reply_count(const struct redisReply *r)
 {

@@ -68,7 +68,6 @@ void redis_subscribe(const char *channel, redis_msg_cb *cb, void *arg);
 int redis_reply_type(const struct redisReply *);
 /* The text of a string, status or error reply (NUL-terminated); LEN may be NULL. */
 const char *redis_reply_str(const struct redisReply *, size_t *len);
-long long redis_reply_int(const struct redisReply *);
 /* Number of elements of an array reply (0 for any other). */
 size_t redis_reply_count(const struct redisReply *);
 /* Element I of an array reply, or NULL. */

@@ -20,6 +20,7 @@
 #include "server/core/http.h"
 #include "server/core/log.h"
 #include "server/core/metrics.h"
+#include "server/core/idtab.h"
 #include "server/core/ws.h"
 
 /* RFC 6455 section 1.3. */
@@ -56,11 +57,6 @@ struct ws_conn {
 };
 TAILQ_HEAD(connq, ws_conn);
 
-struct slot {
-	uint32_t gen;
-	struct ws_conn *conn;
-};
-
 static struct {
 	struct event_base *base;
 	char node[64];
@@ -68,8 +64,7 @@ static struct {
 	size_t max_message, max_queue;
 	int ping_s, pong_s;
 	struct connq conns;
-	struct slot *slots;
-	uint32_t nslots, *freeslots, nfree;
+	struct idtab ids;		/* connection ids across Redis hops */
 	uint64_t seq;
 	struct kind kinds[MAX_KINDS];
 	size_t nkinds;
@@ -249,46 +244,11 @@ kind_get(const char *name)
 	return &W.kinds[W.nkinds++];
 }
 
-static uint32_t
-slot_take(void)
-{
-	if (W.nfree == 0) {
-		uint32_t n = W.nslots ? W.nslots * 2 : 256;
-		W.slots = realloc(W.slots, n * sizeof(*W.slots));
-		W.freeslots = realloc(W.freeslots, n * sizeof(*W.freeslots));
-		if (W.slots == NULL || W.freeslots == NULL)
-			log_fatalx("ws: out of memory");
-		for (uint32_t i = n; i > W.nslots; i--) {
-			W.slots[i - 1] = (struct slot){ 1, NULL };
-			W.freeslots[W.nfree++] = i - 1;
-		}
-		W.nslots = n;
-	}
-	return W.freeslots[--W.nfree];
-}
-
-/* Forget C's id (once: the slot may be another's by the next call). */
-static void
-slot_release(struct ws_conn *c)
-{
-	uint32_t idx = (uint32_t)c->id;
-
-	if (W.slots[idx].conn != c)
-		return;
-	W.slots[idx].gen++;
-	W.slots[idx].conn = NULL;
-	W.freeslots[W.nfree++] = idx;
-}
-
 struct ws_conn *
 ws_find(uint64_t id)
 {
-	uint32_t idx = (uint32_t)id;
-	struct ws_conn *c;
+	struct ws_conn *c = idtab_find(&W.ids, id);
 
-	if (idx >= W.nslots || W.slots[idx].gen != (uint32_t)(id >> 32))
-		return NULL;
-	c = W.slots[idx].conn;
 	return c && c->state == ST_OPEN ? c : NULL;
 }
 
@@ -323,7 +283,7 @@ conn_free(struct ws_conn *c)
 	int code = close_code(c);
 
 	c->state = ST_DEAD;
-	slot_release(c);
+	idtab_remove(&W.ids, c->id, c);
 	TAILQ_REMOVE(&W.conns, c, entry);
 	metrics_set(c->kind->gauge, --c->kind->open);
 	log_debug("ws=%s kind=%s closed code=%d", c->tag, c->kind->name, code);
@@ -355,7 +315,7 @@ conn_fail(struct ws_conn *c, int code)
 	if (c->dead_code == 0)
 		c->dead_code = code;
 	c->state = ST_DEAD;
-	slot_release(c);
+	idtab_remove(&W.ids, c->id, c);
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 	evtimer_del(c->timer);
 	event_active(c->reap, EV_TIMEOUT, 1);
@@ -398,7 +358,7 @@ conn_closing(struct ws_conn *c)
 	if (c->state != ST_OPEN)
 		return;
 	c->state = ST_CLOSING;
-	slot_release(c);
+	idtab_remove(&W.ids, c->id, c);
 	timer_arm(c, CLOSE_GRACE_S);
 }
 
@@ -582,7 +542,6 @@ conn_new(const char *peer, const struct ws_handler *h, void *arg)
 		on_wslay_recv, on_wslay_send, NULL, NULL, NULL, NULL, on_wslay_msg
 	};
 	struct ws_conn *c;
-	uint32_t idx = slot_take();
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		log_fatalx("ws: out of memory");
@@ -590,8 +549,7 @@ conn_new(const char *peer, const struct ws_handler *h, void *arg)
 		log_fatalx("ws: out of memory");
 	wslay_event_config_set_max_recv_msg_length(c->ctx,
 	    h->max_message ? h->max_message : W.max_message);
-	c->id = ((uint64_t)W.slots[idx].gen << 32) | idx;
-	W.slots[idx].conn = c;
+	c->id = idtab_add(&W.ids, c);
 	snprintf(c->tag, sizeof(c->tag), "%s-w%llu", W.node,
 	    (unsigned long long)++W.seq);
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
@@ -711,11 +669,7 @@ ws_stop(void)
 
 	while ((c = TAILQ_FIRST(&W.conns)) != NULL)
 		conn_free(c);
-	free(W.slots);
-	free(W.freeslots);
+	idtab_free(&W.ids);
 	free(W.origins);
-	W.slots = NULL;
-	W.freeslots = NULL;
 	W.origins = NULL;
-	W.nslots = W.nfree = 0;
 }

@@ -96,6 +96,12 @@ store_prefix(void)
 	return prefix;
 }
 
+int
+store_ready(void)
+{
+	return redis_ready();
+}
+
 static void
 on_call(const struct redisReply *r, const char *err, void *arg)
 {
@@ -310,12 +316,6 @@ store_batch_free(struct store_batch *b)
 		return;
 	evbuffer_free(b->args);
 	free(b);
-}
-
-int
-store_batch_count(const struct store_batch *b)
-{
-	return b->count;
 }
 
 size_t

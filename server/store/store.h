@@ -29,6 +29,8 @@ typedef void store_json_cb(json_t *result, const char *err, void *arg);
 int store_start(struct event_base *, const struct config *, const char **cause);
 /* The configured key prefix ("rx:"). */
 const char *store_prefix(void);
+/* 1 when Redis is connected and the function library is loaded. */
+int store_ready(void);
 
 /*
  * Interactions on their way into Redis together: one FCALL
@@ -44,7 +46,6 @@ typedef void store_batch_cb(int i, json_t *result, const char *err, void *arg);
 struct store_batch *store_batch_new(void);
 /* Encode IN (copied: the caller may free it on return). */
 void store_batch_add(struct store_batch *, const struct interaction *);
-int store_batch_count(const struct store_batch *);
 /* Bytes encoded so far. */
 size_t store_batch_bytes(const struct store_batch *);
 /* Send and free the batch; CB is then told every item. -1 when Redis is

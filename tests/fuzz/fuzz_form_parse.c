@@ -14,7 +14,7 @@
 #include "channels/form_check.h"
 #include "channels/form_config.h"
 #include "channels/form_parse.h"
-#include "channels/mime_form.h"
+#include "channels/mime.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -35,7 +35,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *body;
 
 	if (!ready) {
-		mime_form_init();
+		mime_init();
 		form_config_commit();
 		ready = 1;
 	}
@@ -47,7 +47,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	body[size - 1] = '\0';
 	if (form_parse(ctypes[data[0] % 3], body, size - 1, &fd, &cause) == 0)
 		form_check(form_config_find(forms[(data[0] >> 2) % 4]), &fd, "UA", &ck);
-	form_data_free(&fd);
+	form_parse_free(&fd);
 	free(body);
 	return 0;
 }

@@ -436,7 +436,7 @@ local function reply_mail(p, t, text, msgid, refs, now)
     msgid = msgid, in_reply_to = t.last_msgid or '', references = refs,
     token = t.token or '', auto = '0', kind = 'reply', attempt = '0', ts = now,
     lang = t.lang or '' }
-  -- channels/lua/outbox.lua owns the job's layout
+  -- server/store/lua/outbox.lua owns the job's layout
   return rx.outbox_add(p, job, now)
 end
 

@@ -13,7 +13,7 @@
 #include "channels/form_check.h"
 #include "channels/form_config.h"
 #include "channels/form_parse.h"
-#include "channels/mime_form.h"
+#include "channels/mime.h"
 #include "server/core/config.h"
 
 #define URLENC	"application/x-www-form-urlencoded"
@@ -39,19 +39,19 @@ test_urlencoded(void **state)
 
 	assert_int_equal(parse(URLENC, "name=Ol%D0%B5na+K&email=a%40b.org&empty=&flag", &fd), 0);
 	assert_int_equal(fd.nv, 4);
-	assert_string_equal(form_data_get(&fd, "name", NULL), "Ol\xd0\xb5na K");
-	assert_string_equal(form_data_get(&fd, "email", NULL), "a@b.org");
-	assert_string_equal(form_data_get(&fd, "empty", &len), "");
+	assert_string_equal(form_parse_get(&fd, "name", NULL), "Ol\xd0\xb5na K");
+	assert_string_equal(form_parse_get(&fd, "email", NULL), "a@b.org");
+	assert_string_equal(form_parse_get(&fd, "empty", &len), "");
 	assert_int_equal(len, 0);
-	assert_non_null(form_data_get(&fd, "flag", NULL));
-	assert_null(form_data_get(&fd, "nope", NULL));
-	form_data_free(&fd);
+	assert_non_null(form_parse_get(&fd, "flag", NULL));
+	assert_null(form_parse_get(&fd, "nope", NULL));
+	form_parse_free(&fd);
 	/* a NUL byte keeps its length, so the check can refuse it */
 	assert_int_equal(parse(URLENC, "a=x%00y", &fd), 0);
-	form_data_get(&fd, "a", &len);
+	form_parse_get(&fd, "a", &len);
 	assert_int_equal(len, 3);
-	assert_false(form_utf8_valid(form_data_get(&fd, "a", NULL), len));
-	form_data_free(&fd);
+	assert_false(form_parse_utf8_valid(form_parse_get(&fd, "a", NULL), len));
+	form_parse_free(&fd);
 }
 
 static void
@@ -61,17 +61,17 @@ test_urlencoded_bad(void **state)
 	char big[FORM_PARSE_MAX_VALUES * 8 + 64], *p = big;
 
 	assert_int_equal(parse(URLENC, "a=%zz", &fd), 400);
-	form_data_free(&fd);
+	form_parse_free(&fd);
 	assert_int_equal(parse(URLENC, "a=%4", &fd), 400);
-	form_data_free(&fd);
+	form_parse_free(&fd);
 	assert_int_equal(parse(URLENC, "a=1&a=2", &fd), 400);
-	form_data_free(&fd);
+	form_parse_free(&fd);
 	assert_int_equal(parse(URLENC, "=1", &fd), 400);
-	form_data_free(&fd);
+	form_parse_free(&fd);
 	for (int i = 0; i <= FORM_PARSE_MAX_VALUES; i++)
 		p += sprintf(p, "f%d=1&", i);
 	assert_int_equal(parse(URLENC, big, &fd), 413);
-	form_data_free(&fd);
+	form_parse_free(&fd);
 }
 
 static void
@@ -82,15 +82,15 @@ test_json(void **state)
 	assert_int_equal(parse(JSON, "{\"name\":\"\xe7\x8e\x8b\",\"age\":42,"
 	    "\"ok\":true,\"n\":null,\"attachments\":[{\"name\":\"a.txt\","
 	    "\"type\":\"text/plain\",\"data\":\"aGVsbG8=\"}]}", &fd), 0);
-	assert_string_equal(form_data_get(&fd, "name", NULL), "\xe7\x8e\x8b");
-	assert_string_equal(form_data_get(&fd, "age", NULL), "42");
-	assert_string_equal(form_data_get(&fd, "ok", NULL), "yes");
-	assert_null(form_data_get(&fd, "n", NULL));
+	assert_string_equal(form_parse_get(&fd, "name", NULL), "\xe7\x8e\x8b");
+	assert_string_equal(form_parse_get(&fd, "age", NULL), "42");
+	assert_string_equal(form_parse_get(&fd, "ok", NULL), "yes");
+	assert_null(form_parse_get(&fd, "n", NULL));
 	assert_int_equal(fd.nf, 1);
 	assert_int_equal(fd.f[0].size, 5);
 	assert_memory_equal(fd.f[0].data, "hello", 5);
 	assert_string_equal(fd.f[0].name, "a.txt");
-	form_data_free(&fd);
+	form_parse_free(&fd);
 }
 
 static void
@@ -105,7 +105,7 @@ test_json_bad(void **state)
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(parse(JSON, bad[i], &fd), 400);
-		form_data_free(&fd);
+		form_parse_free(&fd);
 	}
 }
 
@@ -126,15 +126,15 @@ test_multipart(void **state)
 
 	assert_int_equal(parse(MP, mp_ok, &fd), 0);
 	assert_int_equal(fd.nv, 2);
-	assert_string_equal(form_data_get(&fd, "name", NULL), "\xd0\x9e\xd0\xbb\xd0\xb5\xd0\xbd\xd0\xb0");
-	assert_string_equal(form_data_get(&fd, "message", NULL), "line 1\r\nline 2");
+	assert_string_equal(form_parse_get(&fd, "name", NULL), "\xd0\x9e\xd0\xbb\xd0\xb5\xd0\xbd\xd0\xb0");
+	assert_string_equal(form_parse_get(&fd, "message", NULL), "line 1\r\nline 2");
 	assert_int_equal(fd.nf, 1);
 	assert_string_equal(fd.f[0].field, "file");
 	assert_string_equal(fd.f[0].name, "\xe6\x8a\xa5\xe5\x91\x8a.txt");
 	assert_string_equal(fd.f[0].type, "text/plain");
 	assert_int_equal(fd.f[0].size, 11);
 	assert_memory_equal(fd.f[0].data, "hello world", 11);
-	form_data_free(&fd);
+	form_parse_free(&fd);
 }
 
 static void
@@ -145,16 +145,16 @@ test_multipart_bad(void **state)
 
 	snprintf(cut, sizeof(cut), "%.*s", (int)sizeof(mp_ok) - 12, mp_ok);
 	assert_int_equal(parse(MP, cut, &fd), 400);
-	form_data_free(&fd);
+	form_parse_free(&fd);
 	assert_int_equal(parse("multipart/form-data", mp_ok, &fd), 400);
-	form_data_free(&fd);
+	form_parse_free(&fd);
 	assert_int_equal(parse(MP, "--XyZ\r\nContent-Type: text/plain\r\n\r\nx\r\n--XyZ--\r\n", &fd), 400);
-	form_data_free(&fd);
+	form_parse_free(&fd);
 	assert_int_equal(parse(MP, "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n"
 	    "Content-Type: multipart/mixed; boundary=in\r\n\r\n--in\r\n\r\nx\r\n--in--\r\n--XyZ--\r\n", &fd), 400);
-	form_data_free(&fd);
+	form_parse_free(&fd);
 	assert_int_equal(parse(MP, "garbage", &fd), 400);
-	form_data_free(&fd);
+	form_parse_free(&fd);
 }
 
 static void
@@ -168,18 +168,18 @@ test_encodings(void **state)
 	assert_int_equal(form_parse_enc("application/jsonx"), FORM_ENC_UNKNOWN);
 	assert_int_equal(form_parse_enc(NULL), FORM_ENC_UNKNOWN);
 	assert_int_equal(parse("text/plain", "a=1", &fd), 415);
-	form_data_free(&fd);
+	form_parse_free(&fd);
 }
 
 static void
 test_utf8(void **state)
 {
-	assert_true(form_utf8_valid("\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd1\x96\xd1\x82 \xe4\xbd\xa0\xe5\xa5\xbd \xf0\x9f\x98\x80", 24));
-	assert_false(form_utf8_valid("\xc0\xaf", 2));		/* overlong */
-	assert_false(form_utf8_valid("\xed\xa0\x80", 3));	/* surrogate */
-	assert_false(form_utf8_valid("\xe4\xbd", 2));		/* cut short */
-	assert_false(form_utf8_valid("\xf4\x90\x80\x80", 4));	/* > U+10FFFF */
-	assert_false(form_utf8_valid("\xff", 1));
+	assert_true(form_parse_utf8_valid("\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd1\x96\xd1\x82 \xe4\xbd\xa0\xe5\xa5\xbd \xf0\x9f\x98\x80", 24));
+	assert_false(form_parse_utf8_valid("\xc0\xaf", 2));		/* overlong */
+	assert_false(form_parse_utf8_valid("\xed\xa0\x80", 3));	/* surrogate */
+	assert_false(form_parse_utf8_valid("\xe4\xbd", 2));		/* cut short */
+	assert_false(form_parse_utf8_valid("\xf4\x90\x80\x80", 4));	/* > U+10FFFF */
+	assert_false(form_parse_utf8_valid("\xff", 1));
 }
 
 /* Check BODY (urlencoded) against form NAME; the number of errors. */
@@ -192,7 +192,7 @@ check(const char *name, const char *body, struct form_checked *ck)
 	assert_int_equal(parse(URLENC, body, &fd), 0);
 	assert_non_null(form_config_find(name));
 	n = form_check(form_config_find(name), &fd, "UA", ck);
-	form_data_free(&fd);
+	form_parse_free(&fd);
 	return n;
 }
 
@@ -255,11 +255,11 @@ test_check_sizes(void **state)
 	f = form_config_find("contact");
 	assert_int_equal(parse(URLENC, "name=A&email=a%40b.org&message=hi", &fd), 0);
 	for (size_t i = 0; i <= f->max_files; i++)
-		assert_int_equal(form_data_add_file(&fd, "file", "a.txt", "text/plain",
+		assert_int_equal(form_parse_add_file(&fd, "file", "a.txt", "text/plain",
 		    strdup("abc"), 3, &(const char *){ NULL }), 0);
 	assert_int_equal(form_check(f, &fd, "UA", &ck), 1);
 	assert_string_equal(error_code(&ck, "file"), "too_many_files");
-	form_data_free(&fd);
+	form_parse_free(&fd);
 }
 
 static void
@@ -336,8 +336,8 @@ main(void)
 	};
 	int rc;
 
-	mime_form_init();
+	mime_init();
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	mime_form_shutdown();
+	mime_shutdown();
 	return rc;
 }
