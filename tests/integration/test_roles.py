@@ -64,6 +64,10 @@ ROWS = [
     ("POST", "/api/v1/tickets/{}/replies", "/api/v1/tickets/{ae_ticket}/replies",
      {"text": "a reply"}, "401 404 201 201 201"),
     ("GET", "/api/v1/attachments/{}", "/api/v1/attachments/999999", None, "401 404 404 404 404"),
+    # Screening decisions (server/api/api_screening.c): whoever may see the
+    # ticket decides; a plain agent does not see an AE ticket.
+    ("POST", "/api/v1/tickets/{}/screening", "/api/v1/tickets/{ae_ticket}/screening",
+     {"flag": "ae", "decision": "confirm"}, "401 404 200 200 200"),
     # Routing's supervisor endpoints (server/api/api_supervisor.c).
     ("GET", "/api/v1/queues", "/api/v1/queues", None, "401 403 200 403 200"),
     ("GET", "/api/v1/queues/{}", "/api/v1/queues/general", None, "401 403 200 403 200"),
