@@ -33,8 +33,9 @@ static const struct ctl_command commands[] = {
 	{ "customer", "export", "", ctl_customer_export },
 	{ "agent", "add", "--name N --email E --roles R [--password P]", ctl_agent_add },
 	{ "agent", "list", "", ctl_agent_list },
-	{ "route", "explain", "[--channel C] [--form F] [--type T] [--segment S] TEXT-OR-TICKET",
-	    ctl_route_explain },
+	{ "route", "explain", "[--channel C] [--form F] [--type T] [--segment S] "
+	    "TEXT-OR-TICKET | --ticket N", ctl_route_explain },
+	{ "screening", "export", "[--since DATE] [--output FILE]", ctl_screening_export },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

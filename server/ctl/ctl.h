@@ -40,6 +40,9 @@ int ctl_audit_verify(int, char **);
 int ctl_customer_import(int, char **);
 int ctl_customer_export(int, char **);
 
+/* server/ctl/ctl_screening.c: confirmed and rejected messages as labelled data */
+int ctl_screening_export(int, char **);
+
 /* server/ctl/ctl_agent.c */
 int ctl_agent_add(int, char **);
 int ctl_agent_list(int, char **);

@@ -34,6 +34,69 @@ explain(struct interaction *in, const struct triage_ctx *ctx)
 	triage_free();
 }
 
+/* One stored hit as explain_hits (routing/triage.c) prints a fresh one;
+ * a hit a negation or question held is marked so. */
+static void
+print_hit(json_t *h)
+{
+	const char *field = json_string_value(json_object_get(h, "field"));
+
+	if (field == NULL)	/* the key's older name */
+		field = json_string_value(json_object_get(h, "where"));
+	printf("  %s %s \"%s\" [%s %lld-%lld] term \"%s\": %s%s\n",
+	    json_string_value(json_object_get(h, "kind")),
+	    json_string_value(json_object_get(h, "cue")),
+	    json_string_value(json_object_get(h, "text")) ?
+	    json_string_value(json_object_get(h, "text")) : "",
+	    field ? field : "text",
+	    (long long)json_integer_value(json_object_get(h, "start")),
+	    (long long)json_integer_value(json_object_get(h, "end")),
+	    json_string_value(json_object_get(h, "term")),
+	    json_string_value(json_object_get(h, "rule")),
+	    json_is_false(json_object_get(h, "counted")) ? " (held)" : "");
+}
+
+/* What screening stored with each inbound message when it arrived (the
+ * knowledge of that day, which may differ from today's), and the
+ * decisions people took on the ticket's flags. */
+static void
+print_stored(json_t *t, json_t *log)
+{
+	static const char *const flags[] = { "ae", "complaint" };
+	json_t *e, *scr, *h;
+	const char *ae;
+	size_t i, j;
+	char key[32];
+
+	json_array_foreach(log, i, e) {
+		if ((scr = json_object_get(e, "screening")) == NULL)
+			continue;
+		ae = json_string_value(json_object_get(scr, "ae"));
+		printf("stored screening of message %s: ae %s, complaint %s, lang %s\n",
+		    json_string_value(json_object_get(e, "id")), ae ? ae : "no",
+		    json_is_true(json_object_get(scr, "complaint")) ? "yes" : "no",
+		    json_string_value(json_object_get(scr, "lang")) ?
+		    json_string_value(json_object_get(scr, "lang")) : "unknown");
+		json_array_foreach(json_object_get(scr, "hits"), j, h)
+			print_hit(h);
+	}
+	for (i = 0; i < 2; i++) {
+		snprintf(key, sizeof(key), "%s_decision", flags[i]);
+		if (json_string_value(json_object_get(t, key)) == NULL)
+			continue;
+		printf("decision: %s %s", flags[i],
+		    json_string_value(json_object_get(t, key)));
+		snprintf(key, sizeof(key), "%s_decided_by", flags[i]);
+		printf(" by %s", json_string_value(json_object_get(t, key)) ?
+		    json_string_value(json_object_get(t, key)) : "?");
+		snprintf(key, sizeof(key), "%s_reason", flags[i]);
+		if (json_string_value(json_object_get(t, key)) &&
+		    *json_string_value(json_object_get(t, key)))
+			printf(": %s", json_string_value(json_object_get(t, key)));
+		printf("\n");
+	}
+}
+
 /* The first inbound message of the ticket, with its customer's type. */
 static void
 on_ticket(json_t *res, const char *err, void *arg)
@@ -74,6 +137,7 @@ on_ticket(json_t *res, const char *err, void *arg)
 	    json_string_value(json_object_get(t, "category")),
 	    json_string_value(json_object_get(t, "priority")));
 	explain(&in, &ctx);
+	print_stored(t, log);
 	ctl_finish(0);
 }
 
@@ -89,7 +153,7 @@ static int
 usage(void)
 {
 	fprintf(stderr, "usage: rxdeskctl route explain [--channel C] [--form F] "
-	    "[--type T] [--segment S] TEXT-OR-TICKET\n");
+	    "[--type T] [--segment S] TEXT-OR-TICKET | --ticket N\n");
 	return 2;
 }
 
@@ -101,8 +165,10 @@ ctl_route_explain(int argc, char **argv)
 		{ "form", required_argument, NULL, 'f' },
 		{ "type", required_argument, NULL, 't' },
 		{ "segment", required_argument, NULL, 's' },
+		{ "ticket", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 }
 	};
+	const char *ticket = NULL;
 	struct interaction in;
 	struct triage_ctx ctx;
 	const char *arg;
@@ -122,14 +188,16 @@ ctl_route_explain(int argc, char **argv)
 			ctx.customer_type = optarg;
 		else if (c == 's')
 			ctx.segment = optarg;
+		else if (c == 'T' && is_ticket(optarg))
+			ticket = optarg;
 		else
 			return usage();
 	}
-	if (optind != argc - 1)
+	if (optind != argc - (ticket ? 0 : 1))
 		return usage();
 	triage_commit(ctl_config());
-	arg = argv[optind];
-	if (!is_ticket(arg)) {
+	arg = ticket ? ticket : argv[optind];
+	if (!ticket && !is_ticket(arg)) {
 		in.text = arg;
 		explain(&in, &ctx);
 		ctl_finish(0);

@@ -1,7 +1,8 @@
 /*
  * ctl_route: "rxdeskctl route explain TEXT-OR-TICKET": which triage rule
  * matched and why (routing/triage.h), for a text or for a stored ticket's
- * first customer message.
+ * first customer message ("RX-17" or --ticket 17); for a ticket also the
+ * screening stored with each inbound message and the decisions on its flags.
  */
 #ifndef RX_CTL_ROUTE_H
 #define RX_CTL_ROUTE_H
