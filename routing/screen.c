@@ -16,15 +16,21 @@
 #define NEG_BACK	4
 /* Word tokens "for" (an indication) reaches. */
 #define IND_FORWARD	3
+/* Tokens one term can span (8 words, gaps of 3). */
+#define SCOPE_SPAN	32
 
 enum held { HELD_NO, HELD_NEGATED, HELD_QUESTION, HELD_HYPOTHETICAL,
 	HELD_INDICATION, HELD_QUESTION_MARK };
+
+/* Why a cue a scope could have held still counts (explained in the hits). */
+enum kept { KEPT_NONE, KEPT_INEFFICACY };
 
 /* A cue found in one parsed text. */
 struct found {
 	const struct screen_term *term;
 	uint32_t tok0, tok1;		/* first and last token */
 	uint8_t held;			/* enum held */
+	uint8_t kept;			/* enum kept */
 	uint8_t field;
 	uint32_t start, end;
 };
@@ -34,6 +40,8 @@ static struct {
 	struct screen_doc doc;
 	struct found *f;
 	size_t nf, fcap;
+	uint32_t *at;			/* cues starting at token i: f[at[i]..at[i+1]) */
+	size_t atcap;
 	struct { uint8_t kind; char *term; } extra[SCREEN_EXTRA_MAX],
 	    pend[SCREEN_EXTRA_MAX];
 	size_t nextra, npend;
@@ -124,8 +132,9 @@ found_add(const struct screen_term *term, size_t t0, size_t t1, uint32_t start,
 	struct found *f;
 	void *p;
 
-	for (size_t i = 0; i < S.nf; i++)
-		if (S.f[i].term == term && S.f[i].tok0 == t0 && S.f[i].field == field)
+	/* Cues are found token by token: duplicates sit at the end. */
+	for (size_t i = S.nf; i-- > 0 && S.f[i].tok0 == t0 && S.f[i].field == field;)
+		if (S.f[i].term == term)
 			return;
 	if (S.nf == S.fcap) {
 		size_t cap = S.fcap ? S.fcap * 2 : 64;
@@ -139,6 +148,7 @@ found_add(const struct screen_term *term, size_t t0, size_t t1, uint32_t start,
 	f->tok0 = (uint32_t)t0;
 	f->tok1 = (uint32_t)t1;
 	f->held = HELD_NO;
+	f->kept = KEPT_NONE;
 	f->field = (uint8_t)field;
 	f->start = start;
 	f->end = end;
@@ -256,60 +266,147 @@ match_all(const struct screen_doc *d, int field)
 
 /* ---- scopes ---- */
 
+/* The cues of one field, indexed by the token they start at. */
+struct scope {
+	const struct screen_doc *d;
+	size_t from, to;		/* S.f[from..to) */
+};
+
+/* Index the field's cues (found in token order) by their first token. */
+static int
+index_tokens(const struct scope *sc)
+{
+	size_t n = sc->d->ntok, k = sc->from;
+	void *p;
+
+	if (n + 1 > S.atcap) {
+		if ((p = realloc(S.at, (n + 1) * sizeof(*S.at))) == NULL)
+			return -1;
+		S.at = p;
+		S.atcap = n + 1;
+	}
+	for (size_t i = 0; i <= n; i++) {
+		while (k < sc->to && S.f[k].tok0 < i)
+			k++;
+		S.at[i] = (uint32_t)k;
+	}
+	return 0;
+}
+
 static const char *
 punct_at(const struct screen_doc *d, size_t i)
 {
 	return d->tok[i].script == SCREEN_SCRIPT_PUNCT ? d->tok[i].surface : NULL;
 }
 
-/* Does a cue of kind CUE (or any cue that flags, when CUE < 0) start at I? */
 static int
-cue_starts(size_t from, size_t to, size_t i, int cue, int field)
+is_comma(const struct screen_doc *d, size_t i)
 {
-	for (size_t k = from; k < to; k++) {
-		const struct found *f = &S.f[k];
-		if (f->tok0 != i || f->field != field)
-			continue;
-		if (cue >= 0 ? f->term->cue == cue : (is_ae_cue(f->term->cue) ||
-		    is_defect(f->term->cue) || f->term->cue == CUE_LIST))
+	const char *p = punct_at(d, i);
+
+	return p && (strcmp(p, ",") == 0 || strcmp(p, "\u3001") == 0);
+}
+
+/* A cue that flags (AE or defect), or a list word. */
+static int
+flags_or_list(int c)
+{
+	return is_ae_cue(c) || is_defect(c) || c == CUE_LIST;
+}
+
+/* Does a cue of kind CUE (or one that flags or lists, when CUE < 0) start at I? */
+static int
+cue_starts(const struct scope *sc, size_t i, int cue)
+{
+	for (size_t k = S.at[i]; k < S.at[i + 1]; k++) {
+		int c = S.f[k].term->cue;
+		if (cue >= 0 ? c == cue : flags_or_list(c))
 			return 1;
 	}
 	return 0;
 }
 
-static void
-hold(size_t from, size_t to, size_t a, size_t b, int field, enum held why)
+/* May scope WHY hold cue C? Inefficacy ("no effect at all") and reports
+ * are not denied by a negation; an indication names a condition. */
+static int
+may_hold(int c, enum held why)
 {
-	for (size_t k = from; k < to; k++) {
-		if (S.f[k].field != field || S.f[k].tok0 < a || S.f[k].tok0 > b ||
-		    S.f[k].held != HELD_NO || !holdable(S.f[k].term->cue))
+	if (!holdable(c))
+		return 0;
+	if (why == HELD_NEGATED)
+		return c != CUE_REPORT;
+	if (why == HELD_INDICATION)
+		return c == CUE_SYMPTOM || c == CUE_VAGUE || c == CUE_GENERIC ||
+		    c == CUE_LAB;
+	return 1;
+}
+
+/* Does a cue of kind CUE overlap F or end right before it ("side" of
+ * "side effects", "побічних" of "побічних ефектів")? */
+static int
+next_to(const struct found *f, int cue)
+{
+	size_t a = f->tok0 > SCOPE_SPAN ? f->tok0 - SCOPE_SPAN : 0;
+
+	for (size_t k = S.at[a]; k < S.at[f->tok1 + 1]; k++)
+		if (S.f[k].term->cue == cue && S.f[k].tok1 + 1 >= f->tok0)
+			return 1;
+	return 0;
+}
+
+/* Does a negation deny F? Not an inefficacy ("не дає жодного ефекту"),
+ * unless it is the "effects" of "no side effects". */
+static int
+negation_holds(struct found *f)
+{
+	if (f->term->cue != CUE_INEFFICACY || next_to(f, CUE_GENERIC))
+		return 1;
+	f->kept = KEPT_INEFFICACY;
+	return 0;
+}
+
+/* Hold the cues starting at tokens A..B; the count held. */
+static int
+hold(const struct scope *sc, size_t a, size_t b, enum held why)
+{
+	int n = 0;
+
+	if (b >= sc->d->ntok)
+		b = sc->d->ntok - 1;
+	for (size_t k = S.at[a]; a <= b && k < S.at[b + 1]; k++) {
+		struct found *f = &S.f[k];
+		int c = f->term->cue;
+		if (f->held != HELD_NO || !may_hold(c, why == HELD_QUESTION_MARK ?
+		    HELD_QUESTION : why) || (why == HELD_NEGATED && !negation_holds(f)))
 			continue;
-		if (why == HELD_QUESTION_MARK && is_defect(S.f[k].term->cue))
+		if (why == HELD_QUESTION_MARK && is_defect(c))
 			continue;
-		S.f[k].held = (uint8_t)(why == HELD_QUESTION_MARK ? HELD_QUESTION : why);
+		f->held = (uint8_t)(why == HELD_QUESTION_MARK ? HELD_QUESTION : why);
+		n++;
 	}
+	return n;
 }
 
 /* The last token a forward scope from I reaches: the sentence's end, a
- * "but", a mark other than a comma that continues a list, or MAXW words. */
+ * "but", a mark other than a comma, a comma not continuing a list of
+ * what it denies ("no rash, itching or swelling"), or MAXW words. */
 static size_t
-scope_end(const struct screen_doc *d, size_t from, size_t to, size_t i, int maxw,
-    int field)
+scope_end(const struct scope *sc, size_t i, int maxw)
 {
+	const struct screen_doc *d = sc->d;
 	size_t end = d->sent_end[d->tok[i].sentence], j, last = i;
-	const char *p;
-	int words = 0;
+	int words = 0, seen = 0;
 
 	for (j = i + 1; j < end; j++) {
-		if (cue_starts(from, to, j, CUE_BREAKER, field))
+		if (cue_starts(sc, j, CUE_BREAKER))
 			break;
-		if ((p = punct_at(d, j)) != NULL) {
-			if (strcmp(p, ",") != 0 && strcmp(p, "\u3001") != 0)
-				break;
-			if (j + 1 >= end || !cue_starts(from, to, j + 1, -1, field))
+		if (punct_at(d, j) != NULL) {
+			if (!is_comma(d, j) || !seen || j + 1 >= end ||
+			    !cue_starts(sc, j + 1, -1))
 				break;
 			continue;
 		}
+		seen |= cue_starts(sc, j, -1);
 		if (maxw && ++words > maxw)
 			break;
 		last = j;
@@ -330,91 +427,150 @@ scope_start_back(const struct screen_doc *d, size_t i)
 	return j;
 }
 
-static int
-sentence_has(size_t from, size_t to, const struct screen_doc *d, unsigned s,
-    int cue, int field)
+static size_t
+sent_begin(const struct screen_doc *d, unsigned s)
 {
-	for (size_t k = from; k < to; k++)
-		if (S.f[k].field == field && S.f[k].term->cue == cue &&
-		    d->tok[S.f[k].tok0].sentence == s && S.f[k].held == HELD_NO)
-			return 1;
-	return 0;
+	return s ? d->sent_end[s - 1] : 0;
+}
+
+/* The first unheld cue of kind CUE in sentence S, or NULL. */
+static struct found *
+sentence_cue(const struct scope *sc, unsigned s, int cue)
+{
+	const struct screen_doc *d = sc->d;
+
+	for (size_t k = S.at[sent_begin(d, s)]; k < S.at[d->sent_end[s]]; k++)
+		if (S.f[k].term->cue == cue && S.f[k].held == HELD_NO)
+			return &S.f[k];
+	return NULL;
 }
 
 static int
 sentence_asks(const struct screen_doc *d, unsigned s)
 {
-	size_t end = d->sent_end[s], begin = s ? d->sent_end[s - 1] : 0;
+	const char *p;
 
-	for (size_t j = begin; j < end; j++)
-		if (punct_at(d, j) && strcmp(d->tok[j].surface, "?") == 0)
+	for (size_t j = sent_begin(d, s); j < d->sent_end[s]; j++)
+		if ((p = punct_at(d, j)) && strcmp(p, "?") == 0)
 			return 1;
 	return 0;
 }
 
-/* A question that reports nothing holds every cue of its sentence. */
-static void
-hold_questions(const struct screen_doc *d, size_t from, size_t to, int field)
+/* The last word token of sentence S (its first token when none). */
+static size_t
+last_word(const struct screen_doc *d, unsigned s)
 {
+	size_t j = d->sent_end[s];
+
+	while (j > sent_begin(d, s) + 1 && d->tok[j - 1].script == SCREEN_SCRIPT_PUNCT)
+		j--;
+	return j - 1;
+}
+
+/*
+ * A question that reports nothing holds cues of its sentence: all of them
+ * when it has a question mark or its question word ends it ("...吗"), else
+ * what follows its first question word ("can X cause", "asking about").
+ * What comes before ("吃了X嘴里一股金属味，吃什么都是苦的") is told, not asked.
+ */
+static void
+hold_questions(const struct scope *sc)
+{
+	const struct screen_doc *d = sc->d;
+
 	for (unsigned s = 0; s < d->nsent; s++) {
-		size_t begin = s ? d->sent_end[s - 1] : 0, end = d->sent_end[s];
+		size_t begin = sent_begin(d, s), end = d->sent_end[s];
+		struct found *q;
 		if (begin == end)
 			continue;
-		if (!sentence_asks(d, s) && !sentence_has(from, to, d, s, CUE_QUESTION, field))
-			continue;
-		if (sentence_has(from, to, d, s, CUE_REPORT, field))
+		q = sentence_cue(sc, s, CUE_QUESTION);
+		if ((!q && !sentence_asks(d, s)) || sentence_cue(sc, s, CUE_REPORT))
 			continue;
 		/* "its expired??" is a complaint: a defect is held only by
 		 * words that ask, not by a question mark. */
-		hold(from, to, begin, end - 1, field, sentence_has(from, to, d, s,
-		    CUE_QUESTION, field) ? HELD_QUESTION : HELD_QUESTION_MARK);
+		if (q && !sentence_asks(d, s) && q->tok1 < last_word(d, s))
+			begin = q->tok0;
+		hold(sc, begin, end - 1, q ? HELD_QUESTION : HELD_QUESTION_MARK);
 	}
 }
 
 /* Is the scope word at F part of a cue that flags ("could not breathe",
  * "no appetite", "not working")? Then it denies nothing. */
 static int
-consumed(size_t from, size_t to, const struct found *f)
+consumed(const struct scope *sc, const struct found *f)
 {
-	for (size_t k = from; k < to; k++) {
+	size_t a = f->tok0 > SCOPE_SPAN ? f->tok0 - SCOPE_SPAN : 0;
+
+	for (size_t k = S.at[a]; k < S.at[f->tok0 + 1]; k++) {
 		int c = S.f[k].term->cue;
-		if ((is_ae_cue(c) || is_defect(c)) && S.f[k].field == f->field &&
-		    S.f[k].tok0 <= f->tok0 && S.f[k].tok1 >= f->tok1)
+		if ((is_ae_cue(c) || is_defect(c)) && S.f[k].tok0 <= f->tok0 &&
+		    S.f[k].tok1 >= f->tok1)
 			return 1;
 	}
 	return 0;
 }
 
+/* The tokens from I on that an indication's condition covers: its first
+ * symptom within IND_FORWARD words and what a comma or list word adds to
+ * it ("for nausea and vomiting"); not what follows ("from pain, no sleep"
+ * is one cue held, not two). */
 static void
-apply_scopes(const struct screen_doc *d, size_t from, size_t to, int field)
+hold_indication(const struct scope *sc, size_t i)
 {
-	for (size_t k = from; k < to; k++) {
+	const struct screen_doc *d = sc->d;
+	size_t end = scope_end(sc, i, IND_FORWARD), last = 0, j;
+
+	for (j = i + 1; j <= end && !last; j++)
+		for (size_t k = S.at[j]; k < S.at[j + 1]; k++)
+			if (may_hold(S.f[k].term->cue, HELD_INDICATION) &&
+			    S.f[k].tok1 > last)
+				last = S.f[k].tok1;
+	if (!last)
+		return;
+	j--;
+	for (;;) {
+		hold(sc, j, last, HELD_INDICATION);
+		j = last + 1;
+		if (j < d->ntok && (is_comma(d, j) || cue_starts(sc, j, CUE_LIST)))
+			j++;
+		if (j >= d->ntok || j == last + 1 || d->tok[j].sentence !=
+		    d->tok[i].sentence || !cue_starts(sc, j, -1))
+			break;
+		for (size_t k = S.at[j]; k < S.at[j + 1]; k++)
+			if (S.f[k].tok1 > last)
+				last = S.f[k].tok1;
+	}
+}
+
+static void
+apply_scopes(const struct scope *sc)
+{
+	for (size_t k = sc->from; k < sc->to; k++) {
 		const struct found *f = &S.f[k];
-		if (f->term->cue >= CUE_NEGATION && consumed(from, to, f))
+		if (f->term->cue >= CUE_NEGATION && consumed(sc, f))
 			continue;
 		switch (f->term->cue) {
 		case CUE_NEGATION:
-			hold(from, to, f->tok1 + 1, scope_end(d, from, to, f->tok1,
-			    NEG_FORWARD, field), field, HELD_NEGATED);
+			hold(sc, f->tok1 + 1, scope_end(sc, f->tok1, NEG_FORWARD),
+			    HELD_NEGATED);
 			break;
 		case CUE_NEGATION_AFTER:
 			if (f->tok0 > 0)
-				hold(from, to, scope_start_back(d, f->tok0), f->tok0 - 1,
-				    field, HELD_NEGATED);
+				hold(sc, scope_start_back(sc->d, f->tok0), f->tok0 - 1,
+				    HELD_NEGATED);
 			break;
 		case CUE_HYPOTHETICAL:
-			hold(from, to, f->tok1 + 1, scope_end(d, from, to, f->tok1, 0,
-			    field), field, HELD_HYPOTHETICAL);
+			hold(sc, f->tok1 + 1, scope_end(sc, f->tok1, 0),
+			    HELD_HYPOTHETICAL);
 			break;
 		case CUE_INDICATION:
-			hold(from, to, f->tok1 + 1, scope_end(d, from, to, f->tok1,
-			    IND_FORWARD, field), field, HELD_INDICATION);
+			hold_indication(sc, f->tok1);
 			break;
 		default:
 			break;
 		}
 	}
-	hold_questions(d, from, to, field);
+	hold_questions(sc);
 }
 
 /* ---- decision ---- */
@@ -479,6 +635,8 @@ rule_of(const struct found *f, const struct screen_result *r)
 
 	if (f->held != HELD_NO)
 		return held_names[f->held];
+	if (f->kept == KEPT_INEFFICACY)
+		return "inefficacy despite negation";
 	if (is_special(c))
 		return r->ae == SCREEN_AE_PROBABLE ? "special+exposure" : "special";
 	if (is_ae_cue(c))
@@ -527,6 +685,7 @@ screen_field(const char *text, int field)
 {
 	uint8_t scripts[SCREEN_LANGS_MAX] = { 0 };
 	size_t from = S.nf;
+	struct scope sc;
 
 	if (text == NULL || *text == '\0' || S.kb == NULL)
 		return;
@@ -535,7 +694,11 @@ screen_field(const char *text, int field)
 	if (screen_text_parse(&S.doc, text, strlen(text), scripts) == -1)
 		return;
 	match_all(&S.doc, field);
-	apply_scopes(&S.doc, from, S.nf, field);
+	sc.d = &S.doc;
+	sc.from = from;
+	sc.to = S.nf;
+	if (index_tokens(&sc) == 0)
+		apply_scopes(&sc);
 }
 
 void
@@ -745,6 +908,9 @@ screen_free(void)
 	free(S.f);
 	S.f = NULL;
 	S.nf = S.fcap = 0;
+	free(S.at);
+	S.at = NULL;
+	S.atcap = 0;
 	screen_text_free(&S.doc);
 	screen_text_free(NULL);
 }

@@ -99,6 +99,43 @@ test_question(void **state)
 	    SCREEN_AE_NONE);
 }
 
+/* The rule that held or kept the first hit of cue CUE, or NULL. */
+static const char *
+rule_for(const char *text, const char *cue)
+{
+	static struct screen_result r;
+
+	screen_text(text, NULL, &r);
+	for (size_t i = 0; i < r.nhits; i++)
+		if (strcmp(r.hits[i].cue, cue) == 0)
+			return r.hits[i].rule;
+	return NULL;
+}
+
+static void
+test_scope_rules(void **state)
+{
+	/* An indication holds the condition it names, not what follows. */
+	assert_string_equal(rule_for("I take it for my migraines.", "symptom"), "indication");
+	assert_int_not_equal(ae("Купив сироп від кашлю блювота після нього."), SCREEN_AE_NONE);
+	/* An indication holds symptoms, not special situations. */
+	assert_int_not_equal(ae("ваши таблетки от аллергии как пустышки, вообще не "
+	    "помогают"), SCREEN_AE_NONE);
+	/* A negation does not deny a lack of efficacy... */
+	assert_string_equal(rule_for("Спрей не дає жодного ефекту, вже 5-й день.",
+	    "inefficacy"), "inefficacy despite negation");
+	/* ...unless it is the "effects" of "no side effects". */
+	assert_int_equal(ae("Жодних побічних ефектів не було."), SCREEN_AE_NONE);
+	/* A comma continues a denial only after something it denied. */
+	assert_int_not_equal(ae("Two days without the proper dose, glucose 19.8 and "
+	    "vomiting."), SCREEN_AE_NONE);
+	/* A question word holds what follows it, not what was told before. */
+	assert_int_not_equal(ae("吃了克菌星嘴里一股金属味，吃什么都是苦的，三天了还没消。"),
+	    SCREEN_AE_NONE);
+	assert_int_equal(ae("Caller asking about common side effects, weight gain."),
+	    SCREEN_AE_NONE);
+}
+
 static void
 test_third_party_and_buried(void **state)
 {
@@ -229,6 +266,7 @@ main(void)
 		cmocka_unit_test(test_misspellings),
 		cmocka_unit_test(test_denial),
 		cmocka_unit_test(test_question),
+		cmocka_unit_test(test_scope_rules),
 		cmocka_unit_test(test_third_party_and_buried),
 		cmocka_unit_test(test_special_situations),
 		cmocka_unit_test(test_complaints),
