@@ -26,6 +26,7 @@ INTEGRATION_TESTS = \
 	tests/integration/test_valgrind.py \
 	tests/integration/test_console.py \
 	tests/integration/test_screening.py \
+	tests/integration/test_screening_feedback.py \
 	tests/integration/test_smtp_limits.py \
 	tests/integration/test_tickets.py \
 	tests/integration/test_customers.py \

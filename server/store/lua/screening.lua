@@ -112,8 +112,11 @@ local function decide_apply(p, n, t, d, now)
   end
   set(d.flag .. '_decision', d.decision)
   set(d.flag .. '_reason', d.reason)
-  redis.call('HSET', rx.tkey(p, n), d.flag .. '_decided_by', d.actor, d.flag .. '_decided_at', now,
-    d.flag .. '_decided_safety', d.safety and '1' or '0', d.flag .. '_message', d.message)
+  -- who and when are in the audit stream; kept here too for the console
+  local more = { [d.flag .. '_decided_by'] = d.actor, [d.flag .. '_decided_at'] = tostring(now),
+    [d.flag .. '_decided_safety'] = d.safety and '1' or '0', [d.flag .. '_message'] = d.message }
+  rx.hset(rx.tkey(p, n), more)
+  for k, v in pairs(more) do t[k] = v end
   redis.call('XADD', p .. 'screening:decisions', '*', 'ticket', n, 'message', d.message,
     'flag', d.flag, 'decision', d.decision, 'reason', d.reason, 'actor', d.actor,
     'raised', was and '1' or '0', 'ts', now)
