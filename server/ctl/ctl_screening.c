@@ -57,8 +57,8 @@ record_of(json_t *item)
 		return json_array_get(X.records, (size_t)json_integer_value(pos));
 	if (lang == NULL || *lang == '\0')
 		lang = json_string_value(json_object_get(item, "lang"));
-	rec = json_pack("{s:s,s:s,s:s,s:[],s:O?,s:O?,s:I,s:s,s:O?,s:O?,s:{},s:{s:O?,s:O?}}",
-	    "id", id, "lang", lang ? lang : "", "style",
+	rec = json_pack("{s:s,s:s,s:s,s:s,s:[],s:O?,s:O?,s:I,s:s,s:O?,s:O?,s:{},s:{s:O?,s:O?}}",
+	    "id", id, "lang", lang ? lang : "", "cat", "feedback", "style",
 	    style_of(json_string_value(json_object_get(item, "channel"))),
 	    "labels", "text", json_object_get(item, "text"),
 	    "subject", json_object_get(item, "subject"), "ticket", n,
