@@ -20,7 +20,7 @@
 #define SCOPE_SPAN	32
 
 enum held { HELD_NO, HELD_NEGATED, HELD_QUESTION, HELD_HYPOTHETICAL,
-	HELD_INDICATION, HELD_QUESTION_MARK };
+	HELD_INDICATION, HELD_QUESTION_MARK, HELD_IN_WORD };
 
 /* Why a cue a scope could have held still counts (explained in the hits). */
 enum kept { KEPT_NONE, KEPT_INEFFICACY };
@@ -89,6 +89,15 @@ screen_default_dir(void)
 }
 
 /* ---- matching ---- */
+
+/* Bytes of the UTF-8 character that starts with C. */
+static size_t
+utf8_len(char c)
+{
+	unsigned char u = (unsigned char)c;
+
+	return u >= 0xf0 ? 4 : u >= 0xe0 ? 3 : u >= 0xc0 ? 2 : 1;
+}
 
 static int
 word_at(const struct screen_doc *d, const struct screen_token *t,
@@ -231,6 +240,65 @@ try_han(const struct screen_doc *d, const struct screen_term *term, size_t i,
 	found_add(term, i, n, d->map[at], d->map[e], field);
 }
 
+/* Is the Han word at token I a term of CUE in language slot L? */
+static int
+han_known(const struct screen_doc *d, size_t i, int l, int cue)
+{
+	const struct screen_token *t = &d->tok[i];
+	const char *w = d->norm + t->nstart;
+	size_t n = t->nend - t->nstart, c = utf8_len(*w);
+	const struct screen_entry *e;
+
+	for (e = screen_data_find(&S.kb->han[l], w, c); e;
+	    e = screen_data_next(&S.kb->han[l], e, w, c)) {
+		const struct screen_term *k = &S.kb->terms[e->term];
+		if (k->cue == cue && k->nwords == 1 && k->w[0].len == n &&
+		    memcmp(k->w[0].key, w, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A one-character Han term (痛, 晕, 药) matches only a word of its own
+ * (ICU's dictionary words: "头很痛" is 头 很 痛), followed by particles
+ * only (漏了, 咳得), or inside a word that is itself a term of its cue;
+ * not inside 痛快, 晕车 or 药房.
+ */
+static int
+han_single_ok(const struct screen_doc *d, const struct screen_term *term, size_t i)
+{
+	const struct screen_token *t = &d->tok[i];
+
+	static const char particles[] = "\u4e86\u7740\u8fc7\u5f97\u7684\u5730";
+	size_t n = term->w[0].len, j;
+
+	if (term->nwords != 1 || n != utf8_len(term->w[0].key[0]))
+		return 1;
+	/* 漏了, 咳得: the character and aspect or structural particles. */
+	if (memcmp(d->norm + t->nstart, term->w[0].key, n) == 0) {
+		for (j = t->nstart + n; j + 3 <= t->nend; j += 3)
+			if (strstr(particles, (char[4]){ d->norm[j], d->norm[j + 1],
+			    d->norm[j + 2], 0 }) == NULL)
+				break;
+		if (j == t->nend)
+			return 1;
+	}
+	return han_known(d, i, term->lang, term->cue);
+}
+
+/* A Han term; one a word holds stays in the hits, held ("inside a word"). */
+static void
+try_han_word(const struct screen_doc *d, const struct screen_term *term, size_t i,
+    uint32_t at, uint32_t limit, int field)
+{
+	size_t n = S.nf;
+
+	try_han(d, term, i, at, limit, field);
+	if (S.nf > n && !han_single_ok(d, term, i))
+		S.f[n].held = HELD_IN_WORD;
+}
+
 static void
 match_han(const struct screen_doc *d, size_t i, int field)
 {
@@ -239,14 +307,14 @@ match_han(const struct screen_doc *d, size_t i, int field)
 	uint32_t limit = d->tok[d->sent_end[t->sentence] - 1].nend, n;
 
 	for (uint32_t at = t->nstart; at < t->nend; at += n) {
-		unsigned char c = (unsigned char)d->norm[at];
-		n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+		n = utf8_len(d->norm[at]);
 		for (int l = 0; l < S.kb->nlangs; l++) {
 			if (S.kb->script[l] != SCREEN_SCRIPT_HAN)
 				continue;
 			for (e = screen_data_find(&S.kb->han[l], d->norm + at, n); e;
 			    e = screen_data_next(&S.kb->han[l], e, d->norm + at, n))
-				try_han(d, &S.kb->terms[e->term], i, at, limit, field);
+				try_han_word(d, &S.kb->terms[e->term], i, at, limit,
+				    field);
 		}
 	}
 }
@@ -320,7 +388,8 @@ cue_starts(const struct scope *sc, size_t i, int cue)
 {
 	for (size_t k = S.at[i]; k < S.at[i + 1]; k++) {
 		int c = S.f[k].term->cue;
-		if (cue >= 0 ? c == cue : flags_or_list(c))
+		if (S.f[k].held != HELD_IN_WORD && (cue >= 0 ? c == cue :
+		    flags_or_list(c)))
 			return 1;
 	}
 	return 0;
@@ -503,8 +572,8 @@ consumed(const struct scope *sc, const struct found *f)
 
 	for (size_t k = S.at[a]; k < S.at[f->tok0 + 1]; k++) {
 		int c = S.f[k].term->cue;
-		if ((is_ae_cue(c) || is_defect(c)) && S.f[k].tok0 <= f->tok0 &&
-		    S.f[k].tok1 >= f->tok1)
+		if ((is_ae_cue(c) || is_defect(c)) && S.f[k].held != HELD_IN_WORD &&
+		    S.f[k].tok0 <= f->tok0 && S.f[k].tok1 >= f->tok1)
 			return 1;
 	}
 	return 0;
@@ -576,7 +645,8 @@ apply_scopes(const struct scope *sc)
 /* ---- decision ---- */
 
 static const char *const held_names[] = {
-	"counted", "negated", "question", "hypothetical", "indication", "question"
+	"counted", "negated", "question", "hypothetical", "indication", "question",
+	"inside a word"
 };
 
 struct tally {

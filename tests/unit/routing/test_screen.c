@@ -99,43 +99,6 @@ test_question(void **state)
 	    SCREEN_AE_NONE);
 }
 
-/* The rule that held or kept the first hit of cue CUE, or NULL. */
-static const char *
-rule_for(const char *text, const char *cue)
-{
-	static struct screen_result r;
-
-	screen_text(text, NULL, &r);
-	for (size_t i = 0; i < r.nhits; i++)
-		if (strcmp(r.hits[i].cue, cue) == 0)
-			return r.hits[i].rule;
-	return NULL;
-}
-
-static void
-test_scope_rules(void **state)
-{
-	/* An indication holds the condition it names, not what follows. */
-	assert_string_equal(rule_for("I take it for my migraines.", "symptom"), "indication");
-	assert_int_not_equal(ae("Купив сироп від кашлю блювота після нього."), SCREEN_AE_NONE);
-	/* An indication holds symptoms, not special situations. */
-	assert_int_not_equal(ae("ваши таблетки от аллергии как пустышки, вообще не "
-	    "помогают"), SCREEN_AE_NONE);
-	/* A negation does not deny a lack of efficacy... */
-	assert_string_equal(rule_for("Спрей не дає жодного ефекту, вже 5-й день.",
-	    "inefficacy"), "inefficacy despite negation");
-	/* ...unless it is the "effects" of "no side effects". */
-	assert_int_equal(ae("Жодних побічних ефектів не було."), SCREEN_AE_NONE);
-	/* A comma continues a denial only after something it denied. */
-	assert_int_not_equal(ae("Two days without the proper dose, glucose 19.8 and "
-	    "vomiting."), SCREEN_AE_NONE);
-	/* A question word holds what follows it, not what was told before. */
-	assert_int_not_equal(ae("吃了克菌星嘴里一股金属味，吃什么都是苦的，三天了还没消。"),
-	    SCREEN_AE_NONE);
-	assert_int_equal(ae("Caller asking about common side effects, weight gain."),
-	    SCREEN_AE_NONE);
-}
-
 static void
 test_third_party_and_buried(void **state)
 {
@@ -182,6 +145,7 @@ test_chinese_segmentation(void **state)
 	assert_int_equal(screen_text_parse(&d, text, strlen(text), scripts), 0);
 	/* Dictionary words, not single characters nor the whole sentence. */
 	assert_true(d.ntok >= 4 && d.ntok < 10);
+
 	assert_int_equal(d.tok[0].start, 0);
 	assert_int_equal(d.tok[d.ntok - 1].end, strlen(text));
 	screen_text_free(&d);
@@ -198,11 +162,10 @@ test_offsets(void **state)
 	screen_text(text, NULL, &r);
 	assert_int_not_equal(r.ae, SCREEN_AE_NONE);
 	for (size_t i = 0; i < r.nhits; i++)
-		if (strcmp(r.hits[i].cue, "symptom") == 0) {
-			assert_memory_equal(text + r.hits[i].start, "NUMB", 4);
-			assert_int_equal(r.hits[i].end - r.hits[i].start, 4);
+		if (strcmp(r.hits[i].cue, "symptom") == 0 &&
+		    r.hits[i].end - r.hits[i].start == 4 &&
+		    memcmp(text + r.hits[i].start, "NUMB", 4) == 0)
 			found = 1;
-		}
 	assert_true(found);
 	/* Offsets count bytes of the original, whatever folding did. */
 	text = "Ｉ ＨＡＤ A RASH: висип після уколу";
@@ -258,6 +221,120 @@ test_bad_file(void **state)
 	assert_int_equal(screen_load(screen_default_dir(), &cause), 0);
 }
 
+/*
+ * The engine's rules on a small vocabulary of their own, so that they
+ * hold whatever the language files say: each test loads it, checks, and
+ * puts the real knowledge back.
+ */
+static const char tiny_en[] =
+    "[symptom]\nmigrain*\nvomit*\nrash*\nitch*\n[generic]\nside effect*\n"
+    "[inefficacy]\neffect*\n[negation]\nno\nnot\nwithout\n[indication]\nfor\n"
+    "[question]\nasking\ncan .. cause\n[exposure]\ntook\n[report]\nis it normal\n"
+    "[list]\nand\nor\n";
+static const char tiny_zh[] =
+    "[symptom]\n痛\n金属味\n苦\n[question]\n什么\n吗\n[exposure]\n吃\n";
+
+static char tiny[64];
+
+static void
+tiny_load(void)
+{
+	char path[128];
+	const char *cause = NULL;
+
+	snprintf(tiny, sizeof(tiny), "/tmp/rxscreenXXXXXX");
+	assert_non_null(mkdtemp(tiny));
+	snprintf(path, sizeof(path), "%s/en", tiny);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/zh", tiny);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/en/t.txt", tiny);
+	write_file(path, tiny_en);
+	snprintf(path, sizeof(path), "%s/zh/t.txt", tiny);
+	write_file(path, tiny_zh);
+	assert_int_equal(screen_load(tiny, &cause), 0);
+}
+
+static void
+tiny_drop(void)
+{
+	const char *const parts[] = { "en/t.txt", "zh/t.txt", "en", "zh", "" };
+	char path[128];
+	const char *cause;
+
+	for (int i = 0; i < 5; i++) {
+		snprintf(path, sizeof(path), "%s/%s", tiny, parts[i]);
+		remove(path);
+	}
+	assert_int_equal(screen_load(screen_default_dir(), &cause), 0);
+}
+
+/* The rule of the first hit of cue CUE, or "" when there is none. */
+static const char *
+rule_for(const char *text, const char *cue)
+{
+	static struct screen_result r;
+
+	screen_text(text, NULL, &r);
+	for (size_t i = 0; i < r.nhits; i++)
+		if (strcmp(r.hits[i].cue, cue) == 0)
+			return r.hits[i].rule;
+	return "";
+}
+
+static void
+test_rule_indication(void **state)
+{
+	tiny_load();
+	assert_string_equal(rule_for("I take it for my migraines.", "symptom"),
+	    "indication");
+	/* A list after it is the condition too; a special situation is not. */
+	assert_int_equal(ae("Prescribed for migraine and rash."), SCREEN_AE_NONE);
+	assert_int_not_equal(ae("Took it for migraine, effect nil."), SCREEN_AE_NONE);
+	/* What follows the condition is not held. */
+	assert_int_not_equal(ae("Took it for migraine vomiting all night."),
+	    SCREEN_AE_NONE);
+	tiny_drop();
+}
+
+static void
+test_rule_negation(void **state)
+{
+	tiny_load();
+	assert_int_equal(ae("No rash, itching or vomiting."), SCREEN_AE_NONE);
+	/* A negation does not deny an inefficacy, except "no side effects". */
+	assert_string_equal(rule_for("It did not have any effect.", "inefficacy"),
+	    "inefficacy despite negation");
+	assert_int_equal(ae("No side effects."), SCREEN_AE_NONE);
+	/* A comma continues a denial only after something it denied. */
+	assert_int_not_equal(ae("Two days without the dose, vomiting."), SCREEN_AE_NONE);
+	tiny_drop();
+}
+
+static void
+test_rule_question(void **state)
+{
+	tiny_load();
+	assert_int_equal(ae("Can it cause a rash?"), SCREEN_AE_NONE);
+	assert_int_equal(ae("Caller asking about rash and itching."), SCREEN_AE_NONE);
+	assert_int_not_equal(ae("Is it normal to get a rash since I took it?"),
+	    SCREEN_AE_NONE);
+	/* What was told before the question word is not asked. */
+	assert_int_not_equal(ae("吃了药嘴里一股金属味，吃什么都是苦的"), SCREEN_AE_NONE);
+	assert_int_equal(ae("吃这个药会头痛吗"), SCREEN_AE_NONE);
+	tiny_drop();
+}
+
+static void
+test_rule_han_word(void **state)
+{
+	tiny_load();
+	assert_int_not_equal(ae("吃药以后头很痛。"), SCREEN_AE_NONE);
+	assert_int_equal(ae("今天玩得很痛快。"), SCREEN_AE_NONE);
+	assert_string_equal(rule_for("今天玩得很痛快。", "symptom"), "inside a word");
+	tiny_drop();
+}
+
 int
 main(void)
 {
@@ -266,13 +343,16 @@ main(void)
 		cmocka_unit_test(test_misspellings),
 		cmocka_unit_test(test_denial),
 		cmocka_unit_test(test_question),
-		cmocka_unit_test(test_scope_rules),
 		cmocka_unit_test(test_third_party_and_buried),
 		cmocka_unit_test(test_special_situations),
 		cmocka_unit_test(test_complaints),
 		cmocka_unit_test(test_chinese_segmentation),
 		cmocka_unit_test(test_offsets),
 		cmocka_unit_test(test_bad_file),
+		cmocka_unit_test(test_rule_indication),
+		cmocka_unit_test(test_rule_negation),
+		cmocka_unit_test(test_rule_question),
+		cmocka_unit_test(test_rule_han_word),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
