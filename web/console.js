@@ -76,12 +76,14 @@ function filterQuery() {
 
 function ticketItem(t) {
   const flags = String(t.flags || "").split(",").filter(Boolean);
+  const mark = { confirmed: " ✓", rejected: " ✗" };
   return el("li", { "data-id": tid(t), onclick: () => openTicket(tid(t)) },
     el("div", {},
       el("strong", { text: number(t) + " " }),
       el("span", { text: t.subject || "(no subject)" })),
     el("div", { class: "meta" },
-      ...flags.map((f) => el("span", { class: "badge " + f, text: f.toUpperCase() })),
+      ...flags.map((f) => el("span", { class: "badge " + f + (t[f + "_decision"] === "rejected" ? " rejected" : ""),
+        text: f.toUpperCase() + (mark[t[f + "_decision"]] || ""), title: t[f + "_decision"] || "not yet decided" })),
       t.priority && t.priority !== "normal" ? el("span", { class: "badge " + t.priority, text: t.priority }) : null,
       el("span", { text: [t.status, t.category, t.queue, t.channel, when(t.updated)].filter(Boolean).join(" · ") })));
 }
@@ -104,14 +106,75 @@ function markSelected() {
     li.classList.toggle("sel", state.ticket && li.dataset.id === String(tid(state.ticket)));
 }
 
+// --- screening: why a message was flagged ---------------------------------
+// Hits carry UTF-8 byte offsets into the stored text or subject
+// (docs/screening.md); the words are cut out as text nodes, never as HTML.
+
+const hitField = (h) => h.field || h.where || "text";
+const hitWhy = (h) => [h.kind === "context" ? "context" : h.kind.toUpperCase(), "cue " + h.cue,
+  "rule " + h.rule, "term " + h.term].join(" · ") + (h.counted === false ? " · held (not counted)" : "");
+
+// Byte offset -> string index, for offsets that fall on character boundaries.
+function charIndex(bytes, off) {
+  return new TextDecoder().decode(bytes.subarray(0, Math.max(0, Math.min(off, bytes.length)))).length;
+}
+
+// Spans of TEXT that hits mark, overlapping hits merged into one span.
+function hitSpans(text, hits) {
+  const bytes = new TextEncoder().encode(text);
+  const spans = hits.filter((h) => h.end > h.start && h.end <= bytes.length)
+    .map((h) => ({ from: charIndex(bytes, h.start), to: charIndex(bytes, h.end), hits: [h] }))
+    .sort((a, b) => a.from - b.from || b.to - a.to);
+  const out = [];
+  for (const s of spans) {
+    const last = out[out.length - 1];
+    if (last && s.from < last.to) { last.to = Math.max(last.to, s.to); last.hits.push(...s.hits); }
+    else out.push(s);
+  }
+  return out;
+}
+
+// TEXT as text nodes with each span that fired in a <mark> whose tooltip
+// says the cue, rule and term.
+function markedText(text, hits) {
+  const frag = document.createDocumentFragment();
+  let at = 0;
+  for (const s of hitSpans(text, hits)) {
+    if (s.from > at) frag.append(document.createTextNode(text.slice(at, s.from)));
+    const kinds = new Set(s.hits.map((h) => h.kind));
+    const kind = kinds.has("ae") ? "ae" : kinds.has("complaint") ? "complaint" : "context";
+    const held = s.hits.every((h) => h.counted === false);
+    frag.append(el("mark", { class: "hit " + kind + (held ? " held" : ""),
+      title: s.hits.map(hitWhy).join("\n"), text: text.slice(s.from, s.to) }));
+    at = s.to;
+  }
+  if (at < text.length) frag.append(document.createTextNode(text.slice(at)));
+  return frag;
+}
+
+// The legend under a message: every hit, the flag ones first.
+function hitLegend(scr) {
+  const rank = { ae: 0, complaint: 1, context: 2 };
+  const hits = [...(scr.hits || [])].sort((a, b) => (rank[a.kind] ?? 3) - (rank[b.kind] ?? 3));
+  const head = "screening: " + (scr.ae ? "AE " + scr.ae : "no AE") + " · " +
+    (scr.complaint ? "complaint" : "no complaint") + (scr.lang ? " · " + scr.lang : "");
+  return el("details", { class: "screening" }, el("summary", { text: head }),
+    el("ul", {}, ...hits.map((h) => el("li", { class: "hit-why " + h.kind + (h.counted === false ? " held" : "") },
+      el("q", { text: h.text || "" }), document.createTextNode(" " + hitWhy(h) + " [" + hitField(h) + " " + h.start + "–" + h.end + "]")))));
+}
+
 function logEntry(m) {
   const cls = m.type === "note" ? "note" : m.type === "event" ? "event" : m.direction === "out" ? "out" : "in";
   const kind = { note: "note", event: "change", out: "to customer", in: "from customer" }[cls];
   const who = [kind, m.author, m.channel, when(m.ts)].filter(Boolean).join(" · ");
   const li = el("li", { class: cls }, el("span", { class: "who", text: who }));
-  if (m.subject && cls !== "event") li.append(el("strong", { text: m.subject + "\n" }));
+  const scr = m.screening && Array.isArray(m.screening.hits) ? m.screening : null;
+  const hits = (f) => (scr ? scr.hits.filter((h) => hitField(h) === f) : []);
+  if (m.subject && cls !== "event")
+    li.append(el("strong", {}, markedText(m.subject, hits("subject")), document.createTextNode("\n")));
   const change = m.field ? m.field + ": " + (m.old || "—") + " → " + (m.new || "—") : "";
-  li.append(document.createTextNode(m.text || change));
+  li.append(m.text ? markedText(m.text, hits("text")) : document.createTextNode(change));
+  if (scr && scr.hits.length) li.append(hitLegend(scr));
   for (const a of m.attachments || [])
     li.append(el("div", {}, el("a", { href: "/api/v1/attachments/" + encodeURIComponent(a.id), text: "📎 " + a.name })));
   return li;
@@ -124,15 +187,66 @@ async function openTicket(id) {
   $("#ticket").hidden = false;
   $("#t-number").textContent = number(t);
   $("#t-subject").textContent = t.subject || "";
-  const flags = $("#t-flags");
-  flags.replaceChildren(...String(t.flags || "").split(",").filter(Boolean)
-    .map((f) => el("span", { class: "badge " + f, text: f === "ae" ? "ADVERSE EVENT" : f.toUpperCase() })));
+  $("#t-flags").replaceChildren(...screenFlags(t, data.messages || data.log || []));
   const f = $("#t-fields");
   for (const k of ["status", "category", "priority", "queue", "agent"]) f.elements[k].value = t[k] || "";
   $("#t-log").replaceChildren(...(data.messages || data.log || []).map(logEntry));
   $("#t-error").textContent = "";
   markSelected();
   if (t.customer) await openCustomer(t.customer);
+}
+
+// The strongest AE level any message's screening gave: probable, possible.
+function aeLevel(messages) {
+  const levels = messages.map((m) => m.screening && m.screening.ae).filter(Boolean);
+  return levels.includes("probable") ? "probable" : levels.includes("possible") ? "possible" : "";
+}
+
+const FLAG_NAMES = { ae: "ADVERSE EVENT", complaint: "COMPLAINT" };
+
+// One raised flag: its badge, the AE level, the decision taken and the
+// buttons to confirm or reject it (a reason is needed to reject).
+function flagBox(t, f, messages) {
+  const dec = t[f + "_decision"], by = t[f + "_decided_by"], reason = t[f + "_reason"];
+  const level = f === "ae" ? aeLevel(messages) : "";
+  const box = el("div", { class: "screen-flag", "data-flag": f },
+    el("span", { class: "badge " + f + (dec === "rejected" ? " rejected" : ""), text: FLAG_NAMES[f] || f.toUpperCase() }),
+    level ? el("span", { class: "level " + level, text: level, title: "the screener's AE level" }) : null,
+    dec ? el("span", { class: "decision " + dec, text: dec + (by ? " by " + by : "") + (reason ? ": " + reason : "") }) : null);
+  const input = el("input", { name: "reason", placeholder: "reason (needed to reject)", size: "24", "aria-label": "reason" });
+  box.append(el("button", { type: "button", class: "confirm secondary", text: "Confirm",
+    onclick: () => decide(f, "confirm", input.value) }), input,
+  el("button", { type: "button", class: "reject secondary", text: "Reject",
+    onclick: () => decide(f, "reject", input.value, input) }));
+  return box;
+}
+
+function screenFlags(t, messages) {
+  const raised = [].concat(t.flags || []).join(",").split(",").filter(Boolean);
+  const out = raised.filter((f) => FLAG_NAMES[f]).map((f) => flagBox(t, f, messages));
+  for (const f of raised) if (!FLAG_NAMES[f]) out.push(el("span", { class: "badge " + f, text: f.toUpperCase() }));
+  // a person may report what the screener missed
+  for (const f of Object.keys(FLAG_NAMES)) if (!raised.includes(f))
+    out.push(el("button", { type: "button", class: "raise secondary", "data-flag": f,
+      text: "Flag as " + (f === "ae" ? "AE" : f), onclick: () => decide(f, "confirm", "") }));
+  return out;
+}
+
+async function decide(flag, decision, reason, input) {
+  reason = (reason || "").trim();
+  if (decision === "reject" && !reason) {
+    $("#t-error").textContent = "A reason is needed to reject a flag.";
+    if (input) input.focus();
+    return;
+  }
+  const body = { flag, decision };
+  if (reason) body.reason = reason;
+  try {
+    await api("POST", "/api/v1/tickets/" + tid(state.ticket) + "/screening", body);
+    toast(number(state.ticket) + ": " + flag + " " + decision + "ed");
+    await openTicket(tid(state.ticket));
+    await loadTickets(true);
+  } catch (e) { $("#t-error").textContent = e.message; }
 }
 
 async function saveFields(ev) {

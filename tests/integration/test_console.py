@@ -40,6 +40,11 @@ def test_console(t):
                   "subject": "<b>bold</b><img src=x onerror=alert(1)>", "message": "hi"},
                   {"Accept": "application/json"})
     t.eq(s, 201, "a form with HTML in its subject")
+    s, _ = d.post("/api/v1/forms/contact", {"name": "Dr Reporter", "email": "dr.rep@example.org",
+                  "subject": "Rash report",
+                  "message": "After the second dose my patient developed a severe rash."},
+                  {"Accept": "application/json"})
+    t.eq(s, 201, "a form reporting an adverse event")
     out = subprocess.run(["node", SCRIPT, "http://127.0.0.1:%d" % d.http_port,
                           "desk@example.com", "desk pass 1", BUILDDIR],
                          capture_output=True, text=True, timeout=180)

@@ -95,6 +95,40 @@ function postForm(fields) {
     const hist = await page.$$eval("#c-history li", (lis) => lis.map((li) => li.textContent));
     check(new Set(hist).size === hist.length && hist.length === 2,
       "the history lists each contact once, newest first", hist);
+    // Screening explains itself: the words that fired are marked in the
+    // text, with the cue and rule, and a person confirms or rejects the flag.
+    await page.click("#tickets li:has-text('Rash report')");
+    await page.waitForSelector("#t-log mark.hit.ae", { timeout: 10000 });
+    const marks = await page.$$eval("#t-log li.in mark.hit.ae", (ms) => ms.map((m) => ({
+      text: m.textContent, title: m.title, onlyText: [...m.childNodes].every((n) => n.nodeType === 3) })));
+    check(marks.some((m) => /rash/i.test(m.text)), "the word that fired is marked in the message", marks);
+    check(marks.every((m) => /cue \w+/.test(m.title) && /rule \S+/.test(m.title)),
+      "each mark's tooltip says the cue and the rule", marks);
+    check(marks.every((m) => m.onlyText), "marks hold text nodes only, never markup", marks);
+    check(await page.$eval("#t-log li.in", (li) => li.textContent.includes("After the second dose my patient developed a severe rash.")),
+      "the marked message still reads as the customer wrote it");
+    const legend = await page.textContent("#t-log details.screening");
+    check(/symptom/.test(legend) && /rash/i.test(legend), "a legend under the message lists the hits", legend);
+    const level = await page.textContent("#t-flags .screen-flag[data-flag=ae] .level");
+    check(level === "probable" || level === "possible", "the AE level shows beside the flag badge", level);
+
+    await page.click("#t-flags .screen-flag[data-flag=ae] button.reject");
+    await page.waitForFunction(() => /reason/i.test(document.querySelector("#t-error").textContent), null, { timeout: 5000 });
+    check(true, "rejecting without a reason is refused with a clear message");
+    await page.fill("#t-flags .screen-flag[data-flag=ae] input[name=reason]", "asks about known side effects");
+    await page.click("#t-flags .screen-flag[data-flag=ae] button.reject");
+    await page.waitForSelector("#t-flags .screen-flag[data-flag=ae] .decision.rejected", { timeout: 10000 });
+    const rej = await page.textContent("#t-flags .screen-flag[data-flag=ae]");
+    check(/ADVERSE EVENT/.test(rej) && /asks about known side effects/.test(rej),
+      "a rejected flag stays shown, with the decision and its reason", rej);
+    await page.waitForFunction(() => document.querySelector("#t-log").textContent.includes("ae_decision"),
+      null, { timeout: 10000 });
+    check(true, "the decision shows on the ticket's log");
+    await page.click("#t-flags .screen-flag[data-flag=ae] button.confirm");
+    await page.waitForSelector("#t-flags .screen-flag[data-flag=ae] .decision.confirmed", { timeout: 10000 });
+    check(true, "the flag is confirmed with the Confirm button");
+    check(await page.$("#t-flags button.raise[data-flag=complaint]") !== null,
+      "a flag the screener did not raise can be reported");
     if (shots) await page.screenshot({ path: shots + "/console.png", fullPage: true });
     check(errors.length === 0, "no script errors in the page", errors);
   } catch (e) {
