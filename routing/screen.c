@@ -16,6 +16,8 @@
 #define NEG_BACK	4
 /* Word tokens "for" (an indication) reaches. */
 #define IND_FORWARD	3
+/* Vocabulary words a misspelt word is read as, at most. */
+#define SCREEN_FUZZY_CANDIDATES	4
 /* Tokens one term can span (8 words, gaps of 3). */
 #define SCOPE_SPAN	32
 
@@ -31,6 +33,7 @@ struct found {
 	uint32_t tok0, tok1;		/* first and last token */
 	uint8_t held;			/* enum held */
 	uint8_t kept;			/* enum kept */
+	uint8_t fuzzy;			/* matched a misspelt word */
 	uint8_t field;
 	uint32_t start, end;
 };
@@ -42,6 +45,10 @@ static struct {
 	size_t nf, fcap;
 	uint32_t *at;			/* cues starting at token i: f[at[i]..at[i+1]) */
 	size_t atcap;
+	struct {			/* a misspelt token read as word w */
+		const struct screen_token *tok;
+		const struct screen_vword *w;
+	} fix;
 	struct { uint8_t kind; char *term; } extra[SCREEN_EXTRA_MAX],
 	    pend[SCREEN_EXTRA_MAX];
 	size_t nextra, npend;
@@ -103,11 +110,16 @@ static int
 word_at(const struct screen_doc *d, const struct screen_token *t,
     const struct screen_word *w, int slot)
 {
-	const char *s;
+	const char *s, *surface = t->surface;
 
+	if (t == S.fix.tok) {
+		/* A misspelt token reads as the vocabulary word it is near. */
+		surface = S.fix.w->word;
+		s = slot == S.fix.w->lang ? S.fix.w->stem : NULL;
+	} else
+		s = screen_text_stem(d, t, slot);
 	if (w->prefix)
-		return strncmp(t->surface, w->key, w->len) == 0;
-	s = screen_text_stem(d, t, slot);
+		return strncmp(surface, w->key, w->len) == 0;
 	return s && strlen(s) == w->len && memcmp(s, w->key, w->len) == 0;
 }
 
@@ -158,6 +170,7 @@ found_add(const struct screen_term *term, size_t t0, size_t t1, uint32_t start,
 	f->tok1 = (uint32_t)t1;
 	f->held = HELD_NO;
 	f->kept = KEPT_NONE;
+	f->fuzzy = S.fix.tok != NULL;
 	f->field = (uint8_t)field;
 	f->start = start;
 	f->end = end;
@@ -182,25 +195,64 @@ match_map(const struct screen_doc *d, const struct screen_map *m, const char *ke
 		try_term(d, &S.kb->terms[e->term], i, field);
 }
 
+/* Stem and prefix terms of language slot L at token I, read as SURFACE
+ * and stem STEM (NULL: none). */
+static void
+match_slot(const struct screen_doc *d, size_t i, int field, int l,
+    const char *surface, const char *stem)
+{
+	const struct screen_map *pm = &S.kb->prefixes[l];
+	size_t len = strlen(surface);
+
+	if (stem != NULL)
+		match_map(d, &S.kb->stems[l], stem, strlen(stem), i, field);
+	for (size_t n = pm->minlen; n && n <= len && n <= pm->maxlen; n++)
+		if (((unsigned char)surface[n] & 0xc0) != 0x80)
+			match_map(d, pm, surface, n, i, field);
+}
+
+/*
+ * A word of SCREEN_FUZZY_MIN+ letters that no term matched may be a
+ * misspelling ("diziness", "nausia", "headace") unless a word list of
+ * its script knows it: read it as each vocabulary word one edit away and
+ * match again (rule "misspelling").
+ */
+static void
+match_fuzzy(const struct screen_doc *d, size_t i, int field)
+{
+	const struct screen_vword *w[SCREEN_FUZZY_CANDIDATES];
+	const char *stem;
+	size_t n;
+
+	for (int l = 0; l < S.kb->nlangs; l++)
+		if (S.kb->script[l] == d->tok[i].script &&
+		    (stem = screen_text_stem(d, &d->tok[i], l)) != NULL &&
+		    screen_data_known(S.kb, l, stem))
+			return;		/* "number" is not a misspelt "numb" */
+	n = screen_data_fuzzy(S.kb, d->tok[i].surface, d->tok[i].script, w,
+	    SCREEN_FUZZY_CANDIDATES);
+	for (size_t k = 0; k < n; k++) {
+		S.fix.tok = &d->tok[i];
+		S.fix.w = w[k];
+		match_slot(d, i, field, w[k]->lang, w[k]->word, w[k]->stem);
+	}
+	S.fix.tok = NULL;
+}
+
 /* Stem and prefix terms of every language of the token's script. */
 static void
 match_word(const struct screen_doc *d, size_t i, int field)
 {
 	const struct screen_token *t = &d->tok[i];
-	const struct screen_map *pm;
-	const char *s;
-	size_t len = strlen(t->surface);
+	size_t nf = S.nf;
 
-	for (int l = 0; l < S.kb->nlangs; l++) {
-		if (S.kb->script[l] != t->script)
-			continue;
-		if ((s = screen_text_stem(d, t, l)) != NULL)
-			match_map(d, &S.kb->stems[l], s, strlen(s), i, field);
-		pm = &S.kb->prefixes[l];
-		for (size_t n = pm->minlen; n && n <= len && n <= pm->maxlen; n++)
-			if (((unsigned char)t->surface[n] & 0xc0) != 0x80)
-				match_map(d, pm, t->surface, n, i, field);
-	}
+	for (int l = 0; l < S.kb->nlangs; l++)
+		if (S.kb->script[l] == t->script)
+			match_slot(d, i, field, l, t->surface,
+			    screen_text_stem(d, t, l));
+	if (S.nf == nf && !t->synthetic && (t->script == SCREEN_SCRIPT_LATIN ||
+	    t->script == SCREEN_SCRIPT_CYRILLIC))
+		match_fuzzy(d, i, field);
 }
 
 /* The token holding normalised byte AT, from token I on. */
@@ -707,6 +759,11 @@ rule_of(const struct found *f, const struct screen_result *r)
 		return held_names[f->held];
 	if (f->kept == KEPT_INEFFICACY)
 		return "inefficacy despite negation";
+	if (f->fuzzy && is_ae_cue(c))
+		return r->ae == SCREEN_AE_PROBABLE ? "misspelling+exposure" :
+		    "misspelling";
+	if (f->fuzzy && is_defect(c))
+		return "misspelling";
 	if (is_special(c))
 		return r->ae == SCREEN_AE_PROBABLE ? "special+exposure" : "special";
 	if (is_ae_cue(c))

@@ -122,6 +122,9 @@ screen_data_find(const struct screen_map *m, const char *key, size_t len)
 	return screen_data_next(m, &first, key, len);
 }
 
+static void fuzzy_free(struct screen_fuzzy *);
+static int known_load(struct screen_kb *, int, const char *);
+
 static void
 term_free(struct screen_term *t)
 {
@@ -143,6 +146,9 @@ screen_data_free(struct screen_kb *kb)
 		map_free(&kb->prefixes[l]);
 		map_free(&kb->han[l]);
 	}
+	fuzzy_free(&kb->fuzzy);
+	for (int l = 0; l < SCREEN_LANGS_MAX; l++)
+		free(kb->known[l].h);
 	free(kb);
 }
 
@@ -390,6 +396,11 @@ read_lang(struct screen_kb *kb, const char *dir, const char *code, const char **
 		rc = read_file(kb, slot, path, cause);
 	}
 	names_free(files, n);
+	if (rc == 0 && kb->script[slot] != SCREEN_SCRIPT_HAN &&
+	    known_load(kb, slot, code) == -1) {
+		*cause = "out of memory";
+		rc = -1;
+	}
 	return rc;
 }
 
@@ -487,6 +498,308 @@ screen_data_drop_extra(struct screen_kb *kb)
 	kb->nterms = j;
 }
 
+/* ---- words spelt right ---- */
+
+static int
+known_put(struct screen_known *k, uint32_t h)
+{
+	size_t i;
+
+	h |= 1;				/* 0 marks an empty slot */
+	if ((k->n + 1) * 2 > k->cap) {
+		struct screen_known g = { NULL, k->cap ? k->cap * 2 : 65536, 0 };
+		if ((g.h = calloc(g.cap, sizeof(uint32_t))) == NULL)
+			return -1;
+		for (i = 0; i < k->cap; i++)
+			if (k->h[i])
+				known_put(&g, k->h[i]);
+		free(k->h);
+		*k = g;
+	}
+	for (i = h & (k->cap - 1); k->h[i] && k->h[i] != h; i = (i + 1) & (k->cap - 1))
+		;
+	if (k->h[i] == 0)
+		k->n++;
+	k->h[i] = h;
+	return 0;
+}
+
+int
+screen_data_known(const struct screen_kb *kb, int l, const char *stem)
+{
+	const struct screen_known *k = &kb->known[l];
+	uint32_t h = hash(stem, strlen(stem)) | 1;
+
+	if (k->cap == 0)
+		return 1;
+	for (size_t i = h & (k->cap - 1); k->h[i]; i = (i + 1) & (k->cap - 1))
+		if (k->h[i] == h)
+			return 1;
+	return 0;
+}
+
+/* Read SCREEN_DICT_DIR/CODE_*.dic (a count, then "word/FLAGS" lines) into
+ * the stems of slot L; no list is no error. */
+static int
+known_load(struct screen_kb *kb, int l, const char *code)
+{
+	char path[512], line[256], stem[SCREEN_WORD_MAX + 1], *e;
+	struct dirent *de;
+	DIR *dir;
+	FILE *f = NULL;
+	int rc = 0;
+
+	if ((dir = opendir(SCREEN_DICT_DIR)) == NULL)
+		return 0;
+	while (f == NULL && (de = readdir(dir)) != NULL)
+		if (strncmp(de->d_name, code, strlen(code)) == 0 &&
+		    de->d_name[strlen(code)] == '_' && strlen(de->d_name) > 4 &&
+		    strcmp(de->d_name + strlen(de->d_name) - 4, ".dic") == 0) {
+			snprintf(path, sizeof(path), "%s/%s", SCREEN_DICT_DIR, de->d_name);
+			f = fopen(path, "r");
+		}
+	closedir(dir);
+	if (f == NULL)
+		return 0;
+	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+		if ((e = strpbrk(line, "/\t\r\n")) != NULL)
+			*e = '\0';
+		if (*line && screen_text_key(l, line, stem, sizeof(stem)) > 0)
+			rc = known_put(&kb->known[l], hash(stem, strlen(stem)));
+	}
+	fclose(f);
+	return rc;
+}
+
+/* ---- the misspelling index ---- */
+
+/* Code points of folded UTF-8 S into CP (at most MAX); the count, or
+ * MAX + 1 when S is longer. */
+static size_t
+cps(const char *s, uint32_t *cp, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = 0;
+
+	while (*p) {
+		uint32_t c = *p;
+		int k = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
+		if (n == max)
+			return max + 1;
+		c &= k == 3 ? 0x07 : k == 2 ? 0x0f : k == 1 ? 0x1f : 0x7f;
+		for (p++; k > 0 && (*p & 0xc0) == 0x80; k--)
+			c = (c << 6) | (*p++ & 0x3f);
+		cp[n++] = c;
+	}
+	return n;
+}
+
+/* FNV-1a of CP[0..N) without position SKIP (N or more: none skipped). */
+static uint32_t
+cp_hash(const uint32_t *cp, size_t n, size_t skip)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		if (i != skip)
+			h = (h ^ cp[i]) * 16777619u;
+	return h;
+}
+
+/* Within one insertion, deletion or substitution? */
+static int
+within_one(const uint32_t *a, size_t na, const uint32_t *b, size_t nb)
+{
+	size_t i = 0;
+
+	if (na < nb)
+		return within_one(b, nb, a, na);
+	if (na - nb > 1)
+		return 0;
+	while (i < nb && a[i] == b[i])
+		i++;
+	if (na == nb)
+		return i == na || memcmp(a + i + 1, b + i + 1,
+		    (na - i - 1) * sizeof(*a)) == 0;
+	return memcmp(a + i + 1, b + i, (nb - i) * sizeof(*a)) == 0;
+}
+
+static void
+fuzzy_free(struct screen_fuzzy *z)
+{
+	for (size_t i = 0; i < z->nw; i++) {
+		free(z->w[i].word);
+		free(z->w[i].stem);
+	}
+	free(z->w);
+	free(z->e);
+	free(z->head);
+	memset(z, 0, sizeof(*z));
+}
+
+static int
+fuzzy_entry(struct screen_fuzzy *z, uint32_t hash, uint32_t word)
+{
+	void *p;
+
+	if (z->ne == z->ecap) {
+		size_t cap = z->ecap ? z->ecap * 2 : 4096;
+		if ((p = realloc(z->e, cap * sizeof(*z->e))) == NULL)
+			return -1;
+		z->e = p;
+		z->ecap = cap;
+	}
+	z->e[z->ne++] = (struct screen_fentry){ hash, word, 0 };
+	return 0;
+}
+
+/* Keep WORD (folded) of language slot L; fuzzy_build indexes it. */
+static int
+fuzzy_keep(struct screen_fuzzy *z, const char *word, int l)
+{
+	uint32_t cp[SCREEN_FUZZY_MAX];
+	size_t n = cps(word, cp, SCREEN_FUZZY_MAX);
+	void *p;
+
+	if (n < SCREEN_FUZZY_MIN || n > SCREEN_FUZZY_MAX)
+		return 0;
+	if (z->nw == z->wcap) {
+		size_t cap = z->wcap ? z->wcap * 2 : 1024;
+		if ((p = realloc(z->w, cap * sizeof(*z->w))) == NULL)
+			return -1;
+		z->w = p;
+		z->wcap = cap;
+	}
+	z->w[z->nw] = (struct screen_vword){ strdup(word), NULL, (uint8_t)l };
+	if (z->w[z->nw].word == NULL)
+		return -1;
+	z->nw++;
+	return 0;
+}
+
+static int
+cmp_vword(const void *a, const void *b)
+{
+	const struct screen_vword *x = a, *y = b;
+
+	return x->lang != y->lang ? x->lang - y->lang : strcmp(x->word, y->word);
+}
+
+/* Sort the words, drop repeats, stem them, add them and their deletions. */
+static int
+fuzzy_words(struct screen_fuzzy *z)
+{
+	uint32_t cp[SCREEN_FUZZY_MAX];
+	char stem[SCREEN_WORD_MAX + 1];
+	size_t j = 0, n;
+
+	qsort(z->w, z->nw, sizeof(*z->w), cmp_vword);
+	for (size_t i = 0; i < z->nw; i++) {
+		if (j > 0 && cmp_vword(&z->w[j - 1], &z->w[i]) == 0) {
+			free(z->w[i].word);
+			continue;
+		}
+		z->w[j++] = z->w[i];
+	}
+	z->nw = j;
+	for (size_t i = 0; i < z->nw; i++) {
+		screen_text_key(z->w[i].lang, z->w[i].word, stem, sizeof(stem));
+		if ((z->w[i].stem = strdup(stem)) == NULL)
+			return -1;
+		n = cps(z->w[i].word, cp, SCREEN_FUZZY_MAX);
+		for (size_t k = 0; k <= n; k++)
+			if (fuzzy_entry(z, cp_hash(cp, n, k), (uint32_t)i) == -1)
+				return -1;
+	}
+	return 0;
+}
+
+/* The words of a flagging term's text ("rash*", "threw up"), folded. */
+static int
+fuzzy_term(struct screen_fuzzy *z, const struct screen_term *t)
+{
+	char buf[SCREEN_TERM_MAX + 1], key[SCREEN_TERM_MAX + 1], *p = buf, *w;
+	size_t n;
+
+	snprintf(buf, sizeof(buf), "%s", t->text);
+	while ((w = strsep(&p, " \t")) != NULL) {
+		if (*w == '\0' || strcmp(w, "..") == 0)
+			continue;
+		if ((n = strlen(w)) > 0 && w[n - 1] == '*')
+			continue;	/* a prefix already takes any ending */
+		if (screen_text_fold(w, key, sizeof(key)) > 0 &&
+		    fuzzy_keep(z, key, t->lang) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+fuzzy_build(struct screen_kb *kb)
+{
+	struct screen_fuzzy *z = &kb->fuzzy;
+	size_t nb = 16;
+
+	fuzzy_free(z);
+	for (size_t i = 0; i < kb->nterms; i++)
+		if (!kb->terms[i].han && kb->terms[i].cue <= CUE_DEFECT_PACK &&
+		    fuzzy_term(z, &kb->terms[i]) == -1)
+			return -1;
+	if (fuzzy_words(z) == -1)
+		return -1;
+	while (nb < z->ne * 2)
+		nb *= 2;
+	if ((z->head = calloc(nb, sizeof(uint32_t))) == NULL)
+		return -1;
+	z->nhead = nb;
+	for (size_t i = z->ne; i-- > 0;) {
+		uint32_t b = z->e[i].hash & (uint32_t)(nb - 1);
+		z->e[i].next = z->head[b];
+		z->head[b] = (uint32_t)(i + 1);
+	}
+	return 0;
+}
+
+/* Words under hash H within one edit of CP into OUT; the new count. */
+static size_t
+fuzzy_probe(const struct screen_kb *kb, uint32_t h, const uint32_t *cp, size_t n,
+    int script, const struct screen_vword **out, size_t k, size_t max)
+{
+	const struct screen_fuzzy *z = &kb->fuzzy;
+	uint32_t wcp[SCREEN_FUZZY_MAX + 1];
+	size_t wn, j;
+
+	for (uint32_t i = z->head[h & (uint32_t)(z->nhead - 1)]; i && k < max;
+	    i = z->e[i - 1].next) {
+		const struct screen_vword *w = &z->w[z->e[i - 1].word];
+		if (z->e[i - 1].hash != h || kb->script[w->lang] != script)
+			continue;
+		for (j = 0; j < k && out[j] != w; j++)
+			;
+		wn = cps(w->word, wcp, SCREEN_FUZZY_MAX);
+		if (j == k && within_one(cp, n, wcp, wn))
+			out[k++] = w;
+	}
+	return k;
+}
+
+size_t
+screen_data_fuzzy(const struct screen_kb *kb, const char *word, int script,
+    const struct screen_vword **out, size_t max)
+{
+	uint32_t cp[SCREEN_FUZZY_MAX + 1];
+	size_t n = cps(word, cp, SCREEN_FUZZY_MAX), k;
+
+	if (kb->fuzzy.nhead == 0 || n < SCREEN_FUZZY_MIN || n > SCREEN_FUZZY_MAX)
+		return 0;
+	/* The word itself is a deletion of a longer one; its deletions
+	 * meet the word or the deletions of a vocabulary word. */
+	k = fuzzy_probe(kb, cp_hash(cp, n, n), cp, n, script, out, 0, max);
+	for (size_t i = 0; i < n && k < max; i++)
+		k = fuzzy_probe(kb, cp_hash(cp, n, i), cp, n, script, out, k, max);
+	return k;
+}
+
 int
 screen_data_index(struct screen_kb *kb)
 {
@@ -516,5 +829,5 @@ screen_data_index(struct screen_kb *kb)
 		if (map_build(&kb->stems[l]) == -1 || map_build(&kb->prefixes[l]) == -1 ||
 		    map_build(&kb->han[l]) == -1)
 			return -1;
-	return 0;
+	return fuzzy_build(kb);
 }

@@ -16,6 +16,14 @@
 #define SCREEN_TERM_WORDS	8
 /* Longest term line, in bytes. */
 #define SCREEN_TERM_MAX		160
+/* Words of at least this many letters match with one letter wrong. */
+#define SCREEN_FUZZY_MIN	6
+/* Letters of the longest word the misspelling index holds. */
+#define SCREEN_FUZZY_MAX	32
+/* Where the word lists that say a word is spelt right are read
+ * (LANG_*.dic, hunspell's); a language without one gets no
+ * misspelling tolerance. */
+#define SCREEN_DICT_DIR		"/usr/share/hunspell"
 /* Tokens (or, for Han, characters) a ".." may skip. */
 #define SCREEN_GAP_TOKENS	3
 #define SCREEN_GAP_HAN		6
@@ -65,6 +73,26 @@ struct screen_map {
 	unsigned minlen, maxlen;	/* prefix keys' lengths, bytes */
 };
 
+/* A word of a flagging term (symptom .. defect_pack) of 6+ letters. */
+struct screen_vword {
+	char *word;			/* folded */
+	char *stem;			/* as its language stems it */
+	uint8_t lang;			/* slot */
+};
+
+/* The misspelling index: every word and its one-letter deletions, by a
+ * hash (SymSpell); candidates are checked by edit distance. */
+struct screen_fuzzy {
+	struct screen_vword *w;
+	size_t nw, wcap;
+	struct screen_fentry {
+		uint32_t hash, word, next;	/* next: 1 + entry index, 0 ends */
+	} *e;
+	size_t ne, ecap;
+	uint32_t *head;
+	size_t nhead;
+};
+
 struct screen_kb {
 	struct screen_term *terms;
 	size_t nterms, cap;
@@ -73,6 +101,11 @@ struct screen_kb {
 	uint8_t script[SCREEN_LANGS_MAX];	/* enum screen_script */
 	struct screen_map stems[SCREEN_LANGS_MAX], prefixes[SCREEN_LANGS_MAX],
 	    han[SCREEN_LANGS_MAX];
+	struct screen_fuzzy fuzzy;
+	struct screen_known {		/* hashes of the stems of known words */
+		uint32_t *h;
+		size_t cap, n;
+	} known[SCREEN_LANGS_MAX];
 };
 
 /*
@@ -98,5 +131,17 @@ const struct screen_entry *screen_data_find(const struct screen_map *m,
     const char *key, size_t len);
 const struct screen_entry *screen_data_next(const struct screen_map *m,
     const struct screen_entry *e, const char *key, size_t len);
+
+/*
+ * Vocabulary words of script SCRIPT within one edit (a letter added,
+ * dropped or changed) of WORD (folded, SCREEN_FUZZY_MIN+ letters), into
+ * OUT (at most MAX; they live as long as KB). Returns the count.
+ */
+size_t screen_data_fuzzy(const struct screen_kb *kb, const char *word, int script,
+    const struct screen_vword **out, size_t max);
+
+/* Is STEM the stem of a correctly spelt word of language slot L? (Also
+ * when L has no word list: then nothing is corrected.) */
+int screen_data_known(const struct screen_kb *kb, int l, const char *stem);
 
 #endif

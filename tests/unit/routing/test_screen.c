@@ -227,7 +227,7 @@ test_bad_file(void **state)
  * puts the real knowledge back.
  */
 static const char tiny_en[] =
-    "[symptom]\nmigrain*\nvomit*\nrash*\nitch*\n[generic]\nside effect*\n"
+    "[symptom]\nmigrain*\nvomit*\nrash*\nitch*\nheadache\nnumbness\n[generic]\nside effect*\n"
     "[inefficacy]\neffect*\n[negation]\nno\nnot\nwithout\n[indication]\nfor\n"
     "[question]\nasking\ncan .. cause\n[exposure]\ntook\n[report]\nis it normal\n"
     "[list]\nand\nor\n";
@@ -335,6 +335,18 @@ test_rule_han_word(void **state)
 	tiny_drop();
 }
 
+static void
+test_rule_misspelling(void **state)
+{
+	tiny_load();
+	assert_string_equal(rule_for("I took it and had a headace.", "symptom"),
+	    "misspelling+exposure");
+	assert_int_not_equal(ae("a bad headacke"), SCREEN_AE_NONE);
+	/* A word the word list knows is not a misspelling. */
+	assert_int_equal(ae("Account numbers 88120 and 88121."), SCREEN_AE_NONE);
+	tiny_drop();
+}
+
 int
 main(void)
 {
@@ -353,6 +365,7 @@ main(void)
 		cmocka_unit_test(test_rule_negation),
 		cmocka_unit_test(test_rule_question),
 		cmocka_unit_test(test_rule_han_word),
+		cmocka_unit_test(test_rule_misspelling),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
