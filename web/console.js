@@ -241,12 +241,20 @@ async function decide(flag, decision, reason, input) {
   }
   const body = { flag, decision };
   if (reason) body.reason = reason;
+  const t = state.ticket;
   try {
-    await api("POST", "/api/v1/tickets/" + tid(state.ticket) + "/screening", body);
-    toast(number(state.ticket) + ": " + flag + " " + decision + "ed");
-    await openTicket(tid(state.ticket));
-    await loadTickets(true);
-  } catch (e) { $("#t-error").textContent = e.message; }
+    await api("POST", "/api/v1/tickets/" + tid(t) + "/screening", body);
+  } catch (e) { $("#t-error").textContent = e.message; return; }
+  toast(number(t) + ": " + flag + " " + decision + "ed");
+  // A flag raised by hand makes the ticket the safety staff's: an agent
+  // without that role may no longer see it.
+  await openTicket(tid(t)).catch((e) => {
+    if (e.status !== 404) throw e;
+    $("#ticket").hidden = true;
+    state.ticket = null;
+    toast(number(t) + " is now with the safety staff");
+  }).catch((e) => { $("#t-error").textContent = e.message; });
+  await loadTickets(true).catch(() => {});
 }
 
 async function saveFields(ev) {
