@@ -8,6 +8,7 @@
 #include "channels/form_config.h"
 #include "server/core/config.h"
 #include "server/core/interaction.h"
+#include "server/core/queue_names.h"
 
 #define COMMON_FIELDS	"name:200,email:254,phone:40,subject:300,message:65536,ticket:32"
 #define KIB		((size_t)1024)
@@ -181,7 +182,10 @@ from_builtin(struct form *f, const char *name, char *required, size_t rlen)
 			continue;
 		snprintf(f->category, sizeof(f->category), "%s", b->category);
 		snprintf(f->flags, sizeof(f->flags), "%s", b->flags);
-		snprintf(f->queue, sizeof(f->queue), "%s", b->category);
+		/* No queue of its own: routing's rules (and its default queue)
+		 * place a built-in form's ticket, so a form never names a
+		 * queue the configuration does not define. */
+		f->queue[0] = '\0';
 		snprintf(f->subject, sizeof(f->subject), "%s", b->subject);
 		if (parse_fields(f, b->fields, &cause) == -1)
 			abort();	/* the table above is wrong */
@@ -348,6 +352,16 @@ check_one(struct staged *s, char *err, size_t errlen)
 		snprintf(err, errlen, "[form %s] honeypot: %s is a real field",
 		    f->name, f->honeypot);
 		return -1;
+	}
+	if (f->queue[0]) {
+		const char *cause;
+		char where[FORM_NAME_MAX + 16];
+
+		snprintf(where, sizeof(where), "[form %s] queue", f->name);
+		if (queue_names_check(f->queue, where, &cause) == -1) {
+			snprintf(err, errlen, "%s", cause);
+			return -1;
+		}
 	}
 	if (f->max_files > INTERACTION_MAX_ATT) {
 		snprintf(err, errlen, "[form %s] max_files: at most %d", f->name,

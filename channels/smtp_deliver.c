@@ -17,6 +17,7 @@
 #include "server/core/interaction.h"
 #include "server/core/log.h"
 #include "server/core/metrics.h"
+#include "server/core/queue_names.h"
 
 #define QUEUES_MAX	32
 
@@ -54,6 +55,10 @@ map_parse(const char *spec, const char **cause)
 			return -1;
 		}
 		*colon = '\0';
+		if (queue_names_check(colon + 1, "[smtp] queues", cause) == -1) {
+			free(copy);
+			return -1;
+		}
 		for (char *p = item; *p; p++)
 			*p = (char)tolower((unsigned char)*p);
 		D.map[D.nmap].local = strdup(item);

@@ -259,6 +259,12 @@ queue_config_all(void)
 	return active;
 }
 
+json_t *
+queue_config_staged(void)
+{
+	return pending;
+}
+
 void
 queue_config_free(void)
 {

@@ -33,6 +33,8 @@ void queue_config_register(void);
 void queue_config_commit(void);
 /* The queues in force: a JSON object {name: {field: value}} (borrowed). */
 json_t *queue_config_all(void);
+/* The queues just loaded, not yet in force (borrowed; NULL: none). */
+json_t *queue_config_staged(void);
 /* Free everything. */
 void queue_config_free(void);
 

@@ -12,6 +12,7 @@
 #include "server/core/config.h"
 #include "server/core/ingest.h"
 #include "server/core/log.h"
+#include "server/core/queue_names.h"
 #include "server/core/redis.h"
 #include "server/store/store.h"
 
@@ -139,6 +140,34 @@ on_tick(evutil_socket_t fd, short ev, void *arg)
 		R.busy = 1;
 }
 
+/* The queues the configuration just loaded defines, for every module that
+ * names one: its [queue] sections and the default queue (which works with
+ * default settings when no section describes it). */
+static void
+declare_queues(const struct config *cf)
+{
+	const char *name;
+	json_t *def;
+
+	queue_names_reset(cf->path);
+	json_object_foreach(queue_config_staged(), name, def)
+		queue_names_add(name);
+	queue_names_add(cf->routing_default_queue && *cf->routing_default_queue ?
+	    cf->routing_default_queue : "general");
+}
+
+int
+routing_check(const struct config *cf, char *err, size_t errlen)
+{
+	const char *cause;
+
+	declare_queues(cf);
+	if (triage_check(&cause) == 0)
+		return 0;
+	snprintf(err, errlen, "%s", cause);
+	return -1;
+}
+
 static void
 take(const struct config *cf)
 {
@@ -155,6 +184,9 @@ routing_start(struct event_base *base, const struct config *cf,
 {
 	struct timeval now = { 0, 0 };
 
+	declare_queues(cf);
+	if (triage_check(cause) == -1)
+		return -1;
 	take(cf);
 	if ((R.timer = evtimer_new(base, on_tick, NULL)) == NULL) {
 		*cause = "routing: cannot create the sweep timer";
@@ -170,6 +202,13 @@ routing_reload(const struct config *cf)
 {
 	const char *cause = NULL;
 
+	declare_queues(cf);
+	if (triage_check(&cause) == -1) {
+		log_warnx("routing: %s; the rules in force stay", cause);
+		triage_discard();
+		queue_config_commit();
+		return;
+	}
 	take(cf);
 	if (triage_screening_reload(cf, &cause) == -1)
 		log_warnx("routing: screening knowledge not reloaded, the old one "

@@ -11,6 +11,10 @@ struct config;
 
 /* Register the [rule], [product], [lexicon] and [queue] section hooks. */
 void routing_config(void);
+/* Check a loaded configuration: every queue a rule names is defined (and
+ * declare the defined queues to server/core/queue_names.h); 0 or -1 with
+ * ERR naming file and key. */
+int routing_check(const struct config *, char *err, size_t errlen);
 /* Put the configuration in force and start the sweep; 0, or -1 with *cause. */
 int routing_start(struct event_base *, const struct config *, const char **cause);
 /* Take in a reloaded configuration. */

@@ -9,6 +9,7 @@
 #include "server/core/config.h"
 #include "server/core/interaction.h"
 #include "server/core/log.h"
+#include "server/core/queue_names.h"
 
 enum cond { C_CHANNEL, C_FORM, C_LANG, C_PRODUCT, C_CTYPE, C_SEGMENT,
 	C_FLAGS, C_TEXT, NCONDS };
@@ -253,6 +254,28 @@ triage_commit(const struct config *cf)
 }
 
 int
+triage_check(const char **cause)
+{
+	char where[160];
+
+	for (int i = 0; i < pending.nrules; i++) {
+		if (pending.rules[i].queue == NULL)
+			continue;
+		snprintf(where, sizeof(where), "[rule %s] queue",
+		    pending.rules[i].name);
+		if (queue_names_check(pending.rules[i].queue, where, cause) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+void
+triage_discard(void)
+{
+	ruleset_clear(&pending);
+}
+
+int
 triage_screening_reload(const struct config *cf, const char **cause)
 {
 	const char *dir = cf && cf->safety_screening_dir &&
@@ -275,7 +298,8 @@ triage_free(void)
 /* The facts rules test, gathered once per interaction. */
 struct facts {
 	const char *v[NCONDS];		/* single-valued conditions */
-	unsigned kinds;			/* enum screen_kind: screening */
+	unsigned kinds;			/* enum screen_kind: screening and channel */
+	unsigned screened;		/* enum screen_kind: screening alone */
 	int products[TRIAGE_PRODUCTS_MAX]; /* which products are named */
 };
 
@@ -377,6 +401,13 @@ gather(struct interaction *in, const struct triage_ctx *ctx,
 	last.subject = in->subject;
 	f->kinds = (why->screen.ae != SCREEN_AE_NONE ? SCREEN_KIND_AE : 0) |
 	    (why->screen.complaint ? SCREEN_KIND_COMPLAINT : 0);
+	f->screened = f->kinds;
+	/* A flag the channel set (the ae-report form's) is as much a flag as
+	 * the screener's: the rules that route flags see it too. */
+	if (in->flags && strstr(in->flags, "ae"))
+		f->kinds |= SCREEN_KIND_AE;
+	if (in->flags && strstr(in->flags, "complaint"))
+		f->kinds |= SCREEN_KIND_COMPLAINT;
 	for (int i = 0; i < active.nproducts; i++)
 		for (int j = 0; j < active.products[i].names.n && !f->products[i]; j++)
 			if (occurs(folded, active.products[i].names.v[j])) {
@@ -474,14 +505,17 @@ triage_apply(struct interaction *in, const struct triage_ctx *ctx,
 	}
 	if (in->lang == NULL)
 		in->lang = why->lang;
-	if (in->queue == NULL)
-		in->queue = r && r->queue ? r->queue : active.default_queue ?
-		    active.default_queue : "general";
+	/* A matching rule's queue wins over the channel's default (a form's or
+	 * a mailbox's): the rules are where the operator routes flagged work. */
+	if (r && r->queue)
+		in->queue = r->queue;
+	else if (in->queue == NULL)
+		in->queue = active.default_queue ? active.default_queue : "general";
 	if (in->category == NULL)
 		in->category = r && r->category ? r->category : "general";
 	if (in->priority == NULL)
 		in->priority = r && r->priority ? r->priority : "normal";
-	raise_for_safety(in, f.kinds);
+	raise_for_safety(in, f.screened);
 }
 
 json_t *

@@ -66,6 +66,11 @@ void triage_config(void);
  * reason); later commits keep it (triage_screening_reload reads it again).
  */
 void triage_commit(const struct config *);
+/* Check the rules just loaded: each queue a rule names must be defined
+ * (server/core/queue_names.h). 0, or -1 with *CAUSE naming file and key. */
+int triage_check(const char **cause);
+/* Drop the rules just loaded (a reload that failed its check). */
+void triage_discard(void);
 /* Read the screening knowledge again; 0, or -1 with *CAUSE (kept old). */
 int triage_screening_reload(const struct config *, const char **cause);
 /* Free every rule and product. */
@@ -73,7 +78,8 @@ void triage_free(void);
 
 /*
  * Fill IN's category, priority, queue, lang and flags where the channel
- * left them NULL (flags, priority and category are only ever raised). The
+ * left them NULL (flags, priority and category are only ever raised); a
+ * matching rule's queue replaces the channel's. The
  * strings set are static or owned by the rule set; IN must be ingested
  * before the next reload. CTX and WHY may be NULL.
  */

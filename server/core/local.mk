@@ -14,7 +14,8 @@ librxcore_la_SOURCES += \
 	server/core/status.c server/core/status.h \
 	server/core/ws.c server/core/ws.h \
 	server/core/ingest.c server/core/ingest.h \
-	server/core/interaction.c server/core/interaction.h
+	server/core/interaction.c server/core/interaction.h \
+	server/core/queue_names.c server/core/queue_names.h
 
 sbin_PROGRAMS += rxdeskd
 rxdeskd_SOURCES = server/core/main.c

@@ -54,7 +54,7 @@ static const struct module modules[] = {
 	{ "api_ticket", NULL, NULL, api_ticket_start, NULL, NULL, NULL, NULL },
 	{ "api_customer", NULL, api_customer_check, api_customer_start,
 	    api_customer_reload, NULL, NULL, NULL },
-	{ "routing", routing_config, NULL, routing_start, routing_reload, NULL, NULL,
+	{ "routing", routing_config, routing_check, routing_start, routing_reload, NULL, NULL,
 	    routing_stop },
 	{ "api_supervisor", NULL, NULL, api_supervisor_start, NULL, NULL, NULL, NULL },
 	{ "webform", webform_config, webform_check, webform_start, webform_reload,

@@ -18,8 +18,9 @@ import time
 from rxtest import Daemon, Redis, Tap, wait_until, SRCDIR, tmpdir
 
 CORPUS = os.path.join(SRCDIR, "tests", "data", "mail")
-CONF = "[smtp]\ndomains = example.com, example.org\nhostname = rxdesk.test\n" \
-       "max_size = 2m\nmax_rcpt = 5\nmax_sessions = 6\n"
+CONF = "[queue ae]\nstrategy = leastrecent\n" \
+       "[smtp]\ndomains = example.com, example.org\nhostname = rxdesk.test\n" \
+       "max_size = 2m\nmax_rcpt = 5\nmax_sessions = 6\nqueues = support:general, safety:ae\n"
 
 
 def mail(frm, subject, body, msgid, extra=""):

@@ -15,6 +15,7 @@
 #include "channels/form_parse.h"
 #include "channels/mime.h"
 #include "server/core/config.h"
+#include "server/core/queue_names.h"
 
 #define URLENC	"application/x-www-form-urlencoded"
 #define JSON	"application/json"
@@ -280,6 +281,11 @@ test_config(void **state)
 	form_config_register();
 	cf = config_load(path, err, sizeof(err));
 	assert_non_null(cf);
+	/* a form's queue must be one the configuration defines */
+	queue_names_reset(path);
+	assert_int_equal(form_config_check(err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "[form recall] queue: unknown queue \"quality\""));
+	queue_names_add("quality");
 	assert_int_equal(form_config_check(err, sizeof(err)), 0);
 	form_config_commit();
 	config_free(cf);
