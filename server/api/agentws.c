@@ -200,7 +200,8 @@ role_sees(unsigned roles, const json_t *ev)
 	if (cat == NULL || *cat == '\0')
 		return 0;
 	safety = !strcmp(cat, "ae") || !strcmp(cat, "complaint") ||
-	    (flags && (strstr(flags, "ae") || strstr(flags, "complaint")));
+	    (flags && (strstr(flags, "ae") || strstr(flags, "complaint"))) ||
+	    json_is_true(json_object_get(ev, "restricted"));
 	return safety ? (roles & ROLE_SAFETY) != 0 : (roles & ROLE_AGENT) != 0;
 }
 
@@ -220,28 +221,71 @@ agent_wants(const struct agent_conn *ac, const json_t *ev, const char *type,
 	return role_sees(ac->who.roles, ev);
 }
 
+/*
+ * May this connection have the content of an event about a restricted (AE
+ * or complaint) ticket? Safety staff, supervisors, admins and the agent the
+ * ticket is assigned to (who handles the contact); a follower who may not
+ * see it only learns that the ticket changed and its status (docs/safety.md).
+ */
+static int
+content_allowed(const struct agent_conn *ac, const json_t *ev,
+    const char *agent)
+{
+	if (!json_is_true(json_object_get(ev, "restricted")))
+		return 1;
+	if (ac->who.roles & (ROLE_SUPERVISOR | ROLE_ADMIN | ROLE_SAFETY))
+		return 1;
+	return *agent && strcmp(agent, ac->who.id) == 0;
+}
+
+/* EV without content: its type, ticket, status and that it is restricted. */
+static char *
+event_redacted(const json_t *ev)
+{
+	json_t *o = json_object();
+	const char *keep[] = { "type", "ticket", "status", "restricted" };
+	char *text;
+
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		if (json_object_get(ev, keep[i]))
+			json_object_set(o, keep[i], json_object_get(ev, keep[i]));
+	if ((text = json_dumps(o, JSON_COMPACT)) == NULL)
+		log_fatalx("agentws: cannot encode an event");
+	json_decref(o);
+	return text;
+}
+
 static void
 on_event(const json_t *ev, void *arg)
 {
 	const char *type = json_string_value(json_object_get(ev, "type"));
 	long long ticket = json_id(json_object_get(ev, "ticket"));
 	struct agent_conn *ac;
-	char agent[32], *text = NULL;
+	char agent[32], *text = NULL, *bare = NULL;
 	size_t len = 0;
+	int ok;
 
 	event_agent(ev, agent, sizeof(agent));
 	TAILQ_FOREACH(ac, &A.conns, entry) {
 		if (!agent_wants(ac, ev, type, agent, ticket))
 			continue;
-		if (text == NULL) {
-			if ((text = json_dumps(ev, JSON_COMPACT)) == NULL)
-				log_fatalx("agentws: cannot encode an event");
-			len = strlen(text);
+		if (!content_allowed(ac, ev, agent)) {
+			if (bare == NULL)
+				bare = event_redacted(ev);
+			ok = ws_send_text(ac->c, bare, strlen(bare)) == 0;
+		} else {
+			if (text == NULL) {
+				if ((text = json_dumps(ev, JSON_COMPACT)) == NULL)
+					log_fatalx("agentws: cannot encode an event");
+				len = strlen(text);
+			}
+			ok = ws_send_text(ac->c, text, len) == 0;
 		}
-		if (ws_send_text(ac->c, text, len) == 0)
+		if (ok)
 			metrics_add(A.delivered, 1);
 	}
 	free(text);
+	free(bare);
 }
 
 /* --- commands ---------------------------------------------------------- */

@@ -12,6 +12,7 @@
 #include "server/core/log.h"
 #include "server/customer/phone.h"
 #include "server/store/store_customer.h"
+#include "server/store/ticket.h"
 
 #define API_MAX_QUERY	256	/* a search string, bytes */
 #define API_MAX_ID	20	/* a customer id, digits */
@@ -98,7 +99,8 @@ on_get_authed(struct http_req *r, const struct auth_agent *a, void *arg)
 	if (id == NULL)
 		return;
 	p = http_hold(r);
-	http_hold_sent(r, p, store_customer_get(id, on_json, p));
+	http_hold_sent(r, p, store_customer_get(id, &(struct ticket_who){ a->id,
+	    a->roles }, on_json, p));
 }
 
 static void
@@ -117,7 +119,8 @@ on_history_authed(struct http_req *r, const struct auth_agent *a, void *arg)
 		return;
 	}
 	p = http_hold(r);
-	http_hold_sent(r, p, store_customer_history(id, cursor, limit, on_json, p));
+	http_hold_sent(r, p, store_customer_history(id, cursor, limit,
+	    &(struct ticket_who){ a->id, a->roles }, on_json, p));
 }
 
 /* The JSON object of R's body, or NULL after a 400. */

@@ -7,6 +7,7 @@
 #include "server/customer/ident.h"
 #include "server/customer/phone.h"
 #include "server/store/store_customer.h"
+#include "server/store/ticket.h"
 
 /* Call FN with ARGS and drop our reference. */
 static int
@@ -21,18 +22,29 @@ call(const char *fn, json_t *args, store_json_cb *cb, void *arg)
 	return rc;
 }
 
-int
-store_customer_get(const char *id, store_json_cb *cb, void *arg)
+/* ARGS with "who" when WHO is not the system. */
+static json_t *
+with_who(json_t *args, const struct ticket_who *who)
 {
-	return call("rx_customer_get", json_pack("{s:s}", "id", id), cb, arg);
+	if (args && who)
+		json_object_set_new(args, "who", ticket_who_json(who));
+	return args;
+}
+
+int
+store_customer_get(const char *id, const struct ticket_who *who,
+    store_json_cb *cb, void *arg)
+{
+	return call("rx_customer_get", with_who(json_pack("{s:s}", "id", id), who),
+	    cb, arg);
 }
 
 int
 store_customer_history(const char *id, const char *cursor, int count,
-    store_json_cb *cb, void *arg)
+    const struct ticket_who *who, store_json_cb *cb, void *arg)
 {
-	return call("rx_customer_history", json_pack("{s:s, s:s, s:i}", "id", id,
-	    "cursor", cursor ? cursor : "", "count", count), cb, arg);
+	return call("rx_customer_history", with_who(json_pack("{s:s, s:s, s:i}",
+	    "id", id, "cursor", cursor ? cursor : "", "count", count), who), cb, arg);
 }
 
 /* Q is tried as every kind of identity it can be read as. */

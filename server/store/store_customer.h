@@ -14,13 +14,18 @@
 
 #include "server/store/store.h"
 
+struct ticket_who;
+
 /* The card of customer ID (a merged id answers its survivor's), with its
- * identities and newest tickets. */
-int store_customer_get(const char *id, store_json_cb *, void *arg);
-/* COUNT history entries of ID, newest first, after CURSOR (NULL or "":
- * from the newest); the answer's "next" is the following page's cursor. */
-int store_customer_history(const char *id, const char *cursor, int count,
+ * identities and newest tickets; a ticket WHO may not see (NULL: the
+ * system, sees all) shows only that it exists and its status. */
+int store_customer_get(const char *id, const struct ticket_who *who,
     store_json_cb *, void *arg);
+/* COUNT history entries of ID, newest first, after CURSOR (NULL or "":
+ * from the newest); the answer's "next" is the following page's cursor.
+ * Entries of tickets WHO may not see come without their summary. */
+int store_customer_history(const char *id, const char *cursor, int count,
+    const struct ticket_who *who, store_json_cb *, void *arg);
 /* Customers matching Q as an email, a phone number (national numbers read
  * as COUNTRY), an external id "scheme:value", a customer id, or a name
  * prefix; at most LIMIT. */

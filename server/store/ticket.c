@@ -81,6 +81,12 @@ who_json(const struct ticket_who *who)
 	return o;
 }
 
+json_t *
+ticket_who_json(const struct ticket_who *who)
+{
+	return who_json(who);
+}
+
 /* A new argument object for ticket N, with WHO when given. */
 static json_t *
 args_new(uint64_t n, const struct ticket_who *who)

@@ -21,6 +21,10 @@ struct ticket_who {
 	unsigned roles;		/* enum auth_role bits (server/auth/auth.h) */
 };
 
+/* WHO as the Redis functions take it: {"agent":"5","roles":"agent,safety"}
+ * (a new reference); other modules pass it to hide what WHO may not see. */
+json_t *ticket_who_json(const struct ticket_who *who);
+
 /* Filters of a list call; NULL or "" fields do not filter. */
 struct ticket_filter {
 	const char *queue, *status, *category, *agent, *customer;

@@ -165,12 +165,46 @@ def test_matrix(t, d, ids, fx):
                      % (row[0], row[2], role), b)
 
 
+def test_content_hidden(t, d, ids, fx):
+    """One visibility model: what GET /tickets/{n} refuses a role, the
+    customer card and history do not show either (docs/safety.md)."""
+    redis = fx["redis"]
+    n = ingest(redis, "c9@example.org", category="ae", flags=["ae"],
+               subject="Rash after Cardiolex", text="My patient OK, 34, has a rash",
+               summary="Rash after Cardiolex: my patient OK has a rash")
+    ingest(redis, "c9@example.org", subject="Opening hours", text="When are you open?",
+           summary="Opening hours")
+    cid = redis.cmd("GET", "rx:ix:email:c9@example.org")
+    for role in ROLES[1:]:
+        h = bearer(login(d, role + "@example.com", PW))
+        may = role != "agent"
+        s, card = d.get("/api/v1/customers/%s" % cid, h)
+        tk = [x for x in card.get("tickets", []) if x["n"] == n]
+        shown = bool(tk) and tk[0].get("subject") == "Rash after Cardiolex"
+        t.ok(s == 200 and len(tk) == 1 and shown == may and
+             tk[0]["status"] == "new" and tk[0]["category"] == "ae" and
+             tk[0].get("restricted", False) == (not may),
+             "customer card as %s: the AE ticket %s" % (role, "in full" if may else
+                                                        "exists, status only"), card)
+        s, hist = d.get("/api/v1/customers/%s/history" % cid, h)
+        text = json.dumps(hist)
+        # safety staff see AE and complaint tickets, not the general ones
+        t.ok(s == 200 and ("Cardiolex" in text) == may and
+             ("Opening hours" in text) == (role != "safety"),
+             "customer history as %s: the AE summary %s" % (role, "shown" if may else
+                                                            "redacted"), hist)
+        s, found = d.get("/api/v1/customers?q=c9@example.org", h)
+        t.ok(s == 200 and "Cardiolex" not in json.dumps(found),
+             "customer search as %s: no ticket content" % role, found)
+
+
 def main():
     redis = Redis()
     d = Daemon(redis, conf="[auth]\nscrypt_n = 1024\nslowdown_ms = 1\nslowdown_max_ms = 2\n"
                "max_failures = 1000\n[http]\nrate_limit = 0\n")
     ids, fx = fixtures(redis)
-    tests = [test_table_covers_routes, test_matrix]
+    fx["redis"] = redis
+    tests = [test_table_covers_routes, test_matrix, test_content_hidden]
     wrapped = []
     for fn in tests:
         w = (lambda fn: lambda t: fn(t, d, ids, fx))(fn)

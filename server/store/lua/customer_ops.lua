@@ -63,18 +63,35 @@ local function touch(p, cid, c, now)
   redis.call('HSET', ckey(p, cid), 'updated', now)
 end
 
+-- May WHO (nil: the system) read ticket N's content? One answer per
+-- ticket per call (SEEN caches them): the visibility rule of the tickets,
+-- so the card and the history hide what GET /tickets/{n} would refuse.
+local function may_see(p, n, who, seen)
+  if who == nil then return true end
+  n = tostring(n)
+  if seen[n] == nil then
+    local t = rx.ticket_load(p, n)
+    seen[n] = t == nil or rx.ticket_visible(t, who)
+  end
+  return seen[n]
+end
+
 -- ARGV[2] {"id":..}: the card with the customer's tickets, newest first.
 local function customer_get(keys, argv)
   local p, a = argv[1], rx.args(argv, 2)
   local cid = live_or_fail(p, a.id)
   local limit = math.min(tonumber(a.tickets) or 50, 200)
   local out = {}
+  local seen = {}
   for _, n in ipairs(redis.call('ZREVRANGE', ckey(p, cid) .. ':tickets', 0, limit - 1)) do
     local t = redis.call('HMGET', p .. 't:' .. n, 'subject', 'status', 'channel',
       'category', 'priority', 'created', 'updated')
-    out[#out + 1] = { n = tonumber(n), subject = t[1] or '', status = t[2] or '',
+    local o = { n = tonumber(n), subject = t[1] or '', status = t[2] or '',
       channel = t[3] or '', category = t[4] or '', priority = t[5] or '',
       created = tonumber(t[6]), updated = tonumber(t[7]) }
+    -- that a restricted ticket exists and its status, never its content
+    if not may_see(p, n, a.who, seen) then o.subject = nil; o.restricted = true end
+    out[#out + 1] = o
   end
   return rx.encode({ customer = card(p, cid), tickets = rx.list(out),
     tickets_total = redis.call('ZCARD', ckey(p, cid) .. ':tickets'),
@@ -106,7 +123,14 @@ local function customer_history(keys, argv)
   end
   local r = redis.call('XREVRANGE', ckey(p, cid) .. ':hist', from, '-', 'COUNT', count + 1)
   local out = {}
-  for i = 1, math.min(#r, count) do out[i] = entry_table(r[i]) end
+  local seen = {}
+  for i = 1, math.min(#r, count) do
+    out[i] = entry_table(r[i])
+    if out[i].ticket and not may_see(p, out[i].ticket, a.who, seen) then
+      out[i].summary = nil
+      out[i].restricted = true
+    end
+  end
   return rx.encode({ customer = cid, history = rx.list(out),
     next = #r > count and out[count].id or nil })
 end

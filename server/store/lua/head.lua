@@ -61,7 +61,18 @@ rx.hset = function(key, t)
   if #flat > 0 then redis.call('HSET', key, unpack(flat)) end
 end
 
+-- An event about an AE or complaint ticket says so ("restricted"), so that
+-- every node can hold back its content from agents who may not see it
+-- (docs/safety.md, Visibility), whatever else the event carries.
 rx.publish = function(p, event)
+  if event.ticket and event.restricted == nil then
+    local f = redis.call('HMGET', p .. 't:' .. tostring(event.ticket), 'category', 'flags')
+    local cat, flags = f[1] or '', f[2] or ''
+    if cat == 'ae' or cat == 'complaint' or string.find(flags, 'ae', 1, true)
+        or string.find(flags, 'complaint', 1, true) then
+      event.restricted = true
+    end
+  end
   redis.call('PUBLISH', p .. 'events', cjson.encode(event))
 end
 
