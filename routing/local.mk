@@ -3,6 +3,8 @@
 librxcore_la_SOURCES += \
 	routing/lang.c routing/lang.h \
 	routing/screen.c routing/screen.h \
+	routing/screen_match.c routing/screen_match.h \
+	routing/screen_scope.c routing/screen_scope.h \
 	routing/screen_text.c routing/screen_text.h \
 	routing/screen_data.c routing/screen_data.h \
 	routing/triage.c routing/triage.h \

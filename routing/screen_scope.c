@@ -1,0 +1,334 @@
+/* screen_scope: see screen_scope.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "routing/screen_scope.h"
+
+/* Word tokens a denial reaches forward, and back for "... нет". */
+#define NEG_FORWARD	6
+#define NEG_BACK	4
+/* Word tokens "for" (an indication) reaches. */
+#define IND_FORWARD	3
+/* Tokens one term can span (8 words, gaps of 3). */
+#define SCOPE_SPAN	32
+
+/* Cues a scope can hold: what would raise a flag, and exposure. */
+static int
+holdable(int c)
+{
+	return screen_cue_ae(c) || screen_cue_defect(c) || c == CUE_EXPOSURE ||
+	    c == CUE_REPORT;
+}
+
+/* Index the field's cues (found in token order) by their first token. */
+static int
+index_tokens(struct screen_scope *sc)
+{
+	size_t n = sc->d->ntok, k = sc->from;
+	void *p;
+
+	if (n + 1 > sc->atcap) {
+		if ((p = realloc(sc->at, (n + 1) * sizeof(*sc->at))) == NULL)
+			return -1;
+		sc->at = p;
+		sc->atcap = n + 1;
+	}
+	for (size_t i = 0; i <= n; i++) {
+		while (k < sc->to && sc->f[k].tok0 < i)
+			k++;
+		sc->at[i] = (uint32_t)k;
+	}
+	return 0;
+}
+
+static const char *
+punct_at(const struct screen_doc *d, size_t i)
+{
+	return d->tok[i].script == SCREEN_SCRIPT_PUNCT ? d->tok[i].surface : NULL;
+}
+
+static int
+is_comma(const struct screen_doc *d, size_t i)
+{
+	const char *p = punct_at(d, i);
+
+	return p && (strcmp(p, ",") == 0 || strcmp(p, "\u3001") == 0);
+}
+
+/* A cue that flags (AE or defect), or a list word. */
+static int
+flags_or_list(int c)
+{
+	return screen_cue_ae(c) || screen_cue_defect(c) || c == CUE_LIST;
+}
+
+/* Does a cue of kind CUE (or one that flags or lists, when CUE < 0) start at I? */
+static int
+cue_starts(const struct screen_scope *sc, size_t i, int cue)
+{
+	for (size_t k = sc->at[i]; k < sc->at[i + 1]; k++) {
+		int c = sc->f[k].term->cue;
+		if (sc->f[k].held != HELD_IN_WORD && (cue >= 0 ? c == cue :
+		    flags_or_list(c)))
+			return 1;
+	}
+	return 0;
+}
+
+/* May scope WHY hold cue C? Inefficacy ("no effect at all") and reports
+ * are not denied by a negation; an indication names a condition. */
+static int
+may_hold(int c, enum held why)
+{
+	if (!holdable(c))
+		return 0;
+	if (why == HELD_NEGATED)
+		return c != CUE_REPORT;
+	if (why == HELD_INDICATION)
+		return c == CUE_SYMPTOM || c == CUE_VAGUE || c == CUE_GENERIC ||
+		    c == CUE_LAB;
+	return 1;
+}
+
+/* Does a cue of kind CUE overlap F or end right before it ("side" of
+ * "side effects", "побічних" of "побічних ефектів")? */
+static int
+next_to(const struct screen_scope *sc, const struct found *f, int cue)
+{
+	size_t a = f->tok0 > SCOPE_SPAN ? f->tok0 - SCOPE_SPAN : 0;
+
+	for (size_t k = sc->at[a]; k < sc->at[f->tok1 + 1]; k++)
+		if (sc->f[k].term->cue == cue && sc->f[k].tok1 + 1 >= f->tok0)
+			return 1;
+	return 0;
+}
+
+/* Does a negation deny F? Not an inefficacy ("не дає жодного ефекту"),
+ * unless it is the "effects" of "no side effects". */
+static int
+negation_holds(const struct screen_scope *sc, struct found *f)
+{
+	if (f->term->cue != CUE_INEFFICACY || next_to(sc, f, CUE_GENERIC))
+		return 1;
+	f->kept = KEPT_INEFFICACY;
+	return 0;
+}
+
+/* Hold the cues starting at tokens A..B; the count held. */
+static int
+hold(const struct screen_scope *sc, size_t a, size_t b, enum held why)
+{
+	int n = 0;
+
+	if (b >= sc->d->ntok)
+		b = sc->d->ntok - 1;
+	for (size_t k = sc->at[a]; a <= b && k < sc->at[b + 1]; k++) {
+		struct found *f = &sc->f[k];
+		int c = f->term->cue;
+		if (f->held != HELD_NO || !may_hold(c, why == HELD_QUESTION_MARK ?
+		    HELD_QUESTION : why) || (why == HELD_NEGATED && !negation_holds(sc, f)))
+			continue;
+		if (why == HELD_QUESTION_MARK && screen_cue_defect(c))
+			continue;
+		f->held = (uint8_t)(why == HELD_QUESTION_MARK ? HELD_QUESTION : why);
+		n++;
+	}
+	return n;
+}
+
+/* The last token a forward scope from I reaches: the sentence's end, a
+ * "but", a mark other than a comma, a comma not continuing a list of
+ * what it denies ("no rash, itching or swelling"), or MAXW words. */
+static size_t
+scope_end(const struct screen_scope *sc, size_t i, int maxw)
+{
+	const struct screen_doc *d = sc->d;
+	size_t end = d->sent_end[d->tok[i].sentence], j, last = i;
+	int words = 0, seen = 0;
+
+	for (j = i + 1; j < end; j++) {
+		if (cue_starts(sc, j, CUE_BREAKER))
+			break;
+		if (punct_at(d, j) != NULL) {
+			if (!is_comma(d, j) || !seen || j + 1 >= end ||
+			    !cue_starts(sc, j + 1, -1))
+				break;
+			continue;
+		}
+		seen |= cue_starts(sc, j, -1);
+		if (maxw && ++words > maxw)
+			break;
+		last = j;
+	}
+	return last;
+}
+
+static size_t
+scope_start_back(const struct screen_doc *d, size_t i)
+{
+	size_t j = i, words = 0;
+
+	while (j > 0 && d->tok[j - 1].sentence == d->tok[i].sentence &&
+	    d->tok[j - 1].script != SCREEN_SCRIPT_PUNCT && words < NEG_BACK) {
+		j--;
+		words++;
+	}
+	return j;
+}
+
+static size_t
+sent_begin(const struct screen_doc *d, unsigned s)
+{
+	return s ? d->sent_end[s - 1] : 0;
+}
+
+/* The first unheld cue of kind CUE in sentence S, or NULL. */
+static struct found *
+sentence_cue(const struct screen_scope *sc, unsigned s, int cue)
+{
+	const struct screen_doc *d = sc->d;
+
+	for (size_t k = sc->at[sent_begin(d, s)]; k < sc->at[d->sent_end[s]]; k++)
+		if (sc->f[k].term->cue == cue && sc->f[k].held == HELD_NO)
+			return &sc->f[k];
+	return NULL;
+}
+
+static int
+sentence_asks(const struct screen_doc *d, unsigned s)
+{
+	const char *p;
+
+	for (size_t j = sent_begin(d, s); j < d->sent_end[s]; j++)
+		if ((p = punct_at(d, j)) && strcmp(p, "?") == 0)
+			return 1;
+	return 0;
+}
+
+/* The last word token of sentence S (its first token when none). */
+static size_t
+last_word(const struct screen_doc *d, unsigned s)
+{
+	size_t j = d->sent_end[s];
+
+	while (j > sent_begin(d, s) + 1 && d->tok[j - 1].script == SCREEN_SCRIPT_PUNCT)
+		j--;
+	return j - 1;
+}
+
+/*
+ * A question that reports nothing holds cues of its sentence: all of them
+ * when it has a question mark or its question word ends it ("...吗"), else
+ * what follows its first question word ("can X cause", "asking about").
+ * What comes before ("吃了X嘴里一股金属味，吃什么都是苦的") is told, not asked.
+ */
+static void
+hold_questions(const struct screen_scope *sc)
+{
+	const struct screen_doc *d = sc->d;
+
+	for (unsigned s = 0; s < d->nsent; s++) {
+		size_t begin = sent_begin(d, s), end = d->sent_end[s];
+		struct found *q;
+		if (begin == end)
+			continue;
+		q = sentence_cue(sc, s, CUE_QUESTION);
+		if ((!q && !sentence_asks(d, s)) || sentence_cue(sc, s, CUE_REPORT))
+			continue;
+		/* "its expired??" is a complaint: a defect is held only by
+		 * words that ask, not by a question mark. */
+		if (q && !sentence_asks(d, s) && q->tok1 < last_word(d, s))
+			begin = q->tok0;
+		hold(sc, begin, end - 1, q ? HELD_QUESTION : HELD_QUESTION_MARK);
+	}
+}
+
+/* Is the scope word at F part of a cue that flags ("could not breathe",
+ * "no appetite", "not working")? Then it denies nothing. */
+static int
+consumed(const struct screen_scope *sc, const struct found *f)
+{
+	size_t a = f->tok0 > SCOPE_SPAN ? f->tok0 - SCOPE_SPAN : 0;
+
+	for (size_t k = sc->at[a]; k < sc->at[f->tok0 + 1]; k++) {
+		int c = sc->f[k].term->cue;
+		if ((screen_cue_ae(c) || screen_cue_defect(c)) && sc->f[k].held != HELD_IN_WORD &&
+		    sc->f[k].tok0 <= f->tok0 && sc->f[k].tok1 >= f->tok1)
+			return 1;
+	}
+	return 0;
+}
+
+/* The tokens from I on that an indication's condition covers: its first
+ * symptom within IND_FORWARD words and what a comma or list word adds to
+ * it ("for nausea and vomiting"); not what follows ("from pain, no sleep"
+ * is one cue held, not two). */
+static void
+hold_indication(const struct screen_scope *sc, size_t i)
+{
+	const struct screen_doc *d = sc->d;
+	size_t end = scope_end(sc, i, IND_FORWARD), last = 0, j;
+
+	for (j = i + 1; j <= end && !last; j++)
+		for (size_t k = sc->at[j]; k < sc->at[j + 1]; k++)
+			if (may_hold(sc->f[k].term->cue, HELD_INDICATION) &&
+			    sc->f[k].tok1 > last)
+				last = sc->f[k].tok1;
+	if (!last)
+		return;
+	j--;
+	for (;;) {
+		hold(sc, j, last, HELD_INDICATION);
+		j = last + 1;
+		if (j < d->ntok && (is_comma(d, j) || cue_starts(sc, j, CUE_LIST)))
+			j++;
+		if (j >= d->ntok || j == last + 1 || d->tok[j].sentence !=
+		    d->tok[i].sentence || !cue_starts(sc, j, -1))
+			break;
+		for (size_t k = sc->at[j]; k < sc->at[j + 1]; k++)
+			if (sc->f[k].tok1 > last)
+				last = sc->f[k].tok1;
+	}
+}
+
+int
+screen_scope_apply(struct screen_scope *sc)
+{
+	if (index_tokens(sc) == -1)
+		return -1;
+	for (size_t k = sc->from; k < sc->to; k++) {
+		const struct found *f = &sc->f[k];
+		if (f->term->cue >= CUE_NEGATION && consumed(sc, f))
+			continue;
+		switch (f->term->cue) {
+		case CUE_NEGATION:
+			hold(sc, f->tok1 + 1, scope_end(sc, f->tok1, NEG_FORWARD),
+			    HELD_NEGATED);
+			break;
+		case CUE_NEGATION_AFTER:
+			if (f->tok0 > 0)
+				hold(sc, scope_start_back(sc->d, f->tok0), f->tok0 - 1,
+				    HELD_NEGATED);
+			break;
+		case CUE_HYPOTHETICAL:
+			hold(sc, f->tok1 + 1, scope_end(sc, f->tok1, 0),
+			    HELD_HYPOTHETICAL);
+			break;
+		case CUE_INDICATION:
+			hold_indication(sc, f->tok1);
+			break;
+		default:
+			break;
+		}
+	}
+	hold_questions(sc);
+	return 0;
+}
+
+void
+screen_scope_free(struct screen_scope *sc)
+{
+	free(sc->at);
+	sc->at = NULL;
+	sc->atcap = 0;
+}
