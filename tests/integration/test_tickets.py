@@ -438,17 +438,23 @@ def test_audit_chain(t, redis):
     entries = audit_of(redis)
     prev = "0" * 64
     for e in entries:
-        data = "|".join([prev, e["ts"], e["actor"], e["object"], e["field"], e["old"], e["new"]])
-        if e["prev"] != prev or e["hash"] != hashlib.sha256(data.encode()).hexdigest():
+        fields = [prev, e["ts"], e["actor"], e["object"], e["field"], e["old"], e["new"]]
+        if e.get("v") == "2":   # length-prefixed fields (docs/datamodel.md)
+            data = b"2" + b"".join(b"%d:%s" % (len(f.encode()), f.encode()) for f in fields)
+        else:
+            data = "|".join(fields).encode()
+        if e["prev"] != prev or e["hash"] != hashlib.sha256(data).hexdigest():
             break
         prev = e["hash"]
-    t.eq(prev, redis.cmd("GET", P + "audit:last"), "audit: each hash is SHA-256(prev|ts|...)")
+    t.eq(prev, redis.cmd("GET", P + "audit:last"),
+         "audit: each hash is SHA-256 of the length-prefixed fields (v2) or prev|ts|... (v1)")
     # tamper: rewrite the stream with one entry's new value changed
     victim = entries[len(entries) // 2]
     redis.cmd("RENAME", P + "audit", P + "audit:orig")
     for e in entries:
         new = "forged" if e["id"] == victim["id"] else e["new"]
-        redis.cmd("XADD", P + "audit", e["id"], "ts", e["ts"], "actor", e["actor"],
+        redis.cmd("XADD", P + "audit", e["id"], *(["v", e["v"]] if "v" in e else []),
+                  "ts", e["ts"], "actor", e["actor"],
                   "object", e["object"], "field", e["field"], "old", e["old"], "new", new,
                   "prev", e["prev"], "hash", e["hash"])
     v = call(redis, "rx_audit_verify", "")
@@ -464,7 +470,7 @@ def test_audit_chain(t, redis):
     redis.cmd("DEL", P + "audit")
     for e in entries[:-1]:
         redis.cmd("XADD", P + "audit", e["id"], *sum([[k, e[k]] for k in (
-            "ts", "actor", "object", "field", "old", "new", "prev", "hash")], []))
+            "v", "ts", "actor", "object", "field", "old", "new", "prev", "hash") if k in e], []))
     v = call(redis, "rx_audit_verify", "")
     t.ok(not v["ok"] and v["broken"] == "last", "audit: a cut-off tail is found", v)
 

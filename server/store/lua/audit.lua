@@ -73,8 +73,19 @@ end
 -- The chain starts from this "previous hash".
 rx.AUDIT_GENESIS = '0000000000000000000000000000000000000000000000000000000000000000'
 
-local function audit_hash(prev, ts, actor, object, field, old, new)
+-- Version 1 (entries without "v") joined the fields with '|', so that
+-- ("a|b", "c") and ("a", "b|c") hashed alike. Version 2 writes each field
+-- as "<byte length>:<bytes>", which no two different field lists share.
+local function audit_hash_v1(prev, ts, actor, object, field, old, new)
   return rx.sha256(table.concat({ prev, ts, actor, object, field, old, new }, '|'))
+end
+
+local function audit_hash(prev, ts, actor, object, field, old, new)
+  local parts = { '2' }
+  for _, s in ipairs({ prev, ts, actor, object, field, old, new }) do
+    parts[#parts + 1] = #s .. ':' .. s
+  end
+  return rx.sha256(table.concat(parts))
 end
 
 -- Append who (ACTOR: "a:<id>", "c:<id>", "system") changed FIELD of OBJECT
@@ -84,7 +95,7 @@ rx.audit = function(p, actor, object, field, old, new, now)
   local v = { tostring(now), tostring(actor or 'system'), tostring(object),
     tostring(field), tostring(old or ''), tostring(new or '') }
   local hash = audit_hash(prev, v[1], v[2], v[3], v[4], v[5], v[6])
-  redis.call('XADD', p .. 'audit', '*', 'ts', v[1], 'actor', v[2],
+  redis.call('XADD', p .. 'audit', '*', 'v', '2', 'ts', v[1], 'actor', v[2],
     'object', v[3], 'field', v[4], 'old', v[5], 'new', v[6],
     'prev', prev, 'hash', hash)
   redis.call('SET', p .. 'audit:last', hash)
@@ -131,8 +142,8 @@ local function audit_verify(keys, argv)
     local why
     if f.prev ~= prev then
       why = 'prev is not the hash of the entry before'
-    elseif f.hash ~= audit_hash(prev, f.ts or '', f.actor or '', f.object or '',
-        f.field or '', f.old or '', f.new or '') then
+    elseif (f.v ~= nil and f.v ~= '2') or f.hash ~= (f.v == '2' and audit_hash or audit_hash_v1)(prev, f.ts or '',
+        f.actor or '', f.object or '', f.field or '', f.old or '', f.new or '') then
       why = 'hash does not match the entry'
     end
     if why then
