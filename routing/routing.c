@@ -8,6 +8,7 @@
 
 #include "routing/queue_config.h"
 #include "routing/routing.h"
+#include "routing/screen.h"
 #include "routing/triage.h"
 #include "server/core/config.h"
 #include "server/core/ingest.h"
@@ -39,16 +40,18 @@ static struct {
 static void
 on_triage(struct interaction *in)
 {
+	static struct triage_why why;	/* large: the screening's hits */
 	json_t *j;
 
-	triage_apply(in, &(struct triage_ctx){ .form = in->source }, NULL);
+	triage_apply(in, &(struct triage_ctx){ .form = in->source }, &why);
 	/* Why it was flagged goes with it, for the ticket and the console:
-	 * the core copies it before the next interaction comes. */
+	 * the core copies it before the next interaction comes. Most
+	 * messages have no hit: they carry nothing and cost nothing more. */
 	free(R.screening);
 	R.screening = NULL;
-	if ((j = triage_screening_json(in)) != NULL) {
-		if (json_array_size(json_object_get(j, "hits")) > 0)
-			R.screening = json_dumps(j, JSON_COMPACT);
+	if (why.screen.nhits > 0 &&
+	    (j = screen_result_json(&why.screen, in->text, in->subject)) != NULL) {
+		R.screening = json_dumps(j, JSON_COMPACT);
 		json_decref(j);
 	}
 	in->screening = R.screening;
