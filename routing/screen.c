@@ -153,8 +153,43 @@ explain(struct screen_result *r)
 		}
 }
 
+/* Evidence (2 a letter only one alphabet has, 1 a common word) one
+ * Cyrillic language needs, and how many times the other's, before the
+ * other's vocabulary stops applying. */
+#define CYR_SURE	2
+#define CYR_RATIO	4
+
+/*
+ * The language slots whose vocabulary applies: all, except that a text
+ * written clearly in Ukrainian or Russian gets its own Cyrillic vocabulary
+ * only ("запор*" is not in "Запоріжжя"); a mixed (surzhyk) or unsure
+ * text gets both.
+ */
+static unsigned
+langs_for(const char *subject, const char *text)
+{
+	struct lang_score a, b;
+	const char *pick = NULL;
+	unsigned mask = 0, uk, ru;
+
+	lang_detect(text, &a);
+	lang_detect(subject, &b);
+	uk = 2 * (a.uk_letters + b.uk_letters) + a.uk_words + b.uk_words;
+	ru = 2 * (a.ru_letters + b.ru_letters) + a.ru_words + b.ru_words;
+	if (uk >= CYR_SURE && ru * CYR_RATIO <= uk)
+		pick = "uk";
+	else if (ru >= CYR_SURE && uk * CYR_RATIO <= ru)
+		pick = "ru";
+	for (int l = 0; l < S.kb->nlangs; l++)
+		if (pick == NULL || S.kb->script[l] != SCREEN_SCRIPT_CYRILLIC ||
+		    strcmp(S.kb->code[l], pick) == 0 ||
+		    (strcmp(S.kb->code[l], "uk") != 0 && strcmp(S.kb->code[l], "ru") != 0))
+			mask |= 1u << l;
+	return mask;
+}
+
 static void
-screen_field(const char *text, int field)
+screen_field(const char *text, int field, unsigned langs)
 {
 	uint8_t scripts[SCREEN_LANGS_MAX] = { 0 };
 	size_t from = S.fs.n;
@@ -165,7 +200,7 @@ screen_field(const char *text, int field)
 		scripts[l] = S.kb->script[l];
 	if (screen_text_parse(&S.doc, text, strlen(text), scripts) == -1)
 		return;
-	screen_match_all(S.kb, &S.doc, field, ~0u, 0, &S.fs);
+	screen_match_all(S.kb, &S.doc, field, langs, 0, &S.fs);
 	S.scope.d = &S.doc;
 	S.scope.f = S.fs.f;
 	S.scope.from = from;
@@ -178,6 +213,7 @@ screen_message(const char *subject, const char *text, const char *lang_hint,
     struct screen_result *r)
 {
 	struct tally t;
+	unsigned langs;
 
 	memset(r, 0, sizeof(*r));
 	memset(&t, 0, sizeof(t));
@@ -185,8 +221,11 @@ screen_message(const char *subject, const char *text, const char *lang_hint,
 	if (r->lang == NULL && subject)
 		r->lang = lang_detect(subject, NULL);
 	S.fs.n = 0;
-	screen_field(subject, SCREEN_FIELD_SUBJECT);
-	screen_field(text, SCREEN_FIELD_TEXT);
+	if (S.kb == NULL)
+		return;
+	langs = langs_for(subject, text);
+	screen_field(subject, SCREEN_FIELD_SUBJECT, langs);
+	screen_field(text, SCREEN_FIELD_TEXT, langs);
 	tally(&t);
 	r->ae = decide_ae(&t);
 	r->complaint = decide_complaint(&t);

@@ -16,6 +16,8 @@ const char *const screen_data_cues[CUE_N + 1] = {
 	"exposure", "patient", "report",
 	"negation", "negation_after", "question", "hypothetical",
 	"indication", "breaker", "list",
+	"history", "history_after", "not_yet", "improvement",
+	"not_negation", "delivery", "experience",
 	NULL
 };
 
@@ -144,6 +146,7 @@ screen_data_free(struct screen_kb *kb)
 	for (int l = 0; l < SCREEN_LANGS_MAX; l++) {
 		map_free(&kb->stems[l]);
 		map_free(&kb->prefixes[l]);
+		map_free(&kb->exact[l]);
 		map_free(&kb->han[l]);
 	}
 	fuzzy_free(&kb->fuzzy);
@@ -152,22 +155,43 @@ screen_data_free(struct screen_kb *kb)
 	free(kb);
 }
 
-/* One word of a term: ".." before it, "*" after it for a prefix. */
+/* Scope words that mean one form: a plain word of these cues that is its
+ * own stem ("не", "при", "no", "for") matches only itself, not the words
+ * that stem like it ("неё", "приём"). */
 static int
-word_make(struct screen_kb *kb, int slot, char *w, int han, struct screen_word *out,
-    const char **cause)
+exact_by_default(int cue)
 {
-	char key[SCREEN_TERM_MAX + 1];
+	return cue == CUE_NEGATION || cue == CUE_NEGATION_AFTER ||
+	    cue == CUE_BREAKER || cue == CUE_LIST || cue == CUE_INDICATION ||
+	    cue == CUE_HYPOTHETICAL || cue == CUE_HISTORY ||
+	    cue == CUE_HISTORY_AFTER || cue == CUE_NOT_YET ||
+	    cue == CUE_IMPROVEMENT || cue == CUE_NOT_NEGATION;
+}
+
+/* One word of a term: ".." before it, "*" after it for a prefix, "="
+ * before it for this form only. */
+static int
+word_make(struct screen_kb *kb, int slot, int cue, char *w, int han,
+    struct screen_word *out, const char **cause)
+{
+	char key[SCREEN_TERM_MAX + 1], fold[SCREEN_TERM_MAX + 1];
 	size_t n = strlen(w);
 
 	if (n > 1 && w[n - 1] == '*') {
 		out->prefix = 1;
 		w[--n] = '\0';
+	} else if (n > 1 && w[0] == '=' && !han) {
+		out->exact = 1;
+		w++;
 	}
-	if (han || out->prefix || slot < 0)
+	if (han || out->prefix || out->exact || slot < 0)
 		n = screen_text_fold(w, key, sizeof(key));
-	else
+	else {
 		n = screen_text_key(slot, w, key, sizeof(key));
+		if (exact_by_default(cue) && screen_text_fold(w, fold,
+		    sizeof(fold)) == n && strcmp(fold, key) == 0)
+			out->exact = 1;
+	}
 	if (n == 0 || strchr(key, ' ')) {
 		*cause = "a word folds to nothing";
 		return -1;
@@ -215,7 +239,8 @@ term_make(struct screen_kb *kb, int slot, char *line, struct screen_term *t,
 			return -1;
 		}
 		memset(&t->w[t->nwords], 0, sizeof(t->w[0]));
-		if (word_make(kb, slot, w, t->han, &t->w[t->nwords], cause) == -1)
+		if (word_make(kb, slot, t->cue, w, t->han, &t->w[t->nwords],
+		    cause) == -1)
 			return -1;
 		t->w[t->nwords++].gap = (uint8_t)gap;
 		gap = 0;
@@ -808,14 +833,16 @@ screen_data_index(struct screen_kb *kb)
 	size_t n;
 
 	for (int l = 0; l < SCREEN_LANGS_MAX; l++) {
-		kb->stems[l].n = kb->prefixes[l].n = kb->han[l].n = 0;
-		kb->stems[l].minlen = kb->prefixes[l].minlen = kb->han[l].minlen = 0;
-		kb->stems[l].maxlen = kb->prefixes[l].maxlen = kb->han[l].maxlen = 0;
+		struct screen_map *ms[] = { &kb->stems[l], &kb->prefixes[l],
+		    &kb->exact[l], &kb->han[l] };
+		for (int k = 0; k < 4; k++)
+			ms[k]->n = ms[k]->minlen = ms[k]->maxlen = 0;
 	}
 	for (size_t i = 0; i < kb->nterms; i++) {
 		t = &kb->terms[i];
 		m = t->han ? &kb->han[t->lang] : t->w[0].prefix ?
-		    &kb->prefixes[t->lang] : &kb->stems[t->lang];
+		    &kb->prefixes[t->lang] : t->w[0].exact ? &kb->exact[t->lang] :
+		    &kb->stems[t->lang];
 		/* Han: keyed by the first character, compared whole later. */
 		n = t->han ? (size_t)((unsigned char)t->w[0].key[0] >= 0xf0 ? 4 :
 		    (unsigned char)t->w[0].key[0] >= 0xe0 ? 3 :
@@ -827,7 +854,7 @@ screen_data_index(struct screen_kb *kb)
 	}
 	for (int l = 0; l < SCREEN_LANGS_MAX; l++)
 		if (map_build(&kb->stems[l]) == -1 || map_build(&kb->prefixes[l]) == -1 ||
-		    map_build(&kb->han[l]) == -1)
+		    map_build(&kb->exact[l]) == -1 || map_build(&kb->han[l]) == -1)
 			return -1;
 	return fuzzy_build(kb);
 }

@@ -38,6 +38,8 @@ enum screen_cue {
 	CUE_EXPOSURE, CUE_PATIENT, CUE_REPORT,
 	CUE_NEGATION, CUE_NEGATION_AFTER, CUE_QUESTION, CUE_HYPOTHETICAL,
 	CUE_INDICATION, CUE_BREAKER, CUE_LIST,
+	CUE_HISTORY, CUE_HISTORY_AFTER, CUE_NOT_YET, CUE_IMPROVEMENT,
+	CUE_NOT_NEGATION, CUE_DELIVERY, CUE_EXPERIENCE,
 	CUE_N
 };
 
@@ -48,6 +50,7 @@ struct screen_word {
 	char *key;			/* stem, prefix, or Han text */
 	uint16_t len;
 	uint8_t prefix;			/* "word*": the surface starts with key */
+	uint8_t exact;			/* "=word": the surface is key */
 	uint8_t gap;			/* ".." before it: tokens it may skip */
 };
 
@@ -100,7 +103,7 @@ struct screen_kb {
 	char code[SCREEN_LANGS_MAX][8];
 	uint8_t script[SCREEN_LANGS_MAX];	/* enum screen_script */
 	struct screen_map stems[SCREEN_LANGS_MAX], prefixes[SCREEN_LANGS_MAX],
-	    han[SCREEN_LANGS_MAX];
+	    exact[SCREEN_LANGS_MAX], han[SCREEN_LANGS_MAX];
 	struct screen_fuzzy fuzzy;
 	struct screen_known {		/* hashes of the stems of known words */
 		uint32_t *h;

@@ -10,6 +10,8 @@
 static struct {
 	const struct screen_kb *kb;
 	struct screen_found *fs;
+	unsigned langs;			/* a bit per language slot that applies */
+	int translit;
 	struct {			/* a misspelt token read as word w */
 		const struct screen_token *tok;
 		const struct screen_vword *w;
@@ -39,6 +41,8 @@ word_at(const struct screen_doc *d, const struct screen_token *t,
 		s = screen_text_stem(d, t, slot);
 	if (w->prefix)
 		return strncmp(surface, w->key, w->len) == 0;
+	if (w->exact)
+		return strlen(surface) == w->len && memcmp(surface, w->key, w->len) == 0;
 	return s && strlen(s) == w->len && memcmp(s, w->key, w->len) == 0;
 }
 
@@ -90,6 +94,7 @@ found_add(const struct screen_term *term, size_t t0, size_t t1, uint32_t start,
 	f->held = HELD_NO;
 	f->kept = KEPT_NONE;
 	f->fuzzy = M.fix.tok != NULL;
+	f->translit = (uint8_t)M.translit;
 	f->field = (uint8_t)field;
 	f->start = start;
 	f->end = end;
@@ -125,6 +130,7 @@ match_slot(const struct screen_doc *d, size_t i, int field, int l,
 
 	if (stem != NULL)
 		match_map(d, &M.kb->stems[l], stem, strlen(stem), i, field);
+	match_map(d, &M.kb->exact[l], surface, len, i, field);
 	for (size_t n = pm->minlen; n && n <= len && n <= pm->maxlen; n++)
 		if (((unsigned char)surface[n] & 0xc0) != 0x80)
 			match_map(d, pm, surface, n, i, field);
@@ -151,11 +157,38 @@ match_fuzzy(const struct screen_doc *d, size_t i, int field)
 	n = screen_data_fuzzy(M.kb, d->tok[i].surface, d->tok[i].script, w,
 	    SCREEN_FUZZY_CANDIDATES);
 	for (size_t k = 0; k < n; k++) {
+		if (!(M.langs >> w[k]->lang & 1))
+			continue;
 		M.fix.tok = &d->tok[i];
 		M.fix.w = w[k];
 		match_slot(d, i, field, w[k]->lang, w[k]->word, w[k]->stem);
 	}
 	M.fix.tok = NULL;
+}
+
+/*
+ * Does a word list of a language that applies to the text know token T?
+ * Then the other vocabularies of its script stay away from it ("волосся"
+ * is not Russian "волос*"); a word it does not know (a Russian word in a
+ * Ukrainian text) meets them all.
+ */
+static int
+known_own(const struct screen_doc *d, const struct screen_token *t)
+{
+	const char *stem;
+	int excluded = 0;
+
+	for (int l = 0; l < M.kb->nlangs; l++)
+		if (M.kb->script[l] == t->script && !(M.langs >> l & 1))
+			excluded = 1;
+	if (!excluded)
+		return 1;
+	for (int l = 0; l < M.kb->nlangs; l++)
+		if (M.kb->script[l] == t->script && (M.langs >> l & 1) &&
+		    (stem = screen_text_stem(d, t, l)) != NULL &&
+		    screen_data_known(M.kb, l, stem))
+			return 1;
+	return 0;
 }
 
 /* Stem and prefix terms of every language of the token's script. */
@@ -165,8 +198,10 @@ match_word(const struct screen_doc *d, size_t i, int field)
 	const struct screen_token *t = &d->tok[i];
 	size_t nf = M.fs->n;
 
+	int other = !known_own(d, t);
+
 	for (int l = 0; l < M.kb->nlangs; l++)
-		if (M.kb->script[l] == t->script)
+		if (M.kb->script[l] == t->script && (other || (M.langs >> l & 1)))
 			match_slot(d, i, field, l, t->surface,
 			    screen_text_stem(d, t, l));
 	if (M.fs->n == nf && !t->synthetic && (t->script == SCREEN_SCRIPT_LATIN ||
@@ -296,6 +331,8 @@ screen_match_all(const struct screen_kb *kb, const struct screen_doc *d, int fie
 {
 	M.kb = kb;
 	M.fs = fs;
+	M.langs = langs;
+	M.translit = translit;
 	for (size_t i = 0; i < d->ntok; i++) {
 		if (d->tok[i].script == SCREEN_SCRIPT_PUNCT)
 			continue;

@@ -236,36 +236,48 @@ static const char tiny_zh[] =
 
 static char tiny[64];
 
+/* Load a tiny vocabulary: pairs of a language folder and its one file,
+ * NULL-terminated (en and zh above when none are given). */
 static void
-tiny_load(void)
+tiny_load_langs(const char *const *files)
 {
+	static const char *const dflt[] = { "en", tiny_en, "zh", tiny_zh, NULL };
 	char path[128];
 	const char *cause = NULL;
 
+	if (files == NULL)
+		files = dflt;
 	snprintf(tiny, sizeof(tiny), "/tmp/rxscreenXXXXXX");
 	assert_non_null(mkdtemp(tiny));
-	snprintf(path, sizeof(path), "%s/en", tiny);
-	assert_int_equal(mkdir(path, 0700), 0);
-	snprintf(path, sizeof(path), "%s/zh", tiny);
-	assert_int_equal(mkdir(path, 0700), 0);
-	snprintf(path, sizeof(path), "%s/en/t.txt", tiny);
-	write_file(path, tiny_en);
-	snprintf(path, sizeof(path), "%s/zh/t.txt", tiny);
-	write_file(path, tiny_zh);
+	for (int i = 0; files[i]; i += 2) {
+		snprintf(path, sizeof(path), "%s/%s", tiny, files[i]);
+		assert_int_equal(mkdir(path, 0700), 0);
+		snprintf(path, sizeof(path), "%s/%s/t.txt", tiny, files[i]);
+		write_file(path, files[i + 1]);
+	}
 	assert_int_equal(screen_load(tiny, &cause), 0);
+}
+
+static void
+tiny_load(void)
+{
+	tiny_load_langs(NULL);
 }
 
 static void
 tiny_drop(void)
 {
-	const char *const parts[] = { "en/t.txt", "zh/t.txt", "en", "zh", "" };
+	const char *const langs[] = { "en", "zh", "uk", "ru", NULL };
 	char path[128];
 	const char *cause;
 
-	for (int i = 0; i < 5; i++) {
-		snprintf(path, sizeof(path), "%s/%s", tiny, parts[i]);
+	for (int i = 0; langs[i]; i++) {
+		snprintf(path, sizeof(path), "%s/%s/t.txt", tiny, langs[i]);
+		remove(path);
+		snprintf(path, sizeof(path), "%s/%s", tiny, langs[i]);
 		remove(path);
 	}
+	remove(tiny);
 	assert_int_equal(screen_load(screen_default_dir(), &cause), 0);
 }
 
@@ -347,6 +359,46 @@ test_rule_misspelling(void **state)
 	tiny_drop();
 }
 
+static const char tiny_ru[] =
+    "[symptom]\nболит*\nзапор*\n[negation]\nне\n[indication]\nпри\n"
+    "[exposure]\nпосле\nприем*\n";
+static const char tiny_uk[] =
+    "[symptom]\nнудот*\n=знепритомнів\n[negation]\nне\n[exposure]\nпісля\n";
+
+static void
+test_rule_exact(void **state)
+{
+	static const char *const files[] = { "ru", tiny_ru, "uk", tiny_uk, NULL };
+
+	tiny_load_langs(files);
+	/* A scope word that is its own stem is that form only: "неё" is not
+	 * "не", "приём" is not "при". */
+	assert_int_not_equal(ae("У неё болит голова после таблеток."), SCREEN_AE_NONE);
+	assert_int_equal(ae("Голова не болит."), SCREEN_AE_NONE);
+	assert_string_equal(rule_for("Приём утром, болит живот.", "symptom"),
+	    "symptom+exposure");
+	assert_string_equal(rule_for("Пью при болит живот.", "symptom"), "indication");
+	/* "=word": that form, not the words that stem like it. */
+	assert_int_not_equal(ae("Він знепритомнів після уколу."), SCREEN_AE_NONE);
+	assert_int_equal(ae("Він знепритомніла після уколу."), SCREEN_AE_NONE);
+	tiny_drop();
+}
+
+static void
+test_rule_language(void **state)
+{
+	static const char *const files[] = { "ru", tiny_ru, "uk", tiny_uk, NULL };
+
+	tiny_load_langs(files);
+	/* A clearly Ukrainian text gets the Ukrainian vocabulary only. */
+	assert_int_equal(ae("Я з Запоріжжя, їду до лікаря після роботи."), SCREEN_AE_NONE);
+	assert_int_not_equal(ae("У меня запор после этих таблеток."), SCREEN_AE_NONE);
+	/* Surzhyk (both alphabets) gets both. */
+	assert_int_not_equal(ae("у мене запор після ліків, мы не знаем что делать"),
+	    SCREEN_AE_NONE);
+	tiny_drop();
+}
+
 int
 main(void)
 {
@@ -366,6 +418,8 @@ main(void)
 		cmocka_unit_test(test_rule_question),
 		cmocka_unit_test(test_rule_han_word),
 		cmocka_unit_test(test_rule_misspelling),
+		cmocka_unit_test(test_rule_exact),
+		cmocka_unit_test(test_rule_language),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
