@@ -65,7 +65,7 @@ static const struct ws_handler handler = {
 	"agent_ws", 0, on_text, on_close
 };
 
-static void
+void
 agentws_command(const char *type, agentws_cmd_fn *fn, void *arg)
 {
 	for (size_t i = 0; i < A.ncommands; i++)
@@ -90,7 +90,7 @@ agentws_send(struct ws_conn *c, json_t *j)
 	return rc;
 }
 
-static int
+int
 agentws_reply(struct ws_conn *c, json_t *cmd, json_t *j)
 {
 	json_t *id = cmd ? json_object_get(cmd, "id") : NULL;
@@ -100,7 +100,7 @@ agentws_reply(struct ws_conn *c, json_t *cmd, json_t *j)
 	return agentws_send(c, j);
 }
 
-static int
+int
 agentws_error(struct ws_conn *c, json_t *cmd, const char *code,
     const char *message)
 {

@@ -38,6 +38,12 @@ int agentws_start(struct event_base *, const struct config *, const char **cause
 /* Stop the presence timer; connections are closed by ws_stop. */
 void agentws_stop(void);
 
-
+/* Add command TYPE (registered once, before connections arrive). */
+void agentws_command(const char *type, agentws_cmd_fn *fn, void *arg);
+/* Send J (consumed) to C, with CMD's "id" (CMD may be NULL) as "ref". */
+int agentws_reply(struct ws_conn *c, json_t *cmd, json_t *j);
+/* Send {"type":"error","code":CODE,"message":MESSAGE} as agentws_reply. */
+int agentws_error(struct ws_conn *c, json_t *cmd, const char *code,
+    const char *message);
 
 #endif

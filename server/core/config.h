@@ -81,6 +81,14 @@ struct config {
 	/* [chat] */
 	int chat_max_sessions;
 	size_t chat_max_message;
+	int chat_max_per_ip;	/* open chat sockets per address; 0: no cap */
+	int chat_rate;		/* customer frames per second, sustained */
+	int chat_burst;		/* ... and in a burst */
+	int chat_idle_timeout;	/* seconds without a customer frame */
+	int chat_handle_seconds; /* average chat length, for wait estimates */
+	int chat_offer_after;	/* seconds of waiting before "leave a message" */
+	int chat_agent_grace;	/* seconds an agent may vanish mid-chat */
+	char *chat_hours;	/* "mon-fri 08:00-18:00" (UTC); empty: always */
 	/* [routing] */
 	char *routing_default_queue;
 	int routing_wrapup_seconds;

@@ -1,6 +1,7 @@
 /* modules: see modules.h. */
 #include <stdio.h>
 
+#include "channels/chat.h"
 #include "channels/outbox.h"
 #include "channels/smtp.h"
 #include "channels/webform.h"
@@ -66,6 +67,7 @@ static const struct module modules[] = {
 	{ "events", NULL, NULL, events_start, NULL, NULL, NULL, NULL },
 	{ "ws", NULL, NULL, ws_start, ws_reload, ws_quiesce, NULL, ws_stop },
 	{ "agentws", NULL, NULL, agentws_start, NULL, NULL, NULL, agentws_stop },
+	{ "chat", NULL, chat_check, chat_start, chat_reload, NULL, chat_busy, chat_stop },
 };
 #define NMODULES (sizeof(modules) / sizeof(modules[0]))
 

@@ -408,7 +408,9 @@ local function ingest_one(p, json, blobs)
   rx.publish(p, { type = fresh and 'ticket.new' or 'ticket.message', ticket = tonumber(n),
     customer = cid, channel = i.channel, direction = i.direction, queue = t.queue,
     agent = t.agent, category = t.category, priority = t.priority, status = t.status,
-    reopened = reopened, log = logid })
+    reopened = reopened, log = logid,
+    -- a chat message is live: its agent reads it from the event (docs/chat.md)
+    text = i.channel == 'chat' and i.direction == 'in' and i.text or nil })
   return text
 end
 
