@@ -114,7 +114,7 @@ machine_sender(const char *addr)
 static int
 has(const char *hay, const char *needle)
 {
-	size_t n = strlen(needle);
+	size_t n = needle ? strlen(needle) : 0;
 
 	if (hay == NULL || n == 0)
 		return 0;
@@ -152,22 +152,78 @@ auto_submitted(const char *v)
 	    v[2] == '-';
 }
 
-/* A Message-ID whose right-hand side is our own host name. */
+/* A Message-ID of ours: our domain on the right, or the form mail out
+ * writes ("<RX-<n>.<stream id>.<random>@...>", docs/email.md). */
 static int
-our_msgid(const char *id, const char *hostname)
+our_msgid(const char *id, const char *domain)
 {
 	const char *at = id ? strrchr(id, '@') : NULL;
 	size_t n;
 
-	if (at == NULL || hostname == NULL || *hostname == '\0')
+	if (at == NULL)
 		return 0;
-	n = strlen(hostname);
-	return strncasecmp(at + 1, hostname, n) == 0 && at[1 + n] == '>';
+	if (strncasecmp(id, "<RX-", 4) == 0 && isdigit((unsigned char)id[4]) &&
+	    id[4 + strspn(id + 4, "0123456789")] == '.')
+		return 1;
+	if (domain == NULL || *domain == '\0')
+		return 0;
+	n = strlen(domain);
+	return strncasecmp(at + 1, domain, n) == 0 && at[1 + n] == '>';
+}
+
+/* X-Loop naming us: the product, our host, a domain or address of ours. */
+static int
+our_loop(const char *v, const struct mail_self *self)
+{
+	const char *p;
+
+	if (v == NULL)
+		return 0;
+	if (has(v, MAIL_PRODUCT) || has(v, self->hostname) ||
+	    has(v, self->msgid_domain))
+		return 1;
+	for (int i = 0; i < self->nrcpt; i++)
+		if (has(v, self->rcpts[i]))
+			return 1;
+	for (p = self->domains; p && *p; p += strcspn(p, ",")) {
+		char d[256];
+		size_t n;
+
+		p += strspn(p, " \t,");
+		n = strcspn(p, " \t,");
+		if (n == 0 || n >= sizeof(d))
+			continue;
+		memcpy(d, p, n);
+		d[n] = '\0';
+		if (has(v, d))
+			return 1;
+	}
+	return 0;
+}
+
+/* Our own receiving address as the sender: answering it writes to us. */
+static int
+from_self(const char *addr, const struct mail_self *self)
+{
+	for (int i = 0; addr && *addr && i < self->nrcpt; i++)
+		if (strcasecmp(addr, self->rcpts[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* RFC 3834 section 3.1.5 (and 2): the null reverse path in Return-Path. */
+static int
+null_return_path(const char *v)
+{
+	if (v == NULL)
+		return 0;
+	v += strspn(v, " \t");
+	return v[0] == '<' && v[1 + strspn(v + 1, " \t")] == '>';
 }
 
 unsigned
 mail_thread_classify(const struct mime_msg *m, const char *env_from,
-    const char *hostname, const char *msgid_domain, const char **why)
+    const struct mail_self *self, const char **why)
 {
 	const struct mime_noise *h = &m->noise;
 	unsigned c = 0;
@@ -180,16 +236,21 @@ mail_thread_classify(const struct mime_msg *m, const char *env_from,
 			*why = (reason);		\
 	}						\
 } while (0)
-	SIGN(MAIL_LOOP, has(h->x_loop, hostname), "x-loop");
-	SIGN(MAIL_LOOP, our_msgid(m->msgid, msgid_domain ? msgid_domain :
-	    hostname), "our message-id");
+	SIGN(MAIL_LOOP, our_loop(h->x_loop, self), "x-loop");
+	SIGN(MAIL_LOOP, our_msgid(m->msgid, self->msgid_domain ?
+	    self->msgid_domain : self->hostname), "our message-id");
+	SIGN(MAIL_LOOP, from_self(m->from_addr, self) ||
+	    from_self(env_from, self), "from our own address");
 	SIGN(MAIL_BOUNCE, m->dsn, "delivery status notification");
 	SIGN(MAIL_AUTO, auto_submitted(h->auto_submitted), "auto-submitted");
 	SIGN(MAIL_AUTO, h->auto_suppress != NULL, "x-auto-response-suppress");
+	SIGN(MAIL_AUTO, h->x_autoreply != NULL, "x-autoreply");
+	SIGN(MAIL_AUTO, has(h->precedence, "auto_reply"), "precedence");
 	SIGN(MAIL_BULK, bulk_precedence(h->precedence), "precedence");
 	SIGN(MAIL_BULK, h->list_id != NULL, "list-id");
 	SIGN(MAIL_BULK, h->list_unsubscribe != NULL, "list-unsubscribe");
 	SIGN(MAIL_AUTO, env_from && *env_from == '\0', "null sender");
+	SIGN(MAIL_AUTO, null_return_path(h->return_path), "empty return-path");
 	SIGN(MAIL_AUTO, machine_sender(env_from), "machine sender");
 	SIGN(MAIL_AUTO, machine_sender(m->from_addr), "machine sender");
 #undef SIGN

@@ -30,13 +30,24 @@ int mail_thread_token(const char *addr, char *tok, size_t toklen);
 void mail_thread_local(const char *addr, char *out, size_t outlen);
 /* 1 when ADDR's domain is in DOMAINS (comma-separated, any case). */
 int mail_thread_domain_ok(const char *addr, const char *domains);
+/* What "us" means to the loop checks: every field may be NULL. */
+struct mail_self {
+	const char *hostname;		/* smtp.hostname, in our X-Loop */
+	const char *msgid_domain;	/* right side of our Message-IDs */
+	const char *domains;		/* smtp.domains, comma-separated */
+	char *const *rcpts;		/* the receiving addresses */
+	int nrcpt;
+};
+
+/* The product's own marker in X-Loop and in its Message-IDs. */
+#define MAIL_PRODUCT	"rxdesk"
+
 /*
  * Classify M, received with envelope sender ENV_FROM ("" for the null
- * sender). HOSTNAME is our own name (in our X-Loop), MSGID_DOMAIN the right
- * side of our Message-IDs (NULL: HOSTNAME). Returns MAIL_* bits; *WHY names
- * the first sign (static text), NULL when there is none.
+ * sender) by SELF. Returns MAIL_* bits; *WHY names the first sign (static
+ * text), NULL when there is none.
  */
 unsigned mail_thread_classify(const struct mime_msg *m, const char *env_from,
-    const char *hostname, const char *msgid_domain, const char **why);
+    const struct mail_self *self, const char **why);
 
 #endif

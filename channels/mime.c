@@ -1,6 +1,7 @@
 /* mime: see mime.h. */
 #define _GNU_SOURCE		/* memmem */
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,8 @@
 #include <libxml/parser.h>
 
 #include "channels/mime.h"
+#include "channels/mime_check.h"
+#include "channels/mime_words.h"
 #include "server/core/log.h"
 
 /* Raw 8-bit headers in the wild (DEPENDENCIES.md): tried in this order. */
@@ -17,9 +20,19 @@ static const char *fallbacks[] = { "utf-8", "windows-1251", "koi8-u",
 struct walk {
 	struct mime_msg *m;
 	size_t max_att;
+	const char *raw;	/* the message, for the boundary checks */
+	size_t len;
+	int related;		/* inside multipart/related: cid: parts */
 	char *text;		/* inline text/plain parts, joined */
 	size_t textlen;
 	char *html;		/* the first inline text/html, as UTF-8 */
+};
+
+/* GMime's warnings, said after our own more precise complaints. */
+struct warnings {
+	struct mime_msg *m;
+	const char *what[MIME_MAX_PROBLEMS];
+	int n;
 };
 
 static char *
@@ -142,16 +155,67 @@ wider(const char *charset)
 	return name;
 }
 
-/* Try the declared charset, then UTF-8, then a guess, then Latin-1. */
+/*
+ * LEN bytes in a declared charset, each undecodable byte as U+FFFD (never
+ * "?": a person must see that something was lost). NULL when iconv does
+ * not know the charset.
+ */
+static char *
+convert_lossy(const char *s, size_t len, const char *from)
+{
+	GIConv cd = g_iconv_open("UTF-8", from);
+	GString *out;
+	char buf[1024], *in = (char *)s;
+	gsize left = len;
+
+	if (cd == (GIConv)-1)
+		return NULL;
+	out = g_string_sized_new(len + 16);
+	while (left > 0) {
+		char *o = buf;
+		gsize room = sizeof(buf);
+		gsize rc = g_iconv(cd, &in, &left, &o, &room);
+
+		g_string_append_len(out, buf, (gssize)(o - buf));
+		if (rc == (gsize)-1 && errno != E2BIG) {
+			g_string_append(out, "\xef\xbf\xbd");
+			in++, left--;
+			g_iconv(cd, NULL, NULL, NULL, NULL);
+		}
+	}
+	g_iconv_close(cd);
+	return g_string_free(out, FALSE);
+}
+
+/* A glib string as one of ours (malloc'd). */
+static char *
+from_glib(char *g)
+{
+	char *s = xstrdup(g);
+
+	g_free(g);
+	return s;
+}
+
+static int
+is_utf8_name(const char *charset)
+{
+	return !g_ascii_strcasecmp(charset, "utf-8") ||
+	    !g_ascii_strcasecmp(charset, "utf8");
+}
+
+/* The declared charset decides; without one, UTF-8, a guess, Latin-1. */
 static char *
 to_utf8(const char *s, size_t len, const char *charset)
 {
 	char *out;
 
-	if (charset && *charset && g_ascii_strcasecmp(charset, "us-ascii") &&
-	    g_ascii_strcasecmp(charset, "utf-8") &&
-	    (out = convert(s, len, wider(charset))) != NULL)
-		return out;
+	if (charset && *charset && g_ascii_strcasecmp(charset, "us-ascii")) {
+		if (is_utf8_name(charset))
+			return from_glib(g_utf8_make_valid(s, (gssize)len));
+		if ((out = convert_lossy(s, len, wider(charset))) != NULL)
+			return from_glib(out);
+	}
 	if (g_utf8_validate(s, (gssize)len, NULL))
 		return xstrndup(s, len);
 	if ((out = convert(s, len, guess_charset((const unsigned char *)s,
@@ -181,11 +245,37 @@ mime_to_utf8(const char *s, size_t len, const char *charset)
 	return clean_utf8(out, strlen(out));
 }
 
+/* Note a complaint WHY (static text) once; the first ones are kept. */
+static void
+add_problem(struct mime_msg *m, const char *why)
+{
+	m->malformed = 1;
+	for (int i = 0; i < m->nproblems; i++)
+		if (strcmp(m->problems[i], why) == 0)
+			return;
+	if (m->nproblems < MIME_MAX_PROBLEMS)
+		m->problems[m->nproblems++] = why;
+}
+
+/* The complaints as one line for the ticket: "a; b". */
+static void
+join_problems(struct mime_msg *m)
+{
+	GString *g;
+
+	if (m->nproblems == 0)
+		return;
+	g = g_string_new(m->problems[0]);
+	for (int i = 1; i < m->nproblems; i++)
+		g_string_append_printf(g, "; %s", m->problems[i]);
+	m->problem = from_glib(g_string_free(g, FALSE));
+}
+
 static void
 on_warning(gint64 offset, GMimeParserWarning code, const gchar *item,
     gpointer arg)
 {
-	struct mime_msg *m = arg;
+	struct warnings *wr = arg;
 	const char *what;
 
 	switch (code) {
@@ -204,43 +294,75 @@ on_warning(gint64 offset, GMimeParserWarning code, const gchar *item,
 	default:
 		return;		/* harmless, or repaired by the fallbacks */
 	}
-	m->malformed = 1;
-	if (m->problem == NULL)
-		m->problem = xstrdup(what);
+	for (int i = 0; i < wr->n; i++)
+		if (strcmp(wr->what[i], what) == 0)
+			return;
+	if (wr->n < MIME_MAX_PROBLEMS)
+		wr->what[wr->n++] = what;
+}
+
+/* RFC 2045 6.8: GMime decodes broken base64 quietly; say so. */
+static void
+check_base64(struct walk *w, GMimeDataWrapper *dw)
+{
+	GMimeStream *raw = g_mime_data_wrapper_get_stream(dw);
+	GMimeStream *copy;
+	GByteArray *ba;
+
+	if (g_mime_data_wrapper_get_encoding(dw) != GMIME_CONTENT_ENCODING_BASE64 ||
+	    raw == NULL)
+		return;
+	copy = g_mime_stream_mem_new();
+	g_mime_stream_reset(raw);
+	g_mime_stream_write_to_stream(raw, copy);
+	g_mime_stream_reset(raw);
+	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(copy));
+	if (mime_check_base64(ba->data, ba->len) == -1)
+		add_problem(w->m, "invalid base64 in a part");
+	g_object_unref(copy);
 }
 
 /* The decoded content of a leaf part (transfer encoding undone). */
 static GByteArray *
-part_bytes(GMimePart *part)
+part_bytes(struct walk *w, GMimePart *part)
 {
-	GMimeDataWrapper *w = g_mime_part_get_content(part);
+	GMimeDataWrapper *dw = g_mime_part_get_content(part);
 	GMimeStream *out;
-	GByteArray *ba;
+	GByteArray *ba, *mem;
 
-	if (w == NULL)
+	if (dw == NULL)
 		return NULL;
+	check_base64(w, dw);
 	out = g_mime_stream_mem_new();
-	g_mime_data_wrapper_write_to_stream(w, out);
+	g_mime_data_wrapper_write_to_stream(dw, out);
+	mem = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out));
 	ba = g_byte_array_new();
-	g_byte_array_append(ba, g_mime_stream_mem_get_byte_array(
-	    GMIME_STREAM_MEM(out))->data, g_mime_stream_mem_get_byte_array(
-	    GMIME_STREAM_MEM(out))->len);
+	g_byte_array_append(ba, mem->data, mem->len);
 	g_object_unref(out);
 	return ba;
 }
 
+/* The text of a part as UTF-8; format=flowed re-joined (RFC 3676). */
 static char *
-part_text(GMimePart *part)
+part_text(struct walk *w, GMimePart *part)
 {
 	GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
-	GByteArray *ba = part_bytes(part);
-	char *s;
+	GByteArray *ba = part_bytes(w, part);
+	const char *format = g_mime_content_type_get_parameter(ct, "format");
+	const char *delsp = g_mime_content_type_get_parameter(ct, "delsp");
+	char *s, *f;
 
 	if (ba == NULL)
 		return xstrdup("");
 	s = mime_to_utf8((const char *)ba->data, ba->len,
 	    g_mime_content_type_get_parameter(ct, "charset"));
 	g_byte_array_free(ba, TRUE);
+	if (format && !g_ascii_strcasecmp(format, "flowed") &&
+	    g_mime_content_type_is_type(ct, "text", "plain")) {
+		f = mime_flowed_text(s, delsp && !g_ascii_strcasecmp(delsp, "yes"));
+		free(s);
+		s = f;
+	}
 	return s;
 }
 
@@ -323,8 +445,37 @@ bracket(const char *id)
 	}
 }
 
+/* An image the HTML shows by "cid:" (RFC 2392): inline, not attached. */
+static int
+is_inline(struct walk *w, GMimeObject *o, int attached)
+{
+	const char *cid = g_mime_object_get_content_id(o);
+	char *ref;
+	int hit;
+
+	if (attached || cid == NULL || *cid == '\0')
+		return 0;
+	if (w->related)
+		return 1;
+	if (w->html == NULL)
+		return 0;
+	ref = g_strdup_printf("cid:%s", cid);
+	hit = strstr(w->html, ref) != NULL;
+	g_free(ref);
+	return hit;
+}
+
+/* Text of the body, unless a file name says it is a file (depth > 0). */
+static int
+is_body_text(GMimeContentType *ct, const char *sub, int attached,
+    const char *name, int depth)
+{
+	return !attached && g_mime_content_type_is_type(ct, "text", sub) &&
+	    (name == NULL || depth == 0);
+}
+
 static void
-leaf(struct walk *w, GMimePart *part)
+leaf(struct walk *w, GMimePart *part, int depth)
 {
 	GMimeObject *o = GMIME_OBJECT(part);
 	GMimeContentType *ct = g_mime_object_get_content_type(o);
@@ -334,19 +485,23 @@ leaf(struct walk *w, GMimePart *part)
 	char *type = g_mime_content_type_get_mime_type(ct);
 	GByteArray *ba;
 
-	if (!attached && g_mime_content_type_is_type(ct, "text", "plain"))
-		add_text(w, part_text(part));
-	else if (!attached && g_mime_content_type_is_type(ct, "text", "html")) {
+	if (is_body_text(ct, "plain", attached, name, depth))
+		add_text(w, part_text(w, part));
+	else if (is_body_text(ct, "html", attached, name, depth)) {
 		if (w->html == NULL)
-			w->html = part_text(part);
+			w->html = part_text(w, part);
 	} else if (g_mime_content_type_is_type(ct, "text", "rfc822-headers") ||
 	    g_mime_content_type_is_type(ct, "message", "delivery-status")) {
 		if (w->m->dsn && w->m->dsn_msgid == NULL &&
-		    (ba = part_bytes(part)) != NULL) {
+		    (ba = part_bytes(w, part)) != NULL) {
 			w->m->dsn_msgid = scan_msgid((const char *)ba->data, ba->len);
 			g_byte_array_free(ba, TRUE);
 		}
-	} else if ((ba = part_bytes(part)) != NULL) {
+	} else if (is_inline(w, o, attached)) {
+		w->m->ninline++;
+		if ((ba = part_bytes(w, part)) != NULL)	/* checks base64 */
+			g_byte_array_free(ba, TRUE);
+	} else if ((ba = part_bytes(w, part)) != NULL) {
 		keep_att(w, name ? name : "attachment", type, ba->data, ba->len);
 		g_byte_array_free(ba, TRUE);
 	}
@@ -354,6 +509,7 @@ leaf(struct walk *w, GMimePart *part)
 }
 
 static void walk_object(struct walk *, GMimeObject *, int);
+static void multipart(struct walk *, GMimeMultipart *, int);
 
 /* A message inside: the bounced original of a DSN, or a forward. */
 static void
@@ -377,27 +533,39 @@ inner_message(struct walk *w, GMimeMessagePart *mp, int depth)
 	g_object_unref(out);
 }
 
+/* The parts in order; a boundary that never closes is said (GMime's own
+ * warning for it, "truncated message", names the wrong thing). */
+static void
+multipart(struct walk *w, GMimeMultipart *mp, int depth)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(mp));
+	const char *b = g_mime_multipart_get_boundary(mp);
+	const char *why;
+	int n = g_mime_multipart_get_count(mp), related = w->related;
+
+	if (b && (why = mime_check_boundary(w->raw, w->len, b)) != NULL)
+		add_problem(w->m, why);
+	w->related = g_mime_content_type_is_type(ct, "multipart", "related");
+	for (int i = 0; i < n; i++)
+		walk_object(w, g_mime_multipart_get_part(mp, i), depth + 1);
+	w->related = related;
+}
+
 static void
 walk_object(struct walk *w, GMimeObject *o, int depth)
 {
 	if (o == NULL)
 		return;
 	if (depth > MIME_MAX_DEPTH) {
-		w->m->malformed = 1;
-		if (w->m->problem == NULL)
-			w->m->problem = xstrdup("MIME nesting too deep");
+		add_problem(w->m, "MIME nesting too deep");
 		return;
 	}
-	if (GMIME_IS_MULTIPART(o)) {
-		GMimeMultipart *mp = GMIME_MULTIPART(o);
-		int n = g_mime_multipart_get_count(mp);
-
-		for (int i = 0; i < n; i++)
-			walk_object(w, g_mime_multipart_get_part(mp, i), depth + 1);
-	} else if (GMIME_IS_MESSAGE_PART(o))
+	if (GMIME_IS_MULTIPART(o))
+		multipart(w, GMIME_MULTIPART(o), depth);
+	else if (GMIME_IS_MESSAGE_PART(o))
 		inner_message(w, GMIME_MESSAGE_PART(o), depth + 1);
 	else if (GMIME_IS_PART(o))
-		leaf(w, GMIME_PART(o));
+		leaf(w, GMIME_PART(o), depth);
 }
 
 static char *
@@ -463,26 +631,69 @@ add_refs(struct mime_msg *m, GMimeParserOptions *opts, const char *text)
 	g_mime_references_free(r);
 }
 
-/* The Subject as sent when it is raw 8-bit text that is not UTF-8: our own
- * guess beats GMime's first-fit fallback list. */
-static char *
-subject(GMimeMessage *msg)
+/* The value of header NAME as received (folded, encoded), or NULL. */
+static const char *
+raw_value(GMimeObject *o, const char *name)
 {
-	GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
-	GMimeHeader *h = hl ? g_mime_header_list_get_header(hl, "Subject") : NULL;
-	const char *raw = h ? g_mime_header_get_raw_value(h) : NULL;
-	const char *s = g_mime_message_get_subject(msg);
-	char *out;
+	GMimeHeaderList *hl = g_mime_object_get_header_list(o);
+	GMimeHeader *h = hl ? g_mime_header_list_get_header(hl, name) : NULL;
 
-	if (raw && !strstr(raw, "=?") && !g_utf8_validate(raw, -1, NULL)) {
-		out = mime_to_utf8(raw, strlen(raw), NULL);
-		g_strstrip(out);
-		for (char *p = out; *p; p++)
-			if (*p == '\r' || *p == '\n' || *p == '\t')
-				*p = ' ';
-		return out;
+	return h ? g_mime_header_get_raw_value(h) : NULL;
+}
+
+/* The Subject decoded by mime_words.c, not GMime (see mime_words.h). */
+static char *
+subject(struct mime_msg *m, GMimeObject *o)
+{
+	const char *raw = raw_value(o, "Subject"), *why;
+	char *s;
+
+	if (raw == NULL)
+		return xstrdup("");
+	s = mime_words_decode(raw, strlen(raw), &why);
+	/* raw 8-bit bytes: mime_check_raw names the header */
+	if (why && strncmp(why, "raw 8-bit", 9) != 0)
+		add_problem(m, why);
+	return s;
+}
+
+/* A display name of encoded words or raw 8-bit text: ours beats GMime's
+ * (the same base64 defect as the Subject's). */
+static void
+from_name(struct mime_msg *m, GMimeObject *o)
+{
+	const char *raw = raw_value(o, "From"), *lt, *why;
+	char *s;
+	size_t n;
+
+	if (raw == NULL || (lt = strchr(raw, '<')) == NULL)
+		return;
+	n = (size_t)(lt - raw);
+	if (g_strstr_len(raw, (gssize)n, "=?") == NULL &&
+	    g_utf8_validate(raw, (gssize)n, NULL))
+		return;
+	s = mime_words_decode(raw, n, &why);
+	g_strstrip(g_strdelimit(s, "\"", ' '));
+	if (*s) {
+		free(m->from_name);
+		m->from_name = s;
+	} else
+		free(s);
+}
+
+/* No From, or no address in it: the envelope sender stands in, and a
+ * person must see that nobody vouched for it. */
+static void
+check_from(struct mime_msg *m, GMimeObject *o)
+{
+	if (g_mime_object_get_header(o, "From") == NULL) {
+		m->no_from = 1;
+		add_problem(m, "no From header (the sender is unverified)");
+	} else if (m->from_addr == NULL) {
+		m->no_from = 1;
+		add_problem(m, "no address in the From header (the sender is "
+		    "unverified)");
 	}
-	return mime_to_utf8(s ? s : "", s ? strlen(s) : 0, "utf-8");
 }
 
 static void
@@ -491,11 +702,13 @@ headers(struct mime_msg *m, GMimeMessage *msg, GMimeParserOptions *opts)
 	GMimeObject *o = GMIME_OBJECT(msg);
 	char *g;
 
-	m->subject = subject(msg);
+	m->subject = subject(m, o);
 	if ((g = first_addr(g_mime_message_get_from(msg), &m->from_name))) {
 		m->from_addr = xstrdup(g);
 		g_free(g);
 	}
+	from_name(m, o);
+	check_from(m, o);
 	m->msgid = bracket(g_mime_message_get_message_id(msg));
 	add_refs(m, opts, g_mime_object_get_header(o, "In-Reply-To"));
 	add_refs(m, opts, g_mime_object_get_header(o, "References"));
@@ -507,6 +720,9 @@ headers(struct mime_msg *m, GMimeMessage *msg, GMimeParserOptions *opts)
 	m->noise.list_id = header(o, "List-Id");
 	m->noise.list_unsubscribe = header(o, "List-Unsubscribe");
 	m->noise.x_loop = header(o, "X-Loop");
+	m->noise.return_path = header(o, "Return-Path");
+	if ((m->noise.x_autoreply = header(o, "X-Autoreply")) == NULL)
+		m->noise.x_autoreply = header(o, "X-Autorespond");
 }
 
 /* What follows the header block of RAW, or RAW itself. */
@@ -526,9 +742,9 @@ raw_body(const char *raw, size_t len, size_t *blen)
 
 static void
 body(struct mime_msg *m, GMimeMessage *msg, size_t max_att, const char *raw,
-    size_t len)
+    size_t len, int warned)
 {
-	struct walk w = { m, max_att, NULL, 0, NULL };
+	struct walk w = { m, max_att, raw, len, 0, NULL, 0, NULL };
 	GMimeObject *top = g_mime_message_get_mime_part(msg);
 	GMimeContentType *ct = top ? g_mime_object_get_content_type(top) : NULL;
 	const char *rt;
@@ -549,7 +765,8 @@ body(struct mime_msg *m, GMimeMessage *msg, size_t max_att, const char *raw,
 	} else
 		m->text = w.text ? w.text : xstrdup("");
 	/* a broken structure hid the text: show the raw body to a person */
-	if (m->malformed && m->text[strspn(m->text, " \t\r\n")] == '\0') {
+	if ((m->malformed || warned) &&
+	    m->text[strspn(m->text, " \t\r\n")] == '\0') {
 		const char *b = raw_body(raw, len, &len);
 
 		free(m->text);
@@ -561,34 +778,56 @@ body(struct mime_msg *m, GMimeMessage *msg, size_t max_att, const char *raw,
 static void
 unparsed(struct mime_msg *m, const char *raw, size_t len)
 {
-	m->malformed = 1;
-	if (m->problem == NULL)
-		m->problem = xstrdup("not a MIME message");
+	add_problem(m, "not a MIME message");
 	m->subject = xstrdup("");
 	m->text = mime_to_utf8(raw, len, NULL);
+}
+
+static void
+on_check(void *arg, const char *why)
+{
+	add_problem(arg, why);
+}
+
+/* GMime says "truncated message" for a multipart whose closing boundary
+ * never came: the boundary check says it better (issue 12). */
+static void
+add_warnings(struct mime_msg *m, const struct warnings *wr)
+{
+	int boundary = 0;
+
+	for (int i = 0; i < m->nproblems; i++)
+		boundary |= strstr(m->problems[i], "boundary") != NULL;
+	for (int i = 0; i < wr->n; i++)
+		if (!boundary || strcmp(wr->what[i], "truncated message"))
+			add_problem(m, wr->what[i]);
 }
 
 void
 mime_parse(const char *raw, size_t len, size_t max_att, struct mime_msg *m)
 {
 	GMimeParserOptions *opts = g_mime_parser_options_new();
+	struct warnings wr = { m, { NULL }, 0 };
 	GMimeStream *in;
 	GMimeParser *parser;
 	GMimeMessage *msg;
 
 	memset(m, 0, sizeof(*m));
+	mime_check_raw(raw, len, on_check, m);
 	g_mime_parser_options_set_fallback_charsets(opts, fallbacks);
-	g_mime_parser_options_set_warning_callback(opts, on_warning, m);
+	g_mime_parser_options_set_warning_callback(opts, on_warning, &wr);
 	in = g_mime_stream_mem_new_with_buffer(raw, len);
 	parser = g_mime_parser_new_with_stream(in);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 	msg = g_mime_parser_construct_message(parser, opts);
 	if (msg) {
 		headers(m, msg, opts);
-		body(m, msg, max_att, raw, len);
+		body(m, msg, max_att, raw, len, wr.n > 0);
 		g_object_unref(msg);
 	} else
 		unparsed(m, raw, len);
+	add_warnings(m, &wr);
+	join_problems(m);
 	g_object_unref(parser);
 	g_object_unref(in);
 	g_mime_parser_options_free(opts);
@@ -599,7 +838,7 @@ mime_free(struct mime_msg *m)
 {
 	char **noise[] = { &m->noise.auto_submitted, &m->noise.auto_suppress,
 	    &m->noise.precedence, &m->noise.list_id, &m->noise.list_unsubscribe,
-	    &m->noise.x_loop };
+	    &m->noise.x_loop, &m->noise.return_path, &m->noise.x_autoreply };
 
 	free(m->subject);
 	free(m->from_addr);

@@ -26,7 +26,10 @@ struct mime_att {
 struct mime_noise {
 	char *auto_submitted, *auto_suppress, *precedence;
 	char *list_id, *list_unsubscribe, *x_loop;
+	char *return_path, *x_autoreply;	/* RFC 3834 3.1.5; X-Autoreply/-respond */
 };
+
+#define MIME_MAX_PROBLEMS	8	/* complaints kept per message */
 
 struct mime_msg {
 	char *subject;		/* decoded UTF-8; "" when absent */
@@ -42,11 +45,15 @@ struct mime_msg {
 	struct mime_att att[MIME_MAX_ATT];
 	int natt;
 	int att_dropped;	/* attachments over the limits */
+	int ninline;		/* inline parts (cid: images): not attachments */
+	int no_from;		/* no usable From: the sender is unverified */
 	struct mime_noise noise;
 	int dsn;		/* a delivery status notification (RFC 3464) */
 	char *dsn_msgid;	/* the bounced message's Message-ID */
 	int malformed;		/* the parser complained: review by a person */
-	char *problem;		/* the first complaint, for the ticket */
+	char *problem;		/* every complaint, "; "-joined, for the ticket */
+	const char *problems[MIME_MAX_PROBLEMS];	/* the same, static texts */
+	int nproblems;
 };
 
 /* Once per process, before any other call (GMime's global state). */
@@ -78,10 +85,15 @@ typedef int mime_form_cb(const struct mime_form_part *, void *arg,
  */
 int mime_form_parts(const char *ctype, const char *body, size_t len,
     int max_parts, mime_form_cb *cb, void *arg, const char **cause);
-/* Convert LEN bytes in CHARSET (NULL: unknown) to valid UTF-8 without NULs,
- * trying the fallback charsets when the bytes do not fit; never NULL. */
+/* Convert LEN bytes in CHARSET to valid UTF-8 without NULs; never NULL.
+ * A declared charset that iconv knows decides, and bytes it cannot decode
+ * become U+FFFD; with none (NULL, us-ascii, or an unknown name) UTF-8 is
+ * tried, then a guess among the fallback charsets, then Windows-1252. */
 char *mime_to_utf8(const char *s, size_t len, const char *charset);
 /* The readable text of an HTML document (UTF-8 in, UTF-8 out). */
 char *mime_html_text(const char *html, size_t len);
+/* TEXT (UTF-8, LF line ends) of a format=flowed part re-joined (RFC 3676
+ * section 4), with DelSp=yes when DELSP; malloc'd, never NULL. */
+char *mime_flowed_text(const char *text, int delsp);
 
 #endif

@@ -53,7 +53,7 @@ smtp_check(const struct config *cf, char *err, size_t errlen)
 	else if ((cf->smtp_cert[0] == '\0') != (cf->smtp_key[0] == '\0'))
 		cause = "smtp.cert and smtp.key go together";
 	else if (smtp_deliver_setup(cf->smtp_hostname, cf->mailout_domain,
-	    cf->smtp_queues, cf->smtp_max_size, &cause) == 0)
+	    cf->smtp_domains, cf->smtp_queues, cf->smtp_max_size, &cause) == 0)
 		smtp_deliver_free();
 	if (cause == NULL)
 		return 0;
@@ -171,7 +171,7 @@ smtp_start(struct event_base *base, const struct config *cf, const char **cause)
 	}
 	if (setup_tls(cf, cause) == -1 ||
 	    smtp_deliver_setup(cf->smtp_hostname, cf->mailout_domain,
-	    cf->smtp_queues, cf->smtp_max_size, cause) == -1)
+	    cf->smtp_domains, cf->smtp_queues, cf->smtp_max_size, cause) == -1)
 		return -1;
 	set_params(cf);
 	S.listener = evconnlistener_new_bind(base, on_accept, NULL,
@@ -194,10 +194,10 @@ smtp_reload(const struct config *cf)
 
 	/* listen, mode and TLS need a restart; the rest applies to new commands */
 	if (smtp_deliver_setup(cf->smtp_hostname, cf->mailout_domain,
-	    cf->smtp_queues, cf->smtp_max_size, &cause) == -1) {
+	    cf->smtp_domains, cf->smtp_queues, cf->smtp_max_size, &cause) == -1) {
 		log_warnx("smtp reload: %s; keeping the old settings", cause);
-		smtp_deliver_setup(S.hostname, S.msgid_domain, S.queues,
-		    S.params.max_size, &cause);
+		smtp_deliver_setup(S.hostname, S.msgid_domain, S.domains,
+		    S.queues, S.params.max_size, &cause);
 		return;
 	}
 	lmtp = S.params.lmtp;

@@ -2,6 +2,9 @@
 librxcore_la_SOURCES += \
 	channels/mail_thread.c channels/mail_thread.h \
 	channels/mime.c channels/mime_html.c channels/mime.h \
+	channels/mime_check.c channels/mime_check.h \
+	channels/mime_flowed.c \
+	channels/mime_words.c channels/mime_words.h \
 	channels/smtp.c channels/smtp.h \
 	channels/smtp_deliver.c channels/smtp_deliver.h \
 	channels/smtp_session.c channels/smtp_session.h

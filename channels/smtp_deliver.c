@@ -22,7 +22,7 @@
 #define QUEUES_MAX	32
 
 static struct {
-	char *hostname, *msgid_domain;
+	char *hostname, *msgid_domain, *domains;
 	size_t max_att;
 	struct { char *local, *queue; } map[QUEUES_MAX];
 	int nmap;
@@ -70,7 +70,8 @@ map_parse(const char *spec, const char **cause)
 
 int
 smtp_deliver_setup(const char *hostname, const char *msgid_domain,
-    const char *queues, size_t max_att, const char **cause)
+    const char *domains, const char *queues, size_t max_att,
+    const char **cause)
 {
 	smtp_deliver_free();
 	if (map_parse(queues, cause) == -1) {
@@ -79,6 +80,7 @@ smtp_deliver_setup(const char *hostname, const char *msgid_domain,
 	}
 	D.hostname = strdup(hostname);
 	D.msgid_domain = strdup(*msgid_domain ? msgid_domain : hostname);
+	D.domains = strdup(domains);
 	D.max_att = max_att;
 	D.accepted = metrics_counter("rxdesk_smtp_messages_total",
 	    "Messages received over SMTP/LMTP, by result.", "result=\"accepted\"");
@@ -95,7 +97,8 @@ smtp_deliver_free(void)
 	map_free();
 	free(D.hostname);
 	free(D.msgid_domain);
-	D.hostname = D.msgid_domain = NULL;
+	free(D.domains);
+	D.hostname = D.msgid_domain = D.domains = NULL;
 }
 
 static const char *
@@ -155,6 +158,9 @@ fields(const struct smtp_envelope *env, const struct mime_msg *m,
 	json_object_set_new(o, "cc", str_array(m->cc, m->ncc));
 	json_object_set_new(o, "rcpt", str_array(env->rcpts, env->nrcpt));
 	json_object_set_new(o, "envelope_from", json_string(env->from));
+	/* our trace line: the raw copy is the sender's bytes alone */
+	json_object_set_new(o, "received", json_stringn(env->data,
+	    env->msg_off >= 2 ? env->msg_off - 2 : 0));
 	/* "auto" is what mail out reads: no automatic answer to any of these */
 	if (cls)
 		json_object_set_new(o, "auto", json_true());
@@ -170,9 +176,16 @@ fields(const struct smtp_envelope *env, const struct mime_msg *m,
 		json_object_set_new(o, "no_autoreply", json_string(why));
 	if (m->dsn_msgid)
 		json_object_set_new(o, "bounced_msgid", json_string(m->dsn_msgid));
-	if (m->malformed)
+	if (m->malformed) {
 		json_object_set_new(o, "malformed", json_string(m->problem ?
 		    m->problem : "malformed"));
+		json_object_set_new(o, "malformed_reasons", str_array(
+		    (char *const *)m->problems, m->nproblems));
+	}
+	if (m->no_from)
+		json_object_set_new(o, "sender_unverified", json_true());
+	if (m->ninline)
+		json_object_set_new(o, "inline", json_integer(m->ninline));
 	if (m->html)
 		json_object_set_new(o, "from_html", json_true());
 	if (m->att_dropped)
@@ -236,9 +249,9 @@ fill(struct interaction *in, const struct smtp_envelope *env,
 	in->text = m->text;
 	in->msgid = m->msgid;
 	in->source = "mail";
-	/* the message as received, kept beside the ticket */
-	in->raw = (struct interaction_blob){ NULL, "message/rfc822", env->data,
-	    env->len };
+	/* evidence: exactly the bytes sent after DATA, dot-unstuffed */
+	in->raw = (struct interaction_blob){ NULL, "message/rfc822",
+	    env->data + env->msg_off, env->len - env->msg_off };
 	for (int i = 0; i < m->natt && in->natt < INTERACTION_MAX_ATT; i++)
 		in->att[in->natt++] = (struct interaction_blob){ m->att[i].name,
 		    m->att[i].type, m->att[i].data, m->att[i].size };
@@ -269,7 +282,8 @@ smtp_deliver(const struct smtp_envelope *env)
 	int rc;
 
 	mime_parse(env->data, env->len, D.max_att, &m);
-	cls = mail_thread_classify(&m, env->from, D.hostname, D.msgid_domain,
+	cls = mail_thread_classify(&m, env->from, &(struct mail_self){
+	    D.hostname, D.msgid_domain, D.domains, env->rcpts, env->nrcpt },
 	    &why);
 	fill(&in, env, &m, dedup, sizeof(dedup));
 	thread_keys(&in, env, &m, tok, sizeof(tok));

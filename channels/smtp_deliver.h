@@ -13,10 +13,12 @@
 struct smtp_envelope;
 
 /* HOSTNAME as smtp.hostname; MSGID_DOMAIN the right side of the Message-IDs
- * mail out writes ("": HOSTNAME); QUEUES "local:queue,..." maps a
- * recipient's local part to a queue. Copies them. -1 with *cause. */
+ * mail out writes ("": HOSTNAME); DOMAINS smtp.domains (ours, for the loop
+ * checks); QUEUES "local:queue,..." maps a recipient's local part to a
+ * queue. Copies them. -1 with *cause. */
 int smtp_deliver_setup(const char *hostname, const char *msgid_domain,
-    const char *queues, size_t max_att, const char **cause);
+    const char *domains, const char *queues, size_t max_att,
+    const char **cause);
 /* The smtp_deliver_fn: answers through smtp_session_done. */
 void smtp_deliver(const struct smtp_envelope *);
 /* Free what smtp_deliver_setup kept. */

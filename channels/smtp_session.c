@@ -583,23 +583,29 @@ deliver(struct session *s)
 	s->p->deliver(&env);
 }
 
-/* One line of the message; the lone "." ends it (RFC 5321 4.5.2). */
+/*
+ * One line of the message, N bytes up to its LF (a CR before it is part
+ * of LINE). Kept byte for byte with its own line end, bare LF or CRLF, so
+ * that the raw copy is evidence; only the leading dot of a stuffed line
+ * goes (RFC 5321 4.5.2). Only "." with CRLF ends the message (4.1.1.4):
+ * a bare-LF "." does not, which also closes the door on SMTP smuggling.
+ */
 static void
 data_line(struct session *s, const char *line, size_t n)
 {
-	if (n == 1 && line[0] == '.') {
+	if (n == 2 && line[0] == '.' && line[1] == '\r') {
 		deliver(s);
 		return;
 	}
 	if (n && line[0] == '.')
 		line++, n--;
-	s->datalen += n + 2;
+	s->datalen += n + 1;
 	if (s->datalen > s->p->max_size) {
 		s->too_big = 1;
 		return;
 	}
 	evbuffer_add(s->data, line, n);
-	evbuffer_add(s->data, "\r\n", 2);
+	evbuffer_add(s->data, "\n", 1);
 }
 
 /* Discard the rest of an over-long line; 1 while it has not ended. */
@@ -642,7 +648,8 @@ process(struct session *s)
 		if (s->skip_line && skip_long_line(s, in))
 			return;
 		max = s->state == S_DATA ? SMTP_DATA_LINE_MAX : SMTP_LINE_MAX;
-		if ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF)) == NULL) {
+		if ((line = evbuffer_readln(in, &n, s->state == S_DATA ?
+		    EVBUFFER_EOL_LF : EVBUFFER_EOL_CRLF)) == NULL) {
 			if (evbuffer_get_length(in) > max)
 				line_too_long(s, in);
 			else

@@ -25,9 +25,11 @@ struct smtp_envelope {
 	const char *from;	/* "" for the null sender <> */
 	char *const *rcpts;	/* lowercased, within the accepted domains */
 	int nrcpt;
-	const char *data;	/* the message with our Received: first, CRLF */
+	const char *data;	/* our Received: line, then the message */
 	size_t len;
-	size_t msg_off;		/* where the sender's bytes start in DATA */
+	size_t msg_off;		/* where the sender's bytes start in DATA:
+				 * from there on exactly as sent, line ends
+				 * too, dot-unstuffed */
 	int tls;		/* it came over TLS */
 };
 

@@ -21,7 +21,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ready = 1;
 	}
 	mime_parse((const char *)data, size, 65536, &m);
-	mail_thread_classify(&m, "", "rxdesk.localhost", NULL, &why);
+	mail_thread_classify(&m, "", &(struct mail_self){ "rxdesk.localhost",
+	    NULL, "example.com, example.org", m.to, m.nto }, &why);
 	mail_thread_tag(m.subject);
 	for (int i = 0; i < m.nto; i++)
 		mail_thread_token(m.to[i], tok, sizeof(tok));

@@ -21,6 +21,16 @@
 #define PL "Dzień dobry, zażółć gęślą jaźń."
 #define DE "Grüße aus München, Straße."
 
+/* The classification with only a host name and a Message-ID domain. */
+static unsigned
+classify(const struct mime_msg *m, const char *from, const char *host,
+    const char *msgid_domain, const char **why)
+{
+	struct mail_self self = { host, msgid_domain, NULL, NULL, 0 };
+
+	return mail_thread_classify(m, from, &self, why);
+}
+
 static char *
 slurp(const char *name, size_t *len)
 {
@@ -142,13 +152,12 @@ test_nested(void **state)
 	parse("nested.eml", &m);
 	assert_string_equal(m.subject, "Вкладення");
 	assert_non_null(strstr(m.text, UK));
-	assert_int_equal(m.natt, 2);
-	assert_string_equal(m.att[0].type, "image/png");
-	assert_int_equal(m.att[0].size, 8 + 256);
-	assert_memory_equal(m.att[0].data, "\x89PNG\r\n\x1a\n", 8);
-	assert_string_equal(m.att[1].type, "application/pdf");
-	assert_string_equal(m.att[1].name, "звіт.pdf");
-	assert_int_equal(m.att[1].size, 9 + 3000);
+	/* the PNG with a Content-ID in multipart/related is inline */
+	assert_int_equal(m.natt, 1);
+	assert_int_equal(m.ninline, 1);
+	assert_string_equal(m.att[0].type, "application/pdf");
+	assert_string_equal(m.att[0].name, "звіт.pdf");
+	assert_int_equal(m.att[0].size, 9 + 3000);
 	mime_free(&m);
 	/* the limit on one attachment drops it and counts it */
 	{
@@ -157,7 +166,7 @@ test_nested(void **state)
 
 		mime_parse(raw, len, 1000, &m);
 		free(raw);
-		assert_int_equal(m.natt, 1);
+		assert_int_equal(m.natt, 0);
 		assert_int_equal(m.att_dropped, 1);
 		mime_free(&m);
 	}
@@ -215,7 +224,7 @@ test_dsn(void **state)
 	parse("dsn-headers.eml", &m);
 	assert_true(m.dsn);
 	assert_string_equal(m.dsn_msgid, "<rx.7.abc@rxdesk.localhost>");
-	assert_true(mail_thread_classify(&m, "", "rxdesk.localhost",
+	assert_true(classify(&m, "", "rxdesk.localhost",
 	    NULL, &why) & MAIL_BOUNCE);
 	mime_free(&m);
 	parse("dsn-rfc822.eml", &m);
@@ -233,39 +242,39 @@ test_classify(void **state)
 	unsigned c;
 
 	parse("autoreply.eml", &m);
-	c = mail_thread_classify(&m, "olena@clinic.example.org",
+	c = classify(&m, "olena@clinic.example.org",
 	    "rxdesk.localhost", NULL, &why);
 	assert_int_equal(c, MAIL_AUTO);
 	assert_string_equal(why, "auto-submitted");
 	mime_free(&m);
 	parse("list.eml", &m);
-	c = mail_thread_classify(&m, "x@example.org", "rxdesk.localhost",
+	c = classify(&m, "x@example.org", "rxdesk.localhost",
 	    NULL, &why);
 	assert_int_equal(c, MAIL_BULK);
 	mime_free(&m);
 	parse("utf8.eml", &m);
-	c = mail_thread_classify(&m, "olena@clinic.example.org",
+	c = classify(&m, "olena@clinic.example.org",
 	    "rxdesk.localhost", NULL, &why);
 	assert_int_equal(c, 0);
 	assert_null(why);
-	assert_true(mail_thread_classify(&m, "", "h", NULL, &why) & MAIL_AUTO);
-	assert_true(mail_thread_classify(&m, "No-Reply@x.org", "h", NULL, &why) & MAIL_AUTO);
-	assert_true(mail_thread_classify(&m, "mailer-daemon@x.org", "h", NULL, &why) & MAIL_AUTO);
+	assert_true(classify(&m, "", "h", NULL, &why) & MAIL_AUTO);
+	assert_true(classify(&m, "No-Reply@x.org", "h", NULL, &why) & MAIL_AUTO);
+	assert_true(classify(&m, "mailer-daemon@x.org", "h", NULL, &why) & MAIL_AUTO);
 	free(m.msgid);
 	m.msgid = strdup("<rx.1.2@rxdesk.localhost>");
-	assert_true(mail_thread_classify(&m, "a@b.c", "rxdesk.localhost", NULL,
+	assert_true(classify(&m, "a@b.c", "rxdesk.localhost", NULL,
 	    &why) & MAIL_LOOP);
-	assert_false(mail_thread_classify(&m, "a@b.c", "rxdesk.localhost",
+	assert_false(classify(&m, "a@b.c", "rxdesk.localhost",
 	    "mail.example.com", &why) & MAIL_LOOP);
-	assert_true(mail_thread_classify(&m, "a@b.c", "x", "rxdesk.localhost",
+	assert_true(classify(&m, "a@b.c", "x", "rxdesk.localhost",
 	    &why) & MAIL_LOOP);
 	m.noise.auto_submitted = strdup("no");
-	assert_false(mail_thread_classify(&m, "a@b.c", "other", NULL, &why));
+	assert_false(classify(&m, "a@b.c", "other", NULL, &why));
 	free(m.noise.auto_submitted);
 	m.noise.auto_submitted = strdup("auto-generated");
-	assert_true(mail_thread_classify(&m, "a@b.c", "other", NULL, &why) & MAIL_AUTO);
+	assert_true(classify(&m, "a@b.c", "other", NULL, &why) & MAIL_AUTO);
 	m.noise.x_loop = strdup("rxdesk.localhost");
-	assert_true(mail_thread_classify(&m, "a@b.c", "rxdesk.localhost", NULL,
+	assert_true(classify(&m, "a@b.c", "rxdesk.localhost", NULL,
 	    &why) & MAIL_LOOP);
 	mime_free(&m);
 }
@@ -314,6 +323,264 @@ test_to_utf8(void **state)
 	free(s);
 }
 
+/* A message from a C string; the caller frees it with mime_free. */
+static void
+parse_str(const char *raw, struct mime_msg *m)
+{
+	mime_parse(raw, strlen(raw), 1024 * 1024, m);
+	assert_true(g_utf8_validate(m->text, -1, NULL));
+	assert_true(g_utf8_validate(m->subject, -1, NULL));
+}
+
+#define HDR	"From: a@example.org\r\nTo: support@example.com\r\n"
+#define MIME	"MIME-Version: 1.0\r\n"
+
+/* Issue 12: GMime cut a Subject of several B-words after the first when
+ * it was padded; every form of RFC 2047 encoded word. */
+static void
+test_encoded_subjects(void **state)
+{
+	static const struct { const char *subject, *want; } cases[] = {
+		/* padded B-words, folded as Outlook and Gmail fold them */
+		{ "=?UTF-8?B?0J/QvtCx0ZbRh9C90LAg0LTRltGPINC/0ZbRgdC70Y8=?=\r\n"
+		  " =?UTF-8?B?INC00YDRg9Cz0L7RlyDQtNC+0LfQuA==?=",
+		  "Побічна дія після другої дози" },
+		/* unpadded, folded with a tab */
+		{ "=?utf-8?b?0KDQtdGG0LXQv9GC?=\r\n\t=?utf-8?b?INC90LAg0LvRltC60Lg?=",
+		  "Рецепт на ліки" },
+		/* Q-words: underscores, hex, two words joined */
+		{ "=?iso-8859-1?q?Gr=FC=DFe_aus?= =?iso-8859-1?q?_M=FCnchen?=",
+		  "Grüße aus München" },
+		/* two charsets in one header */
+		{ "=?koi8-r?B?89nQ2A==?= =?utf-8?Q?_=D0=B2=D1=96=D0=B4?=",
+		  "Сыпь від" },
+		/* a character split between two words */
+		{ "=?utf-8?B?0LTR?= =?utf-8?B?ltGP?=", "дія" },
+		/* plain text around words keeps its blanks */
+		{ "Re: =?utf-8?Q?=D0=B4=D1=96=D1=8F?= [RX-5] ok", "Re: дія [RX-5] ok" },
+		/* a lone encoded word with a language (RFC 2231 section 5) */
+		{ "=?utf-8*uk?Q?=D0=B4=D1=96=D1=8F?=", "дія" },
+		{ "not =?encoded", "not =?encoded" },
+	};
+	struct mime_msg m;
+	char raw[1024];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(raw, sizeof(raw), HDR "Subject: %s\r\n\r\nx\r\n",
+		    cases[i].subject);
+		parse_str(raw, &m);
+		if (strcmp(m.subject, cases[i].want) != 0)
+			fail_msg("case %zu: '%s' want '%s'", i, m.subject,
+			    cases[i].want);
+		assert_false(m.malformed);
+		mime_free(&m);
+	}
+	/* a display name of two padded words, the same defect */
+	parse_str("From: =?UTF-8?B?0J7Qu9C10L3QsA==?= =?UTF-8?B?INCa0L7QstCw0LvRjA==?="
+	    " <olena@example.org>\r\nSubject: x\r\n\r\nx\r\n", &m);
+	assert_string_equal(m.from_name, "Олена Коваль");
+	assert_string_equal(m.from_addr, "olena@example.org");
+	mime_free(&m);
+	/* broken base64 in a word: what decodes stays, the rest is U+FFFD, flagged */
+	parse_str(HDR "Subject: =?utf-8?B?0LTR!ltGP?= =?utf-8?B?/w==?=\r\n\r\nx\r\n", &m);
+	assert_non_null(strstr(m.subject, "дія"));
+	assert_non_null(strstr(m.subject, "\xef\xbf\xbd"));
+	assert_true(m.malformed);
+	assert_non_null(strstr(m.problem, "invalid base64 in an encoded word"));
+	mime_free(&m);
+}
+
+static const char related[] = HDR MIME "Subject: inline\r\n"
+    "Content-Type: multipart/mixed; boundary=M\r\n\r\n"
+    "--M\r\nContent-Type: multipart/related; boundary=R\r\n\r\n"
+    "--R\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+    "<p>see <img src=\"cid:logo@x\"></p>\r\n"
+    "--R\r\nContent-Type: image/png\r\nContent-ID: <logo@x>\r\n"
+    "Content-Disposition: inline\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+    "iVBORw0KGgo=\r\n--R--\r\n"
+    "--M\r\nContent-Type: image/jpeg; name=\"scan.jpg\"\r\n"
+    "Content-Disposition: attachment; filename=\"scan.jpg\"\r\n"
+    "Content-ID: <scan@x>\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+    "/9j/4A==\r\n"
+    "--M\r\nContent-Type: message/rfc822\r\n\r\n"
+    "From: b@example.org\r\nSubject: fwd\r\nMIME-Version: 1.0\r\n"
+    "Content-Type: multipart/mixed; boundary=I\r\n\r\n"
+    "--I\r\nContent-Type: text/plain\r\n\r\ninner\r\n"
+    "--I\r\nContent-Type: application/pdf; name=a.pdf\r\n\r\n%PDF\r\n--I--\r\n"
+    "--M--\r\n";
+
+/* Images the HTML shows by cid: are inline, not attachments; an attached
+ * message is one attachment, whatever it holds. */
+static void
+test_inline(void **state)
+{
+	struct mime_msg m;
+
+	parse_str(related, &m);
+	assert_int_equal(m.ninline, 1);
+	assert_int_equal(m.natt, 2);
+	assert_string_equal(m.att[0].name, "scan.jpg");
+	assert_string_equal(m.att[1].type, "message/rfc822");
+	assert_null(strstr(m.text, "inner"));
+	assert_false(m.malformed);
+	mime_free(&m);
+	/* outside multipart/related: inline when the HTML names its cid */
+	parse_str(HDR MIME "Subject: x\r\nContent-Type: multipart/mixed; boundary=M\r\n\r\n"
+	    "--M\r\nContent-Type: text/html\r\n\r\n<img src=\"cid:a1\">hi\r\n"
+	    "--M\r\nContent-Type: image/gif\r\nContent-ID: <a1>\r\n\r\nGIF89a\r\n"
+	    "--M\r\nContent-Type: image/gif\r\nContent-ID: <other>\r\n\r\nGIF89a\r\n"
+	    "--M--\r\n", &m);
+	assert_int_equal(m.ninline, 1);
+	assert_int_equal(m.natt, 1);
+	mime_free(&m);
+	/* a text file attached (a file name) is not the body */
+	parse_str(HDR MIME "Subject: x\r\nContent-Type: multipart/mixed; boundary=M\r\n\r\n"
+	    "--M\r\nContent-Type: text/plain\r\n\r\nbody\r\n"
+	    "--M\r\nContent-Type: text/plain\r\nContent-Disposition: inline; filename=log.txt\r\n\r\n"
+	    "file\r\n--M--\r\n", &m);
+	assert_string_equal(m.text, "body");
+	assert_int_equal(m.natt, 1);
+	assert_string_equal(m.att[0].name, "log.txt");
+	mime_free(&m);
+}
+
+/* RFC 3676: soft breaks joined, DelSp, quotes, stuffing, signature. */
+static void
+test_flowed(void **state)
+{
+	struct mime_msg m;
+
+	parse_str(HDR MIME "Subject: f\r\nContent-Type: text/plain; charset=utf-8; format=flowed\r\n\r\n"
+	    "The patient took \r\nthe tablets \r\ntwice.\r\n"
+	    "> quoted soft \r\n> line\r\n"
+	    " >stuffed\r\n"
+	    "-- \r\nsig\r\n", &m);
+	assert_string_equal(m.text, "The patient took the tablets twice.\n"
+	    "> quoted soft line\n>stuffed\n-- \nsig\n");
+	mime_free(&m);
+	parse_str(HDR MIME "Subject: f\r\nContent-Type: text/plain; format=Flowed; DelSp=Yes\r\n\r\n"
+	    "Висип з'явився після дру \r\nгої дози.\r\n", &m);
+	assert_string_equal(m.text, "Висип з'явився після другої дози.\n");
+	mime_free(&m);
+	/* not flowed: trailing blanks stay line ends */
+	parse_str(HDR "Subject: f\r\n\r\na \r\nb\r\n", &m);
+	assert_string_equal(m.text, "a \nb\n");
+	mime_free(&m);
+}
+
+/* Each defect of the issue: accepted, decoded, flagged with its reason. */
+static void
+test_malformed(void **state)
+{
+	static const struct { const char *raw, *why, *text; } cases[] = {
+		{ NULL, "a line longer than 998 octets", "tail" },
+		{ HDR MIME "Subject: x\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n"
+		  "--B\r\nContent-Type: text/plain\r\n\r\nno close\r\n",
+		  "a multipart without its closing boundary", "no close" },
+		{ HDR MIME "Subject: x\r\nContent-Type: multipart/mixed; boundary=NEVER\r\n\r\n"
+		  "--OTHER\r\nContent-Type: text/plain\r\n\r\nlost boundary\r\n",
+		  "a multipart whose boundary never appears", "lost boundary" },
+		{ HDR "Subject: x\r\nContent-Type: text/plain; charset=utf-8\r\n"
+		  "Content-Transfer-Encoding: 8bit\r\n\r\nбез версії\r\n",
+		  "MIME headers without MIME-Version", "без версії" },
+		{ HDR "Subject: \xcf\xf0\xe8\xe2\xb3\xf2\r\n\r\nraw subject\r\n",
+		  "raw 8-bit bytes in the Subject header", "raw subject" },
+		{ HDR MIME "Subject: x\r\nContent-Type: text/plain\r\n"
+		  "Content-Transfer-Encoding: base64\r\n\r\naGVsbG8gd29ybGQ*!\r\n",
+		  "invalid base64 in a part", "hello" },
+		{ "To: support@example.com\r\nSubject: anonymous\r\n\r\nwho am I\r\n",
+		  "no From header", "who am I" },
+	};
+	struct mime_msg m;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *raw = (char *)cases[i].raw;
+
+		if (raw == NULL) {	/* 1200 octets on one line */
+			raw = malloc(2000);
+			snprintf(raw, 2000, HDR "Subject: x\r\n\r\n%01200d\r\ntail\r\n", 0);
+		}
+		parse_str(raw, &m);
+		if (!m.malformed || strstr(m.problem, cases[i].why) == NULL)
+			fail_msg("case %zu: problem '%s' want '%s'", i,
+			    m.problem ? m.problem : "(none)", cases[i].why);
+		if (strstr(m.problem, "truncated"))
+			fail_msg("case %zu: '%s'", i, m.problem);
+		if (strstr(m.text, cases[i].text) == NULL)
+			fail_msg("case %zu: text '%s'", i, m.text);
+		assert_int_equal(m.no_from, i == 6);
+		if (raw != cases[i].raw)
+			free(raw);
+		mime_free(&m);
+	}
+	/* a well-formed message has no complaint */
+	parse_str(related, &m);
+	assert_false(m.malformed);
+	assert_null(m.problem);
+	mime_free(&m);
+}
+
+/* Undecodable bytes are U+FFFD, never '?' and never dropped. */
+static void
+test_replacement(void **state)
+{
+	struct mime_msg m;
+	char *s;
+
+	parse_str(HDR MIME "Subject: x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+	    "ok \xff\xfe end\r\n", &m);
+	assert_string_equal(m.text, "ok \xef\xbf\xbd\xef\xbf\xbd end\n");
+	mime_free(&m);
+	s = mime_to_utf8("\xc4\xe3\xff\xba\xc3", 5, "gb2312");	/* 你 ? 好 */
+	assert_string_equal(s, "你\xef\xbf\xbd好");
+	free(s);
+	s = mime_to_utf8("a\x98z", 3, "windows-1251");	/* 0x98 is unassigned */
+	assert_null(strchr(s, '?'));
+	assert_non_null(strstr(s, "\xef\xbf\xbd"));
+	free(s);
+	parse_str(HDR "Subject: =?utf-8?Q?bad_=FF_byte?=\r\n\r\nx\r\n", &m);
+	assert_string_equal(m.subject, "bad \xef\xbf\xbd byte");
+	mime_free(&m);
+}
+
+/* RFC 3834 and the product's own markers (issue 12's loop). */
+static void
+test_loops(void **state)
+{
+	static char *rcpts[] = { "support@example.com" };
+	struct mail_self self = { "rxdesk.localhost", NULL, "example.com, example.org",
+	    rcpts, 1 };
+	static const struct { const char *hdrs; unsigned want; const char *why; } cases[] = {
+		{ "From: a@x.org\r\nX-Loop: rxdesk\r\n", MAIL_LOOP, "x-loop" },
+		{ "From: a@x.org\r\nX-Loop: helpdesk.example.com\r\n", MAIL_LOOP, "x-loop" },
+		{ "From: a@x.org\r\nX-Loop: support@example.com\r\n", MAIL_LOOP, "x-loop" },
+		{ "From: a@x.org\r\nMessage-ID: <RX-12.1-0.ab@mail.other.org>\r\n",
+		  MAIL_LOOP, "our message-id" },
+		{ "From: support@example.com\r\n", MAIL_LOOP, "from our own address" },
+		{ "From: a@x.org\r\nReturn-Path: <>\r\n", MAIL_AUTO, "empty return-path" },
+		{ "From: a@x.org\r\nPrecedence: junk\r\n", MAIL_BULK, "precedence" },
+		{ "From: a@x.org\r\nPrecedence: auto_reply\r\n", MAIL_AUTO, "precedence" },
+		{ "From: a@x.org\r\nX-Autoreply: yes\r\n", MAIL_AUTO, "x-autoreply" },
+		{ "From: a@x.org\r\nAuto-Submitted: auto-replied\r\n", MAIL_AUTO,
+		  "auto-submitted" },
+		{ "From: a@x.org\r\nX-Loop: someone@else.net\r\nReturn-Path: <a@x.org>\r\n",
+		  0, NULL },
+	};
+	struct mime_msg m;
+	const char *why;
+	char raw[512];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(raw, sizeof(raw), "%sSubject: l\r\n\r\nx\r\n", cases[i].hdrs);
+		parse_str(raw, &m);
+		if (mail_thread_classify(&m, "a@x.org", &self, &why) != cases[i].want ||
+		    (why == NULL) != (cases[i].why == NULL) ||
+		    (why && strcmp(why, cases[i].why)))
+			fail_msg("case %zu: why %s", i, why ? why : "(none)");
+		mime_free(&m);
+	}
+}
+
 int
 main(void)
 {
@@ -328,6 +595,12 @@ main(void)
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_thread_keys),
 		cmocka_unit_test(test_to_utf8),
+		cmocka_unit_test(test_encoded_subjects),
+		cmocka_unit_test(test_inline),
+		cmocka_unit_test(test_flowed),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_replacement),
+		cmocka_unit_test(test_loops),
 	};
 	int rc;
 

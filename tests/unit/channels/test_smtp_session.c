@@ -18,6 +18,7 @@ static struct {
 	int calls;
 	uint64_t id;
 	char *data, *from, *rcpt0;
+	char *raw;		/* the sender's bytes: data from msg_off on */
 	int nrcpt;
 	const char *answer;	/* NULL: answer later */
 } got;
@@ -30,6 +31,8 @@ record(const struct smtp_envelope *env)
 	free(got.data);
 	free(got.from);
 	got.data = strndup(env->data, env->len);
+	free(got.raw);
+	got.raw = strndup(env->data + env->msg_off, env->len - env->msg_off);
 	got.from = strdup(env->from);
 	free(got.rcpt0);
 	got.rcpt0 = strdup(env->rcpts[0]);
@@ -125,7 +128,8 @@ teardown(void **state)
 	free(got.data);
 	free(got.from);
 	free(got.rcpt0);
-	got.data = got.from = got.rcpt0 = NULL;
+	free(got.raw);
+	got.data = got.from = got.rcpt0 = got.raw = NULL;
 	return 0;
 }
 
@@ -158,15 +162,17 @@ test_transaction(void **state)
 	r = replies(5);
 	assert_non_null(strstr(r, "250 2.1.0 Ok\n250 2.1.5 Ok\n250 2.1.5 Ok\n354 "));
 	got.answer = NULL;
-	say("Subject: hi\r\n\r\n..leading dot\r\nbare lf\n.\r\n");
+	/* a bare-LF "." is a line of the message, not its end (4.1.1.4) */
+	say("Subject: hi\r\n\r\n..leading dot\r\nbare lf\n.\nlast\r\n.\r\n");
 	for (int i = 0; i < 200 && got.calls == 0; i++)
 		spin(1);
 	assert_int_equal(got.calls, 1);
 	assert_int_equal(got.nrcpt, 2);
 	assert_string_equal(got.from, "a@b.org");
 	assert_int_equal(strncmp(got.data, "Received: from c (127.0.0.1)", 28), 0);
-	assert_non_null(strstr(got.data, "\r\nSubject: hi\r\n\r\n.leading dot\r\n"
-	    "bare lf\r\n"));
+	/* the raw copy is exactly what was sent, dot-unstuffed, bare LF kept */
+	assert_string_equal(got.raw, "Subject: hi\r\n\r\n.leading dot\r\n"
+	    "bare lf\n\nlast\r\n");
 	assert_int_equal(smtp_session_busy(), 1);
 	smtp_session_done(got.id, "250 2.0.0 Ok: queued as RX-1");
 	assert_string_equal(replies(1), "250 2.0.0 Ok: queued as RX-1\n");
