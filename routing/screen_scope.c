@@ -84,7 +84,8 @@ may_hold(int c, enum held why)
 		return 0;
 	if (why == HELD_NEGATED)
 		return c != CUE_REPORT;
-	if (why == HELD_INDICATION)
+	if (why == HELD_INDICATION || why == HELD_HISTORY || why == HELD_NOT_YET ||
+	    why == HELD_IMPROVED)
 		return c == CUE_SYMPTOM || c == CUE_VAGUE || c == CUE_GENERIC ||
 		    c == CUE_LAB;
 	return 1;
@@ -114,9 +115,30 @@ negation_holds(const struct screen_scope *sc, struct found *f)
 	return 0;
 }
 
-/* Hold the cues starting at tokens A..B; the count held. */
+static size_t scope_start_back(const struct screen_doc *, size_t);
+
+/* Is there an exposure cue before F in its sentence ("after the third
+ * dose he was diagnosed with ...")? Then F is no medical history. */
 static int
-hold(const struct screen_scope *sc, size_t a, size_t b, enum held why)
+exposure_before(const struct screen_scope *sc, const struct found *f)
+{
+	const struct screen_doc *d = sc->d;
+	unsigned s = d->tok[f->tok0].sentence;
+	size_t b = s ? d->sent_end[s - 1] : 0;
+
+	for (size_t k = sc->at[b]; k < sc->at[f->tok0 + 1]; k++)
+		if (sc->f[k].term->cue == CUE_EXPOSURE && sc->f[k].held == HELD_NO &&
+		    sc->f[k].end <= f->start)
+			return 1;
+	return 0;
+}
+
+/* Hold the cues starting at tokens A..B that lie within bytes LO..HI
+ * (a Han word can hold a scope word and a cue: 会掉 of 担心会掉头发); the
+ * count held. */
+static int
+hold_within(const struct screen_scope *sc, size_t a, size_t b, enum held why,
+    uint32_t lo, uint32_t hi)
 {
 	int n = 0;
 
@@ -125,8 +147,10 @@ hold(const struct screen_scope *sc, size_t a, size_t b, enum held why)
 	for (size_t k = sc->at[a]; a <= b && k < sc->at[b + 1]; k++) {
 		struct found *f = &sc->f[k];
 		int c = f->term->cue;
-		if (f->held != HELD_NO || !may_hold(c, why == HELD_QUESTION_MARK ?
-		    HELD_QUESTION : why) || (why == HELD_NEGATED && !negation_holds(sc, f)))
+		if (f->held != HELD_NO || f->start < lo || f->end > hi ||
+		    (why == HELD_HISTORY && exposure_before(sc, f)) ||
+		    !may_hold(c, why == HELD_QUESTION_MARK ? HELD_QUESTION : why) ||
+		    (why == HELD_NEGATED && !negation_holds(sc, f)))
 			continue;
 		if (why == HELD_QUESTION_MARK && screen_cue_defect(c))
 			continue;
@@ -134,6 +158,47 @@ hold(const struct screen_scope *sc, size_t a, size_t b, enum held why)
 		n++;
 	}
 	return n;
+}
+
+static int
+hold(const struct screen_scope *sc, size_t a, size_t b, enum held why)
+{
+	return hold_within(sc, a, b, why, 0, UINT32_MAX);
+}
+
+/* Hold what follows scope word F, to token B. */
+static void
+hold_after(const struct screen_scope *sc, const struct found *f, size_t b,
+    enum held why)
+{
+	hold_within(sc, f->tok1, b, why, f->end, UINT32_MAX);
+}
+
+/* Hold what comes before scope word F in its clause (up to NEG_BACK words). */
+static void
+hold_before(const struct screen_scope *sc, const struct found *f, enum held why)
+{
+	hold_within(sc, scope_start_back(sc->d, f->tok0), f->tok0, why, 0, f->start);
+}
+
+/*
+ * After a comma (not the enumeration comma 、), does a list item start at
+ * token I ("no rash, itching or swelling") rather than a clause ("без
+ * лікування, задишка посилилася")? A cue that flags, followed by the end,
+ * a mark, a list word or another such cue.
+ */
+static int
+list_item(const struct screen_scope *sc, size_t i, size_t end)
+{
+	size_t last = i;
+
+	if (!cue_starts(sc, i, -1))
+		return 0;
+	for (size_t k = sc->at[i]; k < sc->at[i + 1]; k++)
+		if (sc->f[k].tok1 > last)
+			last = sc->f[k].tok1;
+	return last + 1 >= end || punct_at(sc->d, last + 1) != NULL ||
+	    cue_starts(sc, last + 1, -1);
 }
 
 /* The last token a forward scope from I reaches: the sentence's end, a
@@ -151,7 +216,8 @@ scope_end(const struct screen_scope *sc, size_t i, int maxw)
 			break;
 		if (punct_at(d, j) != NULL) {
 			if (!is_comma(d, j) || !seen || j + 1 >= end ||
-			    !cue_starts(sc, j + 1, -1))
+			    !cue_starts(sc, j + 1, -1) || (strcmp(punct_at(d, j),
+			    "\u3001") != 0 && !list_item(sc, j + 1, end)))
 				break;
 			continue;
 		}
@@ -216,6 +282,19 @@ last_word(const struct screen_doc *d, unsigned s)
 	return j - 1;
 }
 
+/* The first token of the clause holding token I (after the last comma
+ * from BEGIN on). */
+static size_t
+clause_begin(const struct screen_doc *d, size_t begin, size_t i)
+{
+	size_t cb = begin;
+
+	for (size_t j = begin; j < i; j++)
+		if (is_comma(d, j))
+			cb = j + 1;
+	return cb;
+}
+
 /*
  * A question that reports nothing holds cues of its sentence: all of them
  * when it has a question mark or its question word ends it ("...吗"), else
@@ -228,13 +307,23 @@ hold_questions(const struct screen_scope *sc)
 	const struct screen_doc *d = sc->d;
 
 	for (unsigned s = 0; s < d->nsent; s++) {
-		size_t begin = sent_begin(d, s), end = d->sent_end[s];
+		size_t begin = sent_begin(d, s), end = d->sent_end[s], cb;
 		struct found *q;
 		if (begin == end)
 			continue;
 		q = sentence_cue(sc, s, CUE_QUESTION);
 		if ((!q && !sentence_asks(d, s)) || sentence_cue(sc, s, CUE_REPORT))
 			continue;
+		/* A question word that ends a sentence of several clauses
+		 * asks its own clause; what the clauses before it tell stays
+		 * (held by a question mark, if any, except defects). */
+		if (q && q->tok1 >= last_word(d, s) &&
+		    (cb = clause_begin(d, begin, q->tok0)) > begin) {
+			hold(sc, cb, end - 1, HELD_QUESTION);
+			if (sentence_asks(d, s))
+				hold(sc, begin, cb - 1, HELD_QUESTION_MARK);
+			continue;
+		}
 		/* "its expired??" is a complaint: a defect is held only by
 		 * words that ask, not by a question mark. */
 		if (q && !sentence_asks(d, s) && q->tok1 < last_word(d, s))
@@ -255,30 +344,34 @@ consumed(const struct screen_scope *sc, const struct found *f)
 		if ((screen_cue_ae(c) || screen_cue_defect(c)) && sc->f[k].held != HELD_IN_WORD &&
 		    sc->f[k].tok0 <= f->tok0 && sc->f[k].tok1 >= f->tok1)
 			return 1;
+		/* "no idea", "not sure", 没想到: idioms, not denials */
+		if (c == CUE_NOT_NEGATION && sc->f[k].start <= f->start &&
+		    sc->f[k].end >= f->end)
+			return 1;
 	}
 	return 0;
 }
 
-/* The tokens from I on that an indication's condition covers: its first
- * symptom within IND_FORWARD words and what a comma or list word adds to
- * it ("for nausea and vomiting"); not what follows ("from pain, no sleep"
- * is one cue held, not two). */
+/* The condition an indication or a history names, after scope word F:
+ * its first symptom within IND_FORWARD words and what a comma or list word
+ * adds to it ("for nausea and vomiting"); not what follows ("from pain, no
+ * sleep" is one cue held, not two). */
 static void
-hold_indication(const struct screen_scope *sc, size_t i)
+hold_condition(const struct screen_scope *sc, const struct found *f, enum held why)
 {
 	const struct screen_doc *d = sc->d;
-	size_t end = scope_end(sc, i, IND_FORWARD), last = 0, j;
+	size_t i = f->tok1, end = scope_end(sc, i, IND_FORWARD), last = 0, j;
 
-	for (j = i + 1; j <= end && !last; j++)
+	for (j = i; j <= end && !last; j++)
 		for (size_t k = sc->at[j]; k < sc->at[j + 1]; k++)
-			if (may_hold(sc->f[k].term->cue, HELD_INDICATION) &&
-			    sc->f[k].tok1 > last)
+			if (sc->f[k].start >= f->end &&
+			    may_hold(sc->f[k].term->cue, why) && sc->f[k].tok1 > last)
 				last = sc->f[k].tok1;
 	if (!last)
 		return;
 	j--;
 	for (;;) {
-		hold(sc, j, last, HELD_INDICATION);
+		hold_within(sc, j, last, why, f->end, UINT32_MAX);
 		j = last + 1;
 		if (j < d->ntok && (is_comma(d, j) || cue_starts(sc, j, CUE_LIST)))
 			j++;
@@ -291,9 +384,19 @@ hold_indication(const struct screen_scope *sc, size_t i)
 	}
 }
 
+/* "Not started yet" holds the symptoms of the whole text: they are what
+ * the writer fears, not what happened. */
+static void
+hold_not_yet(const struct screen_scope *sc)
+{
+	hold(sc, 0, sc->d->ntok - 1, HELD_NOT_YET);
+}
+
 int
 screen_scope_apply(struct screen_scope *sc)
 {
+	int not_yet = 0;
+
 	if (index_tokens(sc) == -1)
 		return -1;
 	for (size_t k = sc->from; k < sc->to; k++) {
@@ -302,25 +405,36 @@ screen_scope_apply(struct screen_scope *sc)
 			continue;
 		switch (f->term->cue) {
 		case CUE_NEGATION:
-			hold(sc, f->tok1 + 1, scope_end(sc, f->tok1, NEG_FORWARD),
+			hold_after(sc, f, scope_end(sc, f->tok1, NEG_FORWARD),
 			    HELD_NEGATED);
 			break;
 		case CUE_NEGATION_AFTER:
-			if (f->tok0 > 0)
-				hold(sc, scope_start_back(sc->d, f->tok0), f->tok0 - 1,
-				    HELD_NEGATED);
+			hold_before(sc, f, HELD_NEGATED);
 			break;
 		case CUE_HYPOTHETICAL:
-			hold(sc, f->tok1 + 1, scope_end(sc, f->tok1, 0),
-			    HELD_HYPOTHETICAL);
+			hold_after(sc, f, scope_end(sc, f->tok1, 0), HELD_HYPOTHETICAL);
 			break;
 		case CUE_INDICATION:
-			hold_indication(sc, f->tok1);
+			hold_condition(sc, f, HELD_INDICATION);
+			break;
+		case CUE_HISTORY:
+			hold_condition(sc, f, HELD_HISTORY);
+			break;
+		case CUE_HISTORY_AFTER:
+			hold_before(sc, f, HELD_HISTORY);
+			break;
+		case CUE_IMPROVEMENT:
+			hold_before(sc, f, HELD_IMPROVED);
+			break;
+		case CUE_NOT_YET:
+			not_yet = 1;
 			break;
 		default:
 			break;
 		}
 	}
+	if (not_yet)
+		hold_not_yet(sc);
 	hold_questions(sc);
 	return 0;
 }

@@ -230,9 +230,12 @@ static const char tiny_en[] =
     "[symptom]\nmigrain*\nvomit*\nrash*\nitch*\nheadache\nnumbness\n[generic]\nside effect*\n"
     "[inefficacy]\neffect*\n[negation]\nno\nnot\nwithout\n[indication]\nfor\n"
     "[question]\nasking\ncan .. cause\n[exposure]\ntook\n[report]\nis it normal\n"
-    "[list]\nand\nor\n";
+    "[list]\nand\nor\n[history]\nhistory of\n[history_after]\nfor years\n"
+    "[not_yet]\nnot started .. yet\n[improvement]\nis gone\n"
+    "[not_negation]\nnot sure\n";
 static const char tiny_zh[] =
-    "[symptom]\n痛\n金属味\n苦\n[question]\n什么\n吗\n[exposure]\n吃\n";
+    "[symptom]\n痛\n金属味\n苦\n掉头发\n[question]\n什么\n吗\n[exposure]\n吃\n"
+    "[hypothetical]\n担心会\n[negation]\n没\n[not_negation]\n没想到\n";
 
 static char tiny[64];
 
@@ -359,6 +362,50 @@ test_rule_misspelling(void **state)
 	tiny_drop();
 }
 
+static void
+test_rule_history(void **state)
+{
+	tiny_load();
+	assert_string_equal(rule_for("I have a history of migraines.", "symptom"),
+	    "history");
+	assert_string_equal(rule_for("Migraines for years, nothing helps.", "symptom"),
+	    "history");
+	/* Not what an exposure before it brought on. */
+	assert_int_not_equal(ae("I took it, now a history of rash."), SCREEN_AE_NONE);
+	/* Not started yet: the whole text is what the writer fears. */
+	assert_int_equal(ae("Have not started it yet. Rash? Vomiting? Headache?"),
+	    SCREEN_AE_NONE);
+	assert_string_equal(rule_for("Have not started it yet. Will I get a rash",
+	    "symptom"), "not started yet");
+	/* What got better was what it treats. */
+	assert_string_equal(rule_for("My migraine is gone.", "symptom"), "improvement");
+	tiny_drop();
+}
+
+static void
+test_rule_not_negation(void **state)
+{
+	tiny_load();
+	assert_int_not_equal(ae("Not sure what this rash is."), SCREEN_AE_NONE);
+	assert_int_not_equal(ae("没想到吃药以后头很痛。"), SCREEN_AE_NONE);
+	/* A comma continues a denial into a list, not into a new clause. */
+	assert_int_equal(ae("No vomiting, rash or itching."), SCREEN_AE_NONE);
+	assert_int_not_equal(ae("No rash, vomiting came back."), SCREEN_AE_NONE);
+	tiny_drop();
+}
+
+static void
+test_rule_han_scopes(void **state)
+{
+	tiny_load();
+	/* A scope word inside an ICU word (会掉) still reaches what follows. */
+	assert_int_equal(ae("我担心会掉头发。"), SCREEN_AE_NONE);
+	/* A question word that ends the last clause asks that clause only. */
+	assert_int_not_equal(ae("吃药以后头很痛，会好吗"), SCREEN_AE_NONE);
+	assert_int_equal(ae("吃这个药会头痛吗"), SCREEN_AE_NONE);
+	tiny_drop();
+}
+
 static const char tiny_ru[] =
     "[symptom]\nболит*\nзапор*\n[negation]\nне\n[indication]\nпри\n"
     "[exposure]\nпосле\nприем*\n";
@@ -419,6 +466,9 @@ main(void)
 		cmocka_unit_test(test_rule_han_word),
 		cmocka_unit_test(test_rule_misspelling),
 		cmocka_unit_test(test_rule_exact),
+		cmocka_unit_test(test_rule_history),
+		cmocka_unit_test(test_rule_not_negation),
+		cmocka_unit_test(test_rule_han_scopes),
 		cmocka_unit_test(test_rule_language),
 	};
 
