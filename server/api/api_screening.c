@@ -9,54 +9,11 @@
 #include "server/auth/auth.h"
 #include "server/core/config.h"
 #include "server/core/http.h"
-#include "server/core/ws.h"
 #include "server/store/store.h"
 #include "server/store/ticket.h"
 
 #define SCREEN_MAX_REASON	1000	/* bytes, as screening.lua bounds it */
 #define SCREEN_MAX_ID		64	/* a log entry id "<ms>-<seq>" */
-
-/* server.public_url's origin ("http://127.0.0.1:8080"), kept at start
- * because a reload may free the configuration. */
-static char public_origin[256];
-
-static void
-keep_origin(const char *url)
-{
-	const char *p = url ? strstr(url, "://") : NULL;
-	size_t n;
-
-	public_origin[0] = '\0';
-	if (p == NULL)
-		return;
-	n = (size_t)(p + 3 - url) + strcspn(p + 3, "/?#");
-	if (n < sizeof(public_origin))
-		snprintf(public_origin, sizeof(public_origin), "%.*s", (int)n, url);
-}
-
-/*
- * A cookie travels with any request the browser makes, so a state change
- * on a cookie session must come from the console itself (DESIGN.md 7):
- * Sec-Fetch-Site same-origin, or else an Origin that is public_url's or
- * names the Host asked. A bearer token is never sent by a browser on its
- * own and needs no such check.
- */
-static int
-cookie_origin_ok(const struct http_req *r)
-{
-	const char *site = http_header(r, "Sec-Fetch-Site");
-	const char *origin = http_header(r, "Origin");
-
-	if (http_header(r, "Authorization") != NULL)
-		return 1;
-	if (site != NULL)
-		return strcasecmp(site, "same-origin") == 0;
-	if (origin == NULL)
-		return 0;
-	if (*public_origin && strcasecmp(origin, public_origin) == 0)
-		return 1;
-	return ws_origin_allowed(origin, http_header(r, "Host"), NULL);
-}
 
 /* JSON only as application/json (with parameters such as charset). */
 static int
@@ -69,15 +26,11 @@ json_type_ok(const struct http_req *r)
 	    (t[n] == '\0' || t[n] == ';' || t[n] == ' ');
 }
 
-/* The origin and type checks of a state change; 1 after a refusal. */
+/* The type check of a state change (the console-origin check of a cookie
+ * session is auth's, for every endpoint); 1 after a refusal. */
 static int
 request_refused(struct http_req *r)
 {
-	if (!cookie_origin_ok(r)) {
-		http_error(r, 403, "origin_refused", "a cookie session may change "
-		    "a ticket only from the console's own origin", NULL);
-		return 1;
-	}
 	if (!json_type_ok(r)) {
 		http_error(r, 415, "unsupported_media_type",
 		    "the body must be application/json", NULL);
@@ -252,7 +205,6 @@ on_decide(struct http_req *r, void *arg)
 void
 api_screening_start(const struct config *cf)
 {
-	keep_origin(cf->public_url);
 	http_route("POST", "/api/v1/tickets/{}/screening", "ticket_screening",
 	    on_decide, NULL);
 }

@@ -36,6 +36,10 @@ static const char *const role_names[] = { "agent", "supervisor", "safety", "admi
 #define NROLES (sizeof(role_names) / sizeof(role_names[0]))
 
 static int secure_cookie;
+/* Where the console is served from: public_url's origin and the
+ * configured allow-list (http.allowed_origins), for the cookie check. */
+static char console_origin[256];
+static char *allowed_origins;
 
 int
 auth_roles_parse(const char *s, unsigned *out)
@@ -234,6 +238,88 @@ on_session(json_t *res, const char *err, void *arg)
 		g.cb(r, &who, g.arg);
 }
 
+/* "scheme://host[:port]" of URL into BUF ("" if URL has none). */
+static void
+origin_of(const char *url, char *buf, size_t len)
+{
+	const char *p = strstr(url ? url : "", "://");
+	size_t n;
+
+	buf[0] = '\0';
+	if (p == NULL)
+		return;
+	n = (size_t)(p + 3 - url) + strcspn(p + 3, "/?#");
+	if (n < len)
+		snprintf(buf, len, "%.*s", (int)n, url);
+}
+
+/* Is ORIGIN the console's, or one of http.allowed_origins ("*": any)? */
+static int
+origin_trusted(const char *origin)
+{
+	const char *s, *e, *p;
+	size_t n = strlen(origin);
+
+	if (*console_origin && strcasecmp(origin, console_origin) == 0)
+		return 1;
+	for (s = allowed_origins ? allowed_origins : ""; *s; s = *e ? e + 1 : e) {
+		while (*s == ' ')
+			s++;
+		e = s + strcspn(s, ",");
+		for (p = e; p > s && p[-1] == ' '; p--)
+			;
+		if ((p - s == 1 && *s == '*') ||
+		    ((size_t)(p - s) == n && strncasecmp(s, origin, n) == 0))
+			return 1;
+	}
+	return 0;
+}
+
+static int
+safe_method(const char *m)
+{
+	return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 ||
+	    strcmp(m, "OPTIONS") == 0;
+}
+
+/*
+ * A browser sends the session cookie with any request any page makes, so a
+ * request that changes state on a cookie session must prove it comes from
+ * the console (DESIGN.md section 7): Sec-Fetch-Site same-origin, or else an
+ * Origin that is public_url's or allowed; and a body only as
+ * application/json, which a page elsewhere cannot send without a preflight.
+ * A bearer token is never sent by a browser on its own: no check. Answers
+ * and returns -1 when refused.
+ */
+static int
+check_console(struct http_req *r)
+{
+	const char *site = http_header(r, "Sec-Fetch-Site");
+	const char *origin = http_header(r, "Origin");
+	const char *auth = http_header(r, "Authorization");
+	const char *t = http_header(r, "Content-Type");
+	size_t len, n = strlen("application/json");
+
+	if (safe_method(http_method(r)) ||
+	    (auth && strncasecmp(auth, "Bearer ", 7) == 0))
+		return 0;
+	if (site ? strcasecmp(site, "same-origin") != 0 :
+	    origin == NULL || !origin_trusted(origin)) {
+		http_error(r, 403, "origin_refused", "a cookie session may change "
+		    "state only from the console's own origin (Origin or "
+		    "Sec-Fetch-Site)", NULL);
+		return -1;
+	}
+	http_body(r, &len);
+	if (len > 0 && (t == NULL || strncasecmp(t, "application/json", n) != 0 ||
+	    (t[n] != '\0' && t[n] != ';' && t[n] != ' '))) {
+		http_error(r, 415, "unsupported_media_type",
+		    "the body must be application/json", NULL);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 require(struct http_req *r, unsigned roles, auth_cb *cb, auth_session_cb *scb,
     void *arg)
@@ -247,6 +333,8 @@ require(struct http_req *r, unsigned roles, auth_cb *cb, auth_session_cb *scb,
 		unauthenticated(r);
 		return;
 	}
+	if (check_console(r) == -1)
+		return;
 	auth_token_hash(token, hex);
 	if ((g = malloc(sizeof(*g))) == NULL) {
 		http_unavailable(r);
@@ -297,6 +385,11 @@ auth_start(struct event_base *base, const struct config *cf, const char **cause)
 		return -1;
 	}
 	secure_cookie = cf->http_cert[0] != '\0';
+	origin_of(cf->public_url, console_origin, sizeof(console_origin));
+	free(allowed_origins);
+	if ((allowed_origins = strdup(cf->http_allowed_origins ?
+	    cf->http_allowed_origins : "")) == NULL)
+		log_fatalx("auth: out of memory");
 	return auth_password_start(base, cf->auth_workers, cause);
 }
 
@@ -312,4 +405,6 @@ auth_stop(void)
 	/* Stopped before the login and agent endpoints (server/core/modules.c):
 	 * after this no password callback can run into them. */
 	auth_password_stop();
+	free(allowed_origins);
+	allowed_origins = NULL;
 }

@@ -45,6 +45,8 @@ struct http_req {
 	int nparams;
 	struct evkeyvalq query;
 	int have_query;
+	int body_ended;		/* http_body added the NUL */
+	size_t body_len;
 	char peer[64];
 	SLIST_ENTRY(http_req) free_entry;
 };
@@ -139,6 +141,7 @@ req_new(struct evhttp_request *evreq)
 	    (unsigned long long)++H.seq);
 	r->path = NULL;
 	r->have_query = 0;
+	r->body_ended = 0;
 	r->route = NULL;
 	evhttp_connection_get_peer(evhttp_request_get_connection(evreq), &addr,
 	    &port);
@@ -292,14 +295,16 @@ const char *
 http_body(struct http_req *r, size_t *len)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
-	size_t n = evbuffer_get_length(in);
-	char *p;
 
-	/* A NUL after the body lets parsers treat it as a string. */
-	evbuffer_add(in, "", 1);
-	p = (char *)evbuffer_pullup(in, -1);
-	*len = n;
-	return p;
+	/* A NUL after the body lets parsers treat it as a string; added once,
+	 * so that the guard and the handler may both read the body. */
+	if (!r->body_ended) {
+		r->body_len = evbuffer_get_length(in);
+		evbuffer_add(in, "", 1);
+		r->body_ended = 1;
+	}
+	*len = r->body_len;
+	return (char *)evbuffer_pullup(in, -1);
 }
 
 void

@@ -139,10 +139,12 @@ class Daemon:
         self.http_port = free_port()
         self.smtp_port = free_port()
         self.redis = redis
+        # public_url: where this node is reached, as a deployment says it
         text = "[server]\ndata_dir = %s\nlog_level = debug\nshutdown_timeout = 5\n" \
+               "public_url = http://127.0.0.1:%d\n" \
                "[http]\nlisten = 127.0.0.1:%d\nweb_root = %s\n" \
                "[smtp]\nlisten = 127.0.0.1:%d\n" % (
-                   os.path.join(self.dir, "data"), self.http_port,
+                   os.path.join(self.dir, "data"), self.http_port, self.http_port,
                    os.path.join(SRCDIR, "web"), self.smtp_port)
         if not embedded:
             text += "[redis]\nurl = %s\ntimeout_ms = 1000\n" % redis.url()

@@ -4,6 +4,7 @@ and bearer, logout, expiry, revocation, failures that look alike, slow-down
 then lock-out then unlock, and who may use the agent endpoints."""
 import base64
 import hashlib
+import json
 import os
 import subprocess
 import time
@@ -79,6 +80,47 @@ def test_logout(t, d, redis):
     t.eq(d.get("/api/v1/session", bearer(t2))[0], 200, "the agent's other session lives on")
     t.eq(d.request("DELETE", "/api/v1/session", headers=bearer(t1))[0], 401,
          "logout without a session is 401")
+
+
+def test_cookie_from_console(t, d, redis):
+    """A state change on a cookie session must come from the console
+    (DESIGN.md section 7): a page elsewhere cannot make a signed-in
+    browser add a note, change a ticket or log out."""
+    add_agent(redis, "sup@example.com", roles="supervisor")
+    s, body, h = d.request("POST", "/api/v1/session", {"email": "sup@example.com", "password": PW})
+    cookie = {"Cookie": h["set-cookie"].split(";")[0]}
+    tok = body["token"]
+    s, f = d.request("POST", "/api/v1/forms/contact",
+                     {"name": "Csrf Test", "email": "csrf@example.org", "message": "Hello"},
+                     {"Accept": "application/json"})[:2]
+    n = f["id"]
+    note = json.dumps({"text": "written by the console"})
+    own = "http://127.0.0.1:%d" % d.http_port
+    cases = [
+        ("no Origin, no Sec-Fetch-Site", {}, "application/json", 403),
+        ("another Origin", {"Origin": "http://127.0.0.1:%d" % (d.http_port + 1)}, "application/json", 403),
+        ("a sibling origin that names the same host", {"Origin": "http://localhost:%d" % d.http_port},
+         "application/json", 403),
+        ("Sec-Fetch-Site cross-site with our Origin", {"Sec-Fetch-Site": "cross-site", "Origin": own},
+         "application/json", 403),
+        ("Sec-Fetch-Site same-site", {"Sec-Fetch-Site": "same-site"}, "application/json", 403),
+        ("a JSON body as text/plain (a simple request)", {"Origin": own}, "text/plain", 415),
+        ("the console's Origin", {"Origin": own}, "application/json", 201),
+        ("Sec-Fetch-Site same-origin", {"Sec-Fetch-Site": "same-origin"}, "application/json; charset=utf-8", 201),
+    ]
+    for name, extra, ctype, want in cases:
+        hh = dict(cookie, **extra)
+        hh["Content-Type"] = ctype
+        s, b, _ = d.request("POST", "/api/v1/tickets/%d/notes" % n, note, hh)
+        t.ok(s == want and (want == 201 or b["error"]["code"] in ("origin_refused", "unsupported_media_type")),
+             "cookie session, note: %s -> %d" % (name, want), (s, b))
+    s, b, _ = d.request("POST", "/api/v1/tickets/%d/notes" % n, note,
+                        {"Authorization": "Bearer " + tok, "Content-Type": "application/json"})
+    t.eq(s, 201, "a bearer token needs no Origin")
+    t.eq(d.get("/api/v1/tickets/%d" % n, cookie)[0], 200, "reading on a cookie session needs no Origin")
+    s, _, _ = d.request("DELETE", "/api/v1/session", headers=dict(cookie, Origin="https://evil.example"))
+    t.eq(s, 403, "a page elsewhere cannot log the agent out")
+    t.eq(d.get("/api/v1/session", cookie)[0], 200, "the session lives on")
 
 
 def test_indistinguishable(t, d, redis):
@@ -313,7 +355,7 @@ def test_check_config(t):
 def main():
     redis = Redis()
     d = Daemon(redis, conf=CONF)
-    tests = [test_login_cookie_and_bearer, test_unauthenticated, test_logout,
+    tests = [test_login_cookie_and_bearer, test_unauthenticated, test_logout, test_cookie_from_console,
              test_indistinguishable, test_slowdown_lockout, test_agents_roles,
              test_revoke, test_ctl, test_two_nodes, test_redis_away]
     wrapped = [(lambda fn: (lambda t: fn(t, d, redis)))(fn) for fn in tests]
