@@ -205,6 +205,19 @@ role_sees(unsigned roles, const json_t *ev)
 	return safety ? (roles & ROLE_SAFETY) != 0 : (roles & ROLE_AGENT) != 0;
 }
 
+/* Does the event's "agents" list (a call ringing a group) name ID? */
+static int
+agents_name(const json_t *ev, const char *id)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(ev, "agents"), i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), id) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 agent_wants(const struct agent_conn *ac, const json_t *ev, const char *type,
     const char *agent, long long ticket)
@@ -212,6 +225,8 @@ agent_wants(const struct agent_conn *ac, const json_t *ev, const char *type,
 	if (ac->who.roles & (ROLE_SUPERVISOR | ROLE_ADMIN))
 		return 1;
 	if (*agent && strcmp(agent, ac->who.id) == 0)
+		return 1;
+	if (agents_name(ev, ac->who.id))
 		return 1;
 	if (ticket > 0 && following(ac, ticket))
 		return 1;

@@ -78,6 +78,15 @@ struct config {
 	/* [voice] */
 	char *voice_twilio_auth_token;
 	char *voice_cti_token;
+	char *voice_queue;		/* calls' queue without an IVR choice; empty: routing's */
+	char *voice_ivr_queues;	/* "1:medinfo, 2:safety" */
+	char *voice_ivr_prompt;	/* what the IVR menu says */
+	char *voice_blocked;	/* numbers rejected at once */
+	int voice_answer_ms;	/* TwiML from a timer after this */
+	int voice_hold_seconds;	/* one hold before asking again */
+	int voice_hold_attempts; /* holds before voicemail */
+	int voice_dial_timeout;	/* seconds an agent's phone rings */
+	int voice_voicemail_seconds; /* longest voicemail */
 	/* [chat] */
 	int chat_max_sessions;
 	size_t chat_max_message;

@@ -4,6 +4,7 @@
 #include "channels/chat.h"
 #include "channels/outbox.h"
 #include "channels/smtp.h"
+#include "channels/voice.h"
 #include "channels/webform.h"
 #include "routing/routing.h"
 #include "server/api/agentws.h"
@@ -64,6 +65,8 @@ static const struct module modules[] = {
 	    outbox_busy, outbox_stop },
 	{ "smtp", NULL, smtp_check, smtp_start, smtp_reload, smtp_quiesce, smtp_busy,
 	    smtp_stop },
+	{ "voice", NULL, voice_check, voice_start, voice_reload, NULL, voice_busy,
+	    voice_stop },
 	{ "events", NULL, NULL, events_start, NULL, NULL, NULL, NULL },
 	{ "ws", NULL, NULL, ws_start, ws_reload, ws_quiesce, NULL, ws_stop },
 	{ "agentws", NULL, NULL, agentws_start, NULL, NULL, NULL, agentws_stop },

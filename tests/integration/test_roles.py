@@ -92,6 +92,12 @@ ROWS = [
      "401 403 200 403 200"),
     # Public: customers post forms without a session (channels/webform.c).
     ("POST", "/api/v1/forms/{}", "/api/v1/forms/contact", FORM, "201 201 201 201 201"),
+    # Telephony webhooks (channels/voice_*.c): a signature or the CTI token,
+    # never a session; an agent's own dial identity (docs/voice.md).
+    ("POST", "/api/v1/voice/twilio", "/api/v1/voice/twilio", None, "403 403 403 403 403"),
+    ("POST", "/api/v1/voice/cti", "/api/v1/voice/cti", None, "403 403 403 403 403"),
+    ("PUT", "/api/v1/agents/{}/voice", "/api/v1/agents/{self}/voice", {"identity": ""},
+     "401 200 200 200 200"),
 ]
 
 

@@ -1,0 +1,382 @@
+#!/usr/bin/env python3
+"""Telephony (issue 16, docs/voice.md): Twilio's voice webhooks signed by
+Twilio's own helper library (npm "twilio": getExpectedTwilioSignature, and
+validateRequest as a self-check), bad and missing signatures, replays,
+whole call lifecycles (answered, busy, no answer, voicemail), an unknown
+caller becoming a customer, a national-format caller matching the E.164
+record, out-of-order events, the safe TwiML when Redis is slow, the generic
+CTI webhook, and the screen pop on the agent's WebSocket."""
+import json
+import os
+import re
+import subprocess
+import time
+import urllib.parse
+
+from rxtest import (Daemon, Redis, Tap, WsClient, add_agent, bearer, login, wait_until,
+                    ws_client_missing, NODE, SRCDIR)
+
+P = "rx:"
+TOKEN = "12345678901234567890123456789012"
+CTI = "cti-secret-token"
+CONF = ("[auth]\nscrypt_n = 1024\n[http]\nrate_limit = 0\n"
+        "[routing]\nwrapup_seconds = 0\n"
+        "[voice]\ntwilio_auth_token = %s\ncti_token = %s\nanswer_ms = 700\n"
+        "hold_seconds = 5\nhold_attempts = 2\nblocked = +380509999999\n" % (TOKEN, CTI))
+SIGN_JS = os.path.join(SRCDIR, "tests", "integration", "voice_sign.js")
+
+
+class Env:
+    pass
+
+
+E = Env()
+
+
+def sign_many(cases):
+    """[(url, params)] -> [signature] by Twilio's helper library."""
+    out = subprocess.run([NODE, SIGN_JS], input=json.dumps(
+        [{"token": TOKEN, "url": u, "params": p} for u, p in cases]),
+        capture_output=True, text=True, timeout=60, check=True)
+    res = json.loads(out.stdout)
+    assert all(r["valid"] for r in res), res
+    return [r["signature"] for r in res]
+
+
+def twilio(params, query="", sig=True, headers=None):
+    """POST a webhook as Twilio does; returns (status, body text, headers)."""
+    path = "/api/v1/voice/twilio" + query
+    url = "http://127.0.0.1:%d%s" % (E.d.http_port, path)
+    h = {"Content-Type": "application/x-www-form-urlencoded"}
+    if sig is True:
+        h["X-Twilio-Signature"] = sign_many([(url, params)])[0]
+    elif sig:
+        h["X-Twilio-Signature"] = sig
+    h.update(headers or {})
+    s, b, hd = E.d.request("POST", path, urllib.parse.urlencode(params), h)
+    return s, b.decode() if isinstance(b, bytes) else b, hd
+
+
+def cti(params, token=CTI):
+    q = "?token=" + token if token else ""
+    s, b, _ = E.d.request("POST", "/api/v1/voice/cti" + q, urllib.parse.urlencode(params),
+                          {"Content-Type": "application/x-www-form-urlencoded"})
+    return s, b
+
+
+def ring_params(sid, frm="+380441234567", **more):
+    p = {"AccountSid": "AC" + "0" * 32, "ApiVersion": "2010-04-01", "CallSid": sid,
+         "CallStatus": "ringing", "Called": "+3804400000", "Caller": frm,
+         "Direction": "inbound", "From": frm, "To": "+3804400000", "FromCountry": "UA"}
+    p.update(more)
+    return p
+
+
+def record(scheme, call):
+    return json.loads(E.redis.cmd("FCALL", "rx_voice_call", 0, P,
+                                  json.dumps({"scheme": scheme, "call": call})))
+
+
+def ticket(n):
+    flat = E.redis.cmd("HGETALL", "%st:%s" % (P, n))
+    return dict(zip(flat[::2], flat[1::2]))
+
+
+def log_entries(n, kind):
+    out = []
+    for _id, f in E.redis.cmd("XRANGE", "%st:%s:log" % (P, n), "-", "+"):
+        e = dict(zip(f[::2], f[1::2]))
+        if e.get("type") == kind:
+            out.append(e)
+    return out
+
+
+def available(agent_id):
+    E.redis.cmd("SET", "%spresence:%s" % (P, agent_id), "test", "EX", 600)
+    E.redis.cmd("FCALL", "rx_route_agent", 0, P,
+                json.dumps({"agent": agent_id, "state": "available"}))
+
+
+def away(agent_id):
+    E.redis.cmd("FCALL", "rx_route_agent", 0, P, json.dumps({"agent": agent_id, "state": "away"}))
+
+
+def ticket_of_twiml_call(sid):
+    return int(record("twilio", sid)["ticket"])
+
+
+# --- signatures -------------------------------------------------------------
+
+def test_signature_vectors(t):
+    base = "http://127.0.0.1:%d/api/v1/voice/twilio" % E.d.http_port
+    frm = "+380441110000"
+    cases = [
+        (base, ring_params("CA" + "1" * 32, frm)),
+        (base + "?event=status", ring_params("CA" + "1" * 32, frm, CallStatus="completed",
+                                             CallDuration="42")),
+        (base, ring_params("CA" + "2" * 32, frm, CallerName="Олена Коваль & <Co>",
+                           Digits="1")),
+        (base + "?event=hold&attempt=2&lang=uk", ring_params("CA" + "1" * 32, frm,
+                                                             CallStatus="in-progress")),
+    ]
+    sigs = sign_many(cases)
+    for (url, params), sig in zip(cases, sigs):
+        path = url[url.index("/api/"):]
+        s, b, h = E.d.request("POST", path, urllib.parse.urlencode(params),
+                              {"Content-Type": "application/x-www-form-urlencoded",
+                               "X-Twilio-Signature": sig})
+        t.ok(s == 200, "Twilio's signature for %s %s is accepted" % (
+            path, sorted(params)[:2]), (s, b))
+    # those calls end (they would wait in the queue for the next agent)
+    twilio(ring_params("CA" + "2" * 32, frm, CallStatus="canceled"), "?event=status")
+    s, b, _ = twilio(ring_params("CA" + "3" * 32), sig="AAAA" + sigs[0][4:])
+    t.eq(s, 403, "a wrong signature is refused with 403")
+    t.ok(isinstance(b, dict) and b["error"]["code"] == "bad_signature", "with a JSON reason", b)
+    s, b, _ = twilio(ring_params("CA" + "3" * 32), sig=None)
+    t.eq(s, 403, "a missing signature is refused with 403")
+    # a signature over other parameters (a changed From) does not pass
+    url = "http://127.0.0.1:%d/api/v1/voice/twilio" % E.d.http_port
+    other = sign_many([(url, ring_params("CA" + "3" * 32, From="+380440000000"))])[0]
+    s, _, _ = twilio(ring_params("CA" + "3" * 32), sig=other)
+    t.eq(s, 403, "a signature over other parameters is refused")
+    t.ok("bad or missing X-Twilio-Signature" in E.d.logtext(), "refusals are logged")
+    t.eq(E.redis.cmd("EXISTS", P + "call:twilio:CA" + "3" * 32), 0,
+         "nothing is stored for a refused webhook")
+
+
+# --- a whole answered call --------------------------------------------------
+
+def test_answered_call(t):
+    ann = E.ann
+    s, b, _ = E.d.request("PUT", "/api/v1/agents/me/voice", {"identity": "client:ann"},
+                          bearer(E.tok_ann))
+    t.ok(s == 200 and b["identity"] == "client:ann", "an agent sets their dial identity", b)
+    ws = None
+    if not ws_client_missing():
+        ws = WsClient("ws://127.0.0.1:%d/agent/ws" % E.d.http_port,
+                      headers={"Authorization": "Bearer " + E.tok_ann})
+        ws.opened()
+        ws.message(lambda m: m["type"] == "hello")
+    # a known customer, by E.164, with history from a form
+    E.d.post("/api/v1/forms/contact", {"name": "Olena Koval", "email": "olena@example.org",
+                                       "phone": "+380441234567", "subject": "Dose",
+                                       "message": "Please call me"})
+    available(ann)
+    sid = "CA" + "a" * 32
+    t0 = time.monotonic()
+    s, body, h = twilio(ring_params(sid))
+    t.ok(s == 200 and h.get("content-type", "").startswith("text/xml"),
+         "an incoming call is answered with TwiML", (s, body))
+    t.ok("<Dial" in body and "<Client" in body and ">ann</Client>" in body
+         and "event=dial" in body and "event=leg" in body,
+         "the TwiML dials the routed agent's client with callbacks", body)
+    if ws:
+        pop = ws.message(lambda m: m["type"] == "call.ringing", timeout=5)
+        t.ok(pop is not None and pop["customer"]["name"] == "Olena Koval"
+             and pop["agent"] == ann and any(x.get("channel") == "form"
+                                             for x in pop["customer"]["history"]),
+             "the screen pop reaches the agent with the card and recent history", pop)
+        t.ok(time.monotonic() - t0 < 3, "at once (%.2f s)" % (time.monotonic() - t0))
+        ws.stop()
+    n = ticket_of_twiml_call(sid)
+    tk = ticket(n)
+    cust = E.redis.cmd("GET", P + "ix:phone:+380441234567")
+    t.ok(tk["channel"] == "voice" and tk["customer"] == cust and tk["agent"] == ann,
+         "the call is a voice ticket of the known customer, assigned", tk)
+    # a replay of the same webhook: same ticket, nothing new
+    before = E.redis.cmd("GET", P + "seq:t")
+    s, body2, _ = twilio(ring_params(sid))
+    t.ok(s == 200 and "<Dial" in body2 and E.redis.cmd("GET", P + "seq:t") == before,
+         "a replayed ringing webhook opens no second ticket", body2)
+    # the agent's leg answers, then the call ends
+    leg = "CA" + "b" * 32
+    s, _, _ = twilio({"CallSid": leg, "ParentCallSid": sid, "CallStatus": "in-progress",
+                      "To": "client:ann", "From": "+380441234567"}, "?event=leg")
+    t.eq(s, 200, "the leg's answered callback is taken")
+    t.eq(E.redis.cmd("HGET", P + "ar:" + ann, "state"), "oncall", "the agent is on the call")
+    s, _, _ = twilio({"CallSid": leg, "ParentCallSid": sid, "CallStatus": "in-progress",
+                      "To": "client:ann"}, "?event=leg")
+    t.eq(s, 200, "a replayed status callback is answered too")
+    twilio({"CallSid": leg, "ParentCallSid": sid, "CallStatus": "completed",
+            "CallDuration": "95", "To": "client:ann"}, "?event=leg")
+    s, body, _ = twilio({"CallSid": sid, "DialCallStatus": "completed",
+                         "DialCallDuration": "95", "From": "+380441234567"}, "?event=dial")
+    t.ok("<Hangup/>" in body, "an answered dial ends with Hangup", body)
+    s, _, _ = twilio(ring_params(sid, CallStatus="completed", CallDuration="110"),
+                     "?event=status")
+    t.eq(s, 200, "the call's completed status callback is taken")
+    rec = record("twilio", sid)
+    t.ok(rec.get("outcome") == "answered" and rec.get("duration") == "95"
+         and rec.get("agent") == ann and rec.get("answer_at") and rec.get("end_at"),
+         "the call record: answered, 95 s, by the agent, with times", rec)
+    calls = log_entries(n, "call")
+    t.ok(len(calls) == 1 and calls[0]["outcome"] == "answered", "one call entry on the log", calls)
+    hist = [dict(zip(f[::2], f[1::2])) for _i, f in
+            E.redis.cmd("XRANGE", "%sc:%s:hist" % (P, cust), "-", "+")]
+    t.ok(any(h.get("kind") == "call" and h.get("summary", "").startswith("Call answered")
+             for h in hist), "the contact history has the call", hist)
+    t.eq(E.redis.cmd("HGET", P + "ar:" + ann, "state"), "available",
+         "the agent is free again after the call")
+    t.ok(ticket(n).get("callback", "") in ("", "0"), "an answered call opens no call-back task")
+
+
+# --- nobody free: hold, then voicemail ----------------------------------------
+
+def test_voicemail(t):
+    away(E.ann)
+    sid = "CA" + "c" * 32
+    s, body, _ = twilio(ring_params(sid, From="+380671112233"))
+    t.ok(s == 200 and "<Pause" in body and "<Redirect" in body and "attempt=2" in body
+         and 'language="uk-UA"' in body, "nobody free: hold (in Ukrainian) and ask again", body)
+    n = ticket_of_twiml_call(sid)
+    t.ok(ticket(n)["agent"] == "" and ticket(n)["channel"] == "voice",
+         "the call waits in its queue", ticket(n))
+    s, body, _ = twilio(ring_params(sid, From="+380671112233", CallStatus="in-progress"),
+                        "?event=hold&attempt=2&lang=uk")
+    t.ok("<Record" in body and "event=recording" in body and "<Say" in body,
+         "after the last hold: voicemail", body)
+    s, _, _ = twilio({"CallSid": sid, "RecordingUrl": "https://api.twilio.com/rec/RE1",
+                      "RecordingDuration": "12", "RecordingSid": "RE1"}, "?event=recording")
+    t.eq(s, 200, "the recording callback is taken")
+    s, body, _ = twilio(ring_params(sid, CallStatus="in-progress"), "?event=voicemail&lang=uk")
+    t.ok("<Hangup/>" in body, "the caller is thanked and the call hung up", body)
+    twilio(ring_params(sid, From="+380671112233", CallStatus="completed"), "?event=status")
+    rec = record("twilio", sid)
+    t.ok(rec.get("outcome") == "voicemail" and rec.get("recording", "").endswith("RE1"),
+         "the record: voicemail with its recording link", rec)
+    tk = ticket(n)
+    t.ok(tk.get("callback") == "1" and tk.get("kind") == "mail",
+         "a voicemail opens a call-back task", tk)
+    t.ok(E.redis.cmd("ZSCORE", "%sq:%s" % (P, tk["queue"]), str(n)) is not None,
+         "the call-back task waits in the queue", tk)
+    cust = tk["customer"]
+    t.ok(E.redis.cmd("GET", P + "ix:phone:+380671112233") == cust,
+         "an unknown caller became a customer with their number")
+
+
+def test_busy_and_no_answer(t):
+    available(E.ann)
+    for st in ("busy", "no-answer"):
+        sid = "CA" + ("d" if st == "busy" else "e") * 32
+        s, body, _ = twilio(ring_params(sid, From="+380931234500"))
+        t.ok("<Dial" in body, "the call rings the agent (%s)" % st, body)
+        s, body, _ = twilio({"CallSid": sid, "DialCallStatus": st,
+                             "From": "+380931234500"}, "?event=dial")
+        t.ok("<Record" in body, "a %s dial goes to voicemail" % st, body)
+        twilio(ring_params(sid, From="+380931234500", CallStatus=st), "?event=status")
+        rec = record("twilio", sid)
+        n = int(rec["ticket"])
+        t.ok(rec.get("outcome") == st and ticket(n).get("callback") == "1",
+             "the record says %s and a call-back task is open" % st, (rec, ticket(n)))
+        t.ok(not (E.redis.cmd("HGET", "%saw:%s" % (P, E.ann), str(n)) or "").startswith(
+            "voice:"), "the agent's voice place is free again")
+
+
+# --- Redis slow ---------------------------------------------------------------
+
+def test_slow_redis(t):
+    sid = "CA" + "f" * 32
+    # paused for less than redis.timeout_ms (1 s) and more than answer_ms
+    params = ring_params(sid, From="+380501234567")
+    url = "http://127.0.0.1:%d/api/v1/voice/twilio" % E.d.http_port
+    sig = sign_many([(url, params)])[0]
+    E.redis.cmd("CLIENT", "PAUSE", "950", "ALL")
+    t0 = time.monotonic()
+    s, body, _ = twilio(params, sig=sig)
+    took = time.monotonic() - t0
+    t.ok(s == 200 and "<Response>" in body and ("<Redirect" in body or "<Record" in body),
+         "with Redis paused the call still gets TwiML (%.2f s)" % took, (s, body))
+    t.ok(took < 0.93, "from the timer, before Redis answers (%.2f s)" % took)
+    wait_until(lambda: record("twilio", sid).get("ticket"), what="the ring stored later")
+    t.ok(True, "the call is stored once Redis is back")
+
+
+# --- CTI ----------------------------------------------------------------------
+
+def test_cti(t):
+    s, b = cti({"event": "newCall", "callId": "c1", "from": "0441234567", "to": "100",
+                "direction": "in"}, token="wrong")
+    t.eq(s, 403, "a wrong CTI token is refused")
+    s, b = cti({"event": "newCall", "callId": "c1", "from": "0441234567", "to": "100",
+                "direction": "in"}, token=None)
+    t.eq(s, 403, "a missing CTI token is refused")
+    available(E.ann)
+    s, b = cti({"event": "newCall", "callId": "c1", "from": "044 123 45 67", "to": "100",
+                "direction": "in", "user": "Support"})
+    t.ok(s == 200 and b.get("action") == "dial" and b.get("user") == "client:ann"
+         and b.get("agent") == E.ann, "newCall is answered with dial and the agent", b)
+    rec = record("cti", "c1")
+    t.eq(ticket(rec["ticket"])["customer"], E.redis.cmd("GET", P + "ix:phone:+380441234567"),
+         "a national-format caller is the E.164 customer")
+    s, b = cti({"event": "newCall", "callId": "c1", "from": "0441234567", "direction": "in"})
+    t.ok(s == 200 and record("cti", "c1")["ticket"] == rec["ticket"],
+         "a replayed newCall is the same call", b)
+    # out of order: hangup arrives before answer
+    s, b = cti({"event": "hangup", "callId": "c1", "cause": "normalClearing"})
+    t.eq(s, 200, "hangup is taken")
+    s, b = cti({"event": "answer", "callId": "c1", "user": "client:ann"})
+    t.eq(s, 200, "a late answer is taken")
+    rec = record("cti", "c1")
+    t.ok(rec.get("outcome") == "answered" and rec.get("agent") == E.ann,
+         "hangup before answer still gives an answered record", rec)
+    s, b = cti({"event": "hangup", "callId": "c1", "cause": "normalClearing"})
+    t.ok(s == 200 and b.get("duplicate") is True, "a replayed hangup is a duplicate", b)
+    # a hangup before newCall
+    cti({"event": "hangup", "callId": "c2", "cause": "cancel"})
+    s, b = cti({"event": "newCall", "callId": "c2", "from": "+380441230000",
+                "direction": "in"})
+    rec = record("cti", "c2")
+    t.ok(s == 200 and rec.get("outcome") == "abandoned"
+         and ticket(rec["ticket"]).get("callback") == "1",
+         "hangup before newCall: abandoned, call-back task", (b, rec))
+    s, b = cti({"event": "newCall", "callId": "c3", "from": "050 999 99 99",
+                "direction": "in"})
+    t.ok(s == 200 and b.get("action") == "reject", "a blocked number is rejected", b)
+    s, b = cti({"event": "ring", "callId": "c4"})
+    t.eq(s, 422, "an unknown event is refused")
+
+
+def test_group_pop(t):
+    if ws_client_missing():
+        t.ok(True, "# SKIP " + ws_client_missing())
+        return
+    away(E.ann)
+    bob = E.bob
+    available(bob)
+    # bob is available but full for voice: the call waits; every free
+    # voice agent of the queue is popped (none: ann away) -> use capacity
+    E.redis.cmd("FCALL", "rx_route_agent", 0, P, json.dumps({"agent": bob, "state": "away"}))
+    ws = WsClient("ws://127.0.0.1:%d/agent/ws" % E.d.http_port,
+                  headers={"Authorization": "Bearer " + E.tok_bob})
+    ws.opened()
+    ws.message(lambda m: m["type"] == "hello")
+    # an agent available with room but not picked: paused queue rings a group
+    E.redis.cmd("HSET", P + "qdef:general", "paused", "1")
+    available(bob)
+    s, b = cti({"event": "newCall", "callId": "g1", "from": "+380441239999",
+                "direction": "in"})
+    t.ok(s == 200 and b.get("action") == "queue", "nobody routed: the PBX queues the call", b)
+    pop = ws.message(lambda m: m["type"] == "call.ringing", timeout=5)
+    t.ok(pop is not None and bob in pop.get("agents", []),
+         "every free voice agent of the queue gets the screen pop", pop)
+    E.redis.cmd("HSET", P + "qdef:general", "paused", "0")
+    ws.stop()
+
+
+def main():
+    tap = Tap()
+    if not os.path.isdir(os.path.join(SRCDIR, "tests", "node_modules", "twilio")):
+        print("1..0 # SKIP tests/node_modules/twilio is missing (scripts/bootstrap)")
+        return
+    E.redis = Redis()
+    E.d = Daemon(E.redis, CONF)
+    E.ann = add_agent(E.redis, "ann@example.com")["id"]
+    E.bob = add_agent(E.redis, "bob@example.com")["id"]
+    E.tok_ann = login(E.d, "ann@example.com")
+    E.tok_bob = login(E.d, "bob@example.com")
+    tap.run([test_signature_vectors, test_answered_call, test_voicemail,
+             test_busy_and_no_answer, test_cti, test_group_pop, test_slow_redis])
+
+
+if __name__ == "__main__":
+    main()
