@@ -301,7 +301,8 @@ main(int argc, char **argv)
 		    (only && strcmp(de->d_name, only) != 0))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/%s.jsonl", corpus, de->d_name, part);
-		snprintf(langs[nlangs].lang, sizeof(langs[0].lang), "%s", de->d_name);
+		/* at most 3 bytes and its NUL: the name was checked above */
+		memcpy(langs[nlangs].lang, de->d_name, strlen(de->d_name) + 1);
 		if ((n = read_part(path, &langs[nlangs])) > 0) {
 			printf("# %s: %d messages of %s\n", de->d_name, n, path);
 			nlangs++;
