@@ -5,4 +5,4 @@ librxcore_la_SOURCES += \
 	channels/chat_agent.c channels/chat_agent.h
 
 INTEGRATION_TESTS += tests/integration/test_chat.py
-EXTRA_DIST += docs/chat.md
+EXTRA_DIST += docs/chat.md tests/integration/browser/widget.js

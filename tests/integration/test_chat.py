@@ -280,6 +280,24 @@ def test_closed_hours(t):
     c.stop()
 
 
+def test_widget(t):
+    """web/widget.js in Chromium on the demo page (tests/integration/browser/widget.js)."""
+    import os, subprocess
+    if not os.path.exists("/usr/bin/chromium") or not os.path.isdir(
+            os.path.join(SRCDIR, "tests", "node_modules", "playwright-core")):
+        t.ok(True, "# SKIP chromium or playwright-core missing")
+        return
+    state(E.ag["ann"]["id"], "available")
+    out = subprocess.run(["node", os.path.join(SRCDIR, "tests", "integration", "browser", "widget.js"),
+                          "http://127.0.0.1:%d" % E.a.http_port, E.tok["ann"]],
+                         capture_output=True, text=True, timeout=120)
+    lines = [json.loads(l) for l in out.stdout.splitlines() if l.startswith("{")]
+    t.ok(lines, "the browser run reported", out.stderr[-2000:])
+    for r in lines:
+        t.ok(r["ok"], "widget: " + r["name"], r.get("diag"))
+    state(E.ag["ann"]["id"], "away")
+
+
 def test_unavailable(t):
     c = customer(E.a)
     w = hello(c)
@@ -309,7 +327,7 @@ def main():
         E.tok[name] = login(E.a, name + "@example.com")
     tests = [test_whole_chat, test_resume, test_agent_drop, test_queue_positions,
              test_transfer, test_protocol_errors, test_limits, test_closed_hours,
-             test_unavailable]
+             test_widget, test_unavailable]
     Tap().run(tests)
 
 
