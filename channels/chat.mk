@@ -5,4 +5,5 @@ librxcore_la_SOURCES += \
 	channels/chat_agent.c channels/chat_agent.h
 
 INTEGRATION_TESTS += tests/integration/test_chat.py
-EXTRA_DIST += docs/chat.md tests/integration/browser/widget.js
+EXTRA_DIST += docs/chat.md tests/integration/browser/widget.js \
+	tests/integration/ws/chat_bench.js
