@@ -49,6 +49,7 @@ static const char *const held_names[HELD_N] = {
 
 struct tally {
 	int strong, weak, exposure, pregnancy, defect, defect_pack, pack, service;
+	int experience;
 };
 
 static void
@@ -75,6 +76,8 @@ tally(struct tally *t)
 			t->pack++;
 		else if (c == CUE_SERVICE)
 			t->service++;
+		else if (c == CUE_EXPERIENCE)
+			t->experience++;
 	}
 }
 
@@ -85,7 +88,7 @@ decide_ae(const struct tally *t)
 		return SCREEN_AE_PROBABLE;
 	if (t->pregnancy && t->exposure)
 		return SCREEN_AE_PROBABLE;
-	if (t->strong || t->weak)
+	if (t->strong || t->weak || t->experience)
 		return SCREEN_AE_POSSIBLE;
 	return SCREEN_AE_NONE;
 }
@@ -116,6 +119,8 @@ rule_of(const struct found *f, const struct screen_result *r)
 		return r->ae == SCREEN_AE_PROBABLE ? "symptom+exposure" : "weak evidence";
 	if (screen_cue_defect(c))
 		return r->complaint ? "defect" : "not on the product";
+	if (c == CUE_EXPERIENCE)
+		return "experience";
 	return "context";
 }
 
@@ -128,7 +133,8 @@ hit_add(struct screen_result *r, const struct found *f)
 	if (r->nhits == SCREEN_HITS_MAX)
 		return;
 	h = &r->hits[r->nhits++];
-	h->kind = screen_cue_ae(c) ? SCREEN_KIND_AE : screen_cue_defect(c) ?
+	h->kind = screen_cue_ae(c) || c == CUE_EXPERIENCE ? SCREEN_KIND_AE :
+	    screen_cue_defect(c) ?
 	    SCREEN_KIND_COMPLAINT : SCREEN_KIND_CONTEXT;
 	h->field = f->field;
 	h->counted = f->held == HELD_NO;
@@ -145,7 +151,8 @@ explain(struct screen_result *r)
 {
 	for (int pass = 0; pass < 3; pass++)
 		for (size_t k = 0; k < S.fs.n; k++) {
-			int c = S.fs.f[k].term->cue, flags = screen_cue_ae(c) || screen_cue_defect(c);
+			int c = S.fs.f[k].term->cue, flags = screen_cue_ae(c) ||
+			    screen_cue_defect(c) || c == CUE_EXPERIENCE;
 			if ((pass == 0 && flags && S.fs.f[k].held == HELD_NO) ||
 			    (pass == 1 && flags && S.fs.f[k].held != HELD_NO) ||
 			    (pass == 2 && c == CUE_EXPOSURE && S.fs.f[k].held == HELD_NO))

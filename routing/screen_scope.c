@@ -17,7 +17,7 @@ static int
 holdable(int c)
 {
 	return screen_cue_ae(c) || screen_cue_defect(c) || c == CUE_EXPOSURE ||
-	    c == CUE_REPORT;
+	    c == CUE_REPORT || c == CUE_EXPERIENCE;
 }
 
 /* Index the field's cues (found in token order) by their first token. */
@@ -84,6 +84,8 @@ may_hold(int c, enum held why)
 		return 0;
 	if (why == HELD_NEGATED)
 		return c != CUE_REPORT;
+	if (why == HELD_NOT_YET && c == CUE_EXPERIENCE)
+		return 1;
 	if (why == HELD_INDICATION || why == HELD_HISTORY || why == HELD_NOT_YET ||
 	    why == HELD_IMPROVED)
 		return c == CUE_SYMPTOM || c == CUE_VAGUE || c == CUE_GENERIC ||
@@ -392,6 +394,33 @@ hold_not_yet(const struct screen_scope *sc)
 	hold(sc, 0, sc->d->ntok - 1, HELD_NOT_YET);
 }
 
+/* An experience whose sentence then denies a symptom or tells of
+ * improvement ("用药以后没有任何不良反应", "since I started it my skin is
+ * much better") reports nothing; "since I started it I am not myself"
+ * does. */
+static void
+hold_experiences(const struct screen_scope *sc)
+{
+	const struct screen_doc *d = sc->d;
+
+	for (size_t k = sc->from; k < sc->to; k++) {
+		struct found *f = &sc->f[k];
+		size_t end;
+		if (f->term->cue != CUE_EXPERIENCE || f->held != HELD_NO)
+			continue;
+		end = d->sent_end[d->tok[f->tok0].sentence];
+		for (size_t n = sc->at[f->tok0]; n < sc->at[end]; n++) {
+			const struct found *g = &sc->f[n];
+			int c = g->term->cue;
+			if (g->start < f->end || (c != CUE_IMPROVEMENT &&
+			    !(screen_cue_ae(c) && g->held == HELD_NEGATED)))
+				continue;
+			f->held = c == CUE_IMPROVEMENT ? HELD_IMPROVED : HELD_NEGATED;
+			break;
+		}
+	}
+}
+
 int
 screen_scope_apply(struct screen_scope *sc)
 {
@@ -433,6 +462,7 @@ screen_scope_apply(struct screen_scope *sc)
 			break;
 		}
 	}
+	hold_experiences(sc);
 	if (not_yet)
 		hold_not_yet(sc);
 	hold_questions(sc);

@@ -232,7 +232,7 @@ static const char tiny_en[] =
     "[question]\nasking\ncan .. cause\n[exposure]\ntook\n[report]\nis it normal\n"
     "[list]\nand\nor\n[history]\nhistory of\n[history_after]\nfor years\n"
     "[not_yet]\nnot started .. yet\n[improvement]\nis gone\n"
-    "[not_negation]\nnot sure\n";
+    "[not_negation]\nnot sure\n[experience]\nsince i started .. i\n";
 static const char tiny_zh[] =
     "[symptom]\n痛\n金属味\n苦\n掉头发\n[question]\n什么\n吗\n[exposure]\n吃\n"
     "[hypothetical]\n担心会\n[negation]\n没\n[not_negation]\n没想到\n";
@@ -383,6 +383,19 @@ test_rule_history(void **state)
 }
 
 static void
+test_rule_experience(void **state)
+{
+	tiny_load();
+	/* An experience after the product without a known symptom word. */
+	assert_int_equal(ae("Since I started Zenol I just cannot cope."),
+	    SCREEN_AE_POSSIBLE);
+	assert_string_equal(rule_for("Since I started Zenol I am not myself.",
+	    "experience"), "experience");
+	assert_int_equal(ae("Can I drink since I started it, I wonder?"), SCREEN_AE_NONE);
+	tiny_drop();
+}
+
+static void
 test_rule_not_negation(void **state)
 {
 	tiny_load();
@@ -468,6 +481,7 @@ main(void)
 		cmocka_unit_test(test_rule_exact),
 		cmocka_unit_test(test_rule_history),
 		cmocka_unit_test(test_rule_not_negation),
+		cmocka_unit_test(test_rule_experience),
 		cmocka_unit_test(test_rule_han_scopes),
 		cmocka_unit_test(test_rule_language),
 	};
