@@ -15,7 +15,7 @@ import ssl
 import subprocess
 import time
 
-from rxtest import Daemon, Redis, Tap, wait_until, SRCDIR, tmpdir
+from rxtest import Daemon, Redis, Tap, wait_until, SRCDIR, tmpdir, add_agent, login, bearer
 
 CORPUS = os.path.join(SRCDIR, "tests", "data", "mail")
 CONF = "[queue ae]\nstrategy = leastrecent\n" \
@@ -224,12 +224,99 @@ def test_corpus(t, d, redis):
                           b"nested@", b"nested-again@"))
     n = ticket_of(text)
     atts = redis.cmd("LRANGE", "rx:t:%d:att" % n, 0, -1) or []
-    t.eq(len(atts), 2, "both attachments of a nested multipart are listed on the ticket")
+    t.eq(len(atts), 1, "a nested multipart lists its attachment, not the cid: image")
+    f = json.loads(log_entries(redis, n)[-1].get("fields", "{}"))
+    t.eq(f.get("inline"), 1, "... which is counted inline")
     if atts:
         h = redis.cmd("HGETALL", "rx:att:" + atts[-1])
         h = dict(zip(h[0::2], h[1::2])) if h else {}
         t.ok(h.get("name") == "звіт.pdf" and h.get("size") == "3009" and
              h.get("ticket") == str(n), "rx:att:<id> holds the attachment", h)
+
+
+def raw_send(port, frm, rcpt, data, lmtp=False):
+    """DATA bytes exactly as given (smtplib would rewrite bare LF); the
+    reply lines after the final dot."""
+    hello = b"LHLO c\r\n" if lmtp else b"EHLO c\r\n"
+    got = dialogue(port, hello + b"MAIL FROM:<%s>\r\nRCPT TO:<%s>\r\nDATA\r\n"
+                   % (frm.encode(), rcpt.encode()) + data + b".\r\n", 5)
+    return got[-1]
+
+
+def fields_of(redis, n):
+    return json.loads(log_entries(redis, n)[-1].get("fields", "{}"))
+
+
+def test_real_mail(t, d, redis):
+    """Issue 12: the defects found with real mail, end to end."""
+    # the raw copy is the bytes after DATA: bare LF kept, dot-unstuffed
+    body = (b"From: lf@clinic.example.org\nSubject: bare LF\nMessage-ID: <lf1@c>\n\n"
+            b"line one\n..dot line\r\nmixed\n")
+    last = raw_send(d.smtp_port, "lf@clinic.example.org", "support@example.com", body)
+    n = ticket_of(last)
+    ent = log_entries(redis, n)[-1]
+    t.eq(redis.cmd("GET", ent.get("raw", "")), body.replace(b"\n..dot", b"\n.dot").decode(),
+         "the raw copy is exactly the bytes after DATA, dot-unstuffed, bare LF kept")
+    t.ok(fields_of(redis, n).get("received", "").startswith("Received: from c"),
+         "our Received: line is kept beside it, in the fields")
+    # a Subject of padded B-words, folded (Outlook, Gmail)
+    subj = ("=?UTF-8?B?0J/QvtCx0ZbRh9C90LAg0LTRltGPINC/0ZbRgdC70Y8=?=\r\n"
+            " =?UTF-8?B?INC00YDRg9Cz0L7RlyDQtNC+0LfQuA==?=")
+    code, text = send(d, "a@clinic.example.org", ["support@example.com"],
+                      mail("a@clinic.example.org", subj, "x", "<subj1@c>"))
+    n = ticket_of(text)
+    t.eq(redis.cmd("HGET", "rx:t:%d" % n, "subject"), "Побічна дія після другої дози",
+         "a Subject of several padded B-words is whole")
+    # the loop: our product's marker in X-Loop with the default-like hostname
+    code, text = send(d, "robot@other.example", ["support@example.com"],
+                      mail("robot@other.example", "Re: your ticket", "loop", "<loop1@other>",
+                           "X-Loop: rxdesk\r\n"))
+    n = ticket_of(text)
+    f = fields_of(redis, n)
+    t.ok(f.get("loop") is True and f.get("no_autoreply") == "x-loop",
+         "X-Loop with the product's marker is a loop", f)
+    t.eq(acks(redis, n), 0, "... and gets no acknowledgement")
+    code, text = send(d, "x@other.example", ["support@example.com"],
+                      mail("x@other.example", "hi", "rp", "<rp1@other>", "Return-Path: <>\r\n"))
+    t.eq(acks(redis, ticket_of(text)), 0, "Return-Path: <> (RFC 3834): no acknowledgement")
+    # malformed: flagged with the reason, on the ticket and in the API
+    code, text = send(d, "mb@clinic.example.org", ["support@example.com"],
+                      ("From: mb@clinic.example.org\r\nSubject: cut\r\nMessage-ID: <mb1@c>\r\n"
+                       "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n"
+                       "--B\r\nContent-Type: text/plain\r\n\r\nthe text survives\r\n").encode())
+    n = ticket_of(text)
+    f = fields_of(redis, n)
+    t.ok("closing boundary" in f.get("malformed", "") and "truncated" not in f["malformed"],
+         "a multipart without its closing boundary: flagged with that reason", f)
+    t.ok("malformed" in (redis.cmd("HGET", "rx:t:%d" % n, "flags") or ""),
+         "... the ticket carries the flag malformed")
+    add_agent(redis, "mailsup@example.org", roles="supervisor")
+    hdrs = bearer(login(d, "mailsup@example.org"))
+    status, got, _ = d.request("GET", "/api/v1/tickets/RX-%d" % n, headers=hdrs)
+    msgs = [m for m in (got.get("messages") or []) if m.get("type") == "message"] \
+        if status == 200 else []
+    t.ok(msgs and "closing boundary" in msgs[-1].get("fields", {}).get("malformed", "") and
+         "the text survives" in msgs[-1].get("text", ""),
+         "GET /api/v1/tickets/{n}: the message shows the reason and the text", (status, msgs))
+    # no From: the envelope sender stands in, marked unverified
+    code, text = send(d, "env@clinic.example.org", ["support@example.com"],
+                      b"To: support@example.com\r\nSubject: who\r\nMessage-ID: <nf1@c>\r\n\r\nhi\r\n")
+    n = ticket_of(text)
+    f = fields_of(redis, n)
+    t.ok(f.get("sender_unverified") is True and "no From header" in f.get("malformed", ""),
+         "no From header: marked sender_unverified and malformed", f)
+    cust = redis.cmd("HGET", "rx:t:%d" % n, "customer")
+    t.eq(redis.cmd("GET", "rx:ix:email:env@clinic.example.org"), cust,
+         "... and the customer is the envelope sender's")
+    # the same over LMTP
+    lmtp = Daemon(redis, conf=CONF + "mode = lmtp\n")
+    last = raw_send(lmtp.smtp_port, "lf@clinic.example.org", "support@example.com",
+                    body.replace(b"<lf1@c>", b"<lf2@c>"), lmtp=True)
+    n = ticket_of(last)
+    t.eq(redis.cmd("GET", log_entries(redis, n)[-1].get("raw", "")),
+         body.replace(b"<lf1@c>", b"<lf2@c>").replace(b"\n..dot", b"\n.dot").decode(),
+         "LMTP: the raw copy is exact too")
+    lmtp.stop()
 
 
 def test_lmtp(t, redis):
@@ -377,6 +464,7 @@ def main(t):
     n = test_ingest_and_threading(t, d, redis)
     test_noise(t, d, redis, n)
     test_corpus(t, d, redis)
+    test_real_mail(t, d, redis)
     test_limits(t, d)
     test_smtp_source(t, d, redis)
     test_reload(t, d)
