@@ -349,7 +349,38 @@ function connectLive() {
   };
 }
 
+// The screen pop: the caller's card and latest contacts, shown the moment
+// the call rings (docs/voice.md); customer text only through textContent.
+function callPop(ev) {
+  const c = ev.customer || {};
+  state.callpop = ev;
+  $("#cp-from").textContent = ev.from || "";
+  $("#cp-who").textContent = (c.name || "Unknown caller") + (c.organisation ? ", " + c.organisation : "") +
+    " \u00b7 RX-" + ev.ticket + (ev.agent ? "" : " (group call)");
+  const card = $("#cp-card");
+  card.replaceChildren();
+  for (const [k, v] of [["type", c.type], ["specialty", c.specialty], ["region", c.region],
+    ["ids", [].concat(c.identities || []).join(", ")], ["tickets", c.tickets]]) {
+    if (v === undefined || v === "") continue;
+    card.append(el("dt", { text: k }), el("dd", { text: String(v) }));
+  }
+  const h = $("#cp-history");
+  h.replaceChildren(...[].concat(c.history || []).map((x) =>
+    el("li", { text: (x.channel || "") + " \u00b7 " + (x.ts ? new Date(x.ts).toLocaleString() : "") +
+      (x.ticket ? " \u00b7 RX-" + x.ticket : "") + ": " + (x.summary || "") })));
+  $("#callpop").hidden = false;
+}
+
+function onCall(ev) {
+  if (ev.type === "call.ringing") callPop(ev);
+  else if (ev.type === "call.ended" && state.callpop && state.callpop.call === ev.call) {
+    $("#callpop").hidden = true;
+    toast("Call RX-" + ev.ticket + " " + (ev.outcome || "ended") + (ev.callback ? ": call-back task" : ""));
+  }
+}
+
 function onEvent(ev) {
+  if (ev.type && ev.type.startsWith("call.")) { onCall(ev); return; }
   if (!ev.type || !ev.type.startsWith("ticket.")) return;
   const n = ev.ticket ? "RX-" + ev.ticket : "a ticket";
   if (ev.type === "ticket.assigned" && state.me && String(ev.agent) === String(state.me.id)) toast(n + " assigned to you");
@@ -383,6 +414,11 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("#filters").addEventListener("change", () => loadTickets(true));
   $("#more").addEventListener("click", () => loadTickets(false));
   $("#c-more").addEventListener("click", olderHistory);
+  $("#cp-close").addEventListener("click", () => { $("#callpop").hidden = true; });
+  $("#cp-open").addEventListener("click", () => {
+    $("#callpop").hidden = true;
+    if (state.callpop) openTicket(state.callpop.ticket).catch(() => {});
+  });
   $("#t-fields").addEventListener("submit", saveFields);
   $("#t-reply").addEventListener("submit", send);
   try {
