@@ -7,4 +7,5 @@ librxcore_la_SOURCES += \
 	channels/voice_agent.c channels/voice_agent.h
 
 INTEGRATION_TESTS += tests/integration/test_voice.py
-EXTRA_DIST += docs/voice.md tests/integration/voice_sign.js
+EXTRA_DIST += docs/voice.md tests/integration/voice_sign.js bench/case_voice.py \
+	bench/wrk_voice.lua
