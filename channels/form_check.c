@@ -40,12 +40,14 @@ normalise_email(const char *in, char *out, size_t outlen)
 	return ident_email(in, out, outlen, &cause);
 }
 
+/* The number in E.164 matches the customer; an extension is kept apart. */
 static int
-normalise_phone(const char *in, const char *country, char *out, size_t outlen)
+normalise_phone(const char *in, const char *country, struct form_checked *out)
 {
 	const char *cause;
 
-	return phone_normalize(in, country, out, outlen, &cause);
+	return phone_normalize_ext(in, country, out->phone, sizeof(out->phone),
+	    out->phone_ext, sizeof(out->phone_ext), &cause);
 }
 
 /* "RX-17", "rx-17" or "17". */
@@ -109,7 +111,7 @@ check_contact(const struct form *f, const struct form_data *fd,
 		fail(out, "email", "invalid_email", "is not an email address");
 	phone = form_parse_get(fd, "phone", &len);
 	if (phone && form_config_field(f, "phone") && !form_check_blank(phone, len) &&
-	    normalise_phone(phone, country, out->phone, sizeof(out->phone)) == -1)
+	    normalise_phone(phone, country, out) == -1)
 		fail(out, "phone", "invalid_phone",
 		    "is not a phone number (give it with its country code)");
 	if (out->email[0] == '\0' && out->phone[0] == '\0')

@@ -27,6 +27,7 @@ struct form_checked {
 	int honeypot;		/* the honeypot field came filled in */
 	char email[256];	/* normalised, "" if none */
 	char phone[32];		/* E.164, "" if none */
+	char phone_ext[16];	/* its extension's digits, "" if none */
 	uint64_t ticket;	/* the ticket the sender names, 0: none */
 };
 

@@ -98,7 +98,8 @@ compose_text(const struct form *f, const struct form_data *fd)
 
 /* The form's own fields as a JSON object, with the form's name. */
 static char *
-compose_fields(const struct form *f, const struct form_data *fd)
+compose_fields(const struct form *f, const struct form_data *fd,
+    const char *phone_ext)
 {
 	json_t *o = json_pack("{s:s}", "form", f->name);
 	const char *v;
@@ -111,6 +112,8 @@ compose_fields(const struct form *f, const struct form_data *fd)
 		    !form_check_blank(v, len))
 			json_object_set_new(o, name, json_stringn(v, len));
 	}
+	if (*phone_ext)		/* the customer matches by the number alone */
+		json_object_set_new(o, "phone_ext", json_string(phone_ext));
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return s;
@@ -159,7 +162,7 @@ build_interaction(struct job *j, const struct form *f)
 	in->ticket = j->ck.ticket;
 	in->subject = value(&j->fd, "subject") ? value(&j->fd, "subject") : f->subject;
 	j->text = compose_text(f, &j->fd);
-	j->fields_json = compose_fields(f, &j->fd);
+	j->fields_json = compose_fields(f, &j->fd, j->ck.phone_ext);
 	in->text = j->text;
 	in->fields_json = j->fields_json;
 	/* the form's own choices; triage (in the core) only ever raises them */

@@ -178,18 +178,95 @@ scan(const char *text, char *digits, int *plus, const char **cause)
 	return 0;
 }
 
+/* What introduces an extension; strncasecmp folds ASCII only, so the
+ * Cyrillic ones are listed in each case they are written in. */
+static const char *const ext_marks[] = { ";ext=", "extension", "ext",
+    "x", "#", ",", "добавочный", "Добавочный", "доб", "Доб", "ДОБ",
+    "внутр", "Внутр", "ВНУТР", "вн", "Вн", "ВН", "дод", "Дод", "ДОД",
+    "转", "分机", NULL };
+
+/* The length of an extension marker at S, or 0. */
+static size_t
+ext_mark(const char *s)
+{
+	for (int i = 0; ext_marks[i]; i++) {
+		size_t n = strlen(ext_marks[i]);
+
+		if (strncasecmp(s, ext_marks[i], n) == 0)
+			return n;
+	}
+	return 0;
+}
+
+static const char *
+skip_seps(const char *e)
+{
+	return e + strspn(e, " .:-=#");
+}
+
+/*
+ * Split TEXT at an extension marker that follows a digit: the number's
+ * part into NUM, the extension's digits into EXT. 0 (EXT "" when there is
+ * no marker), or -1 with *CAUSE.
+ */
+static int
+split_ext(const char *text, char *num, size_t numlen, char *ext,
+    size_t extlen, const char **cause)
+{
+	const char *s = text, *e;
+	size_t m = 0, n = 0;
+	int digit = 0;
+
+	for (; *s && !(digit && (m = ext_mark(s)) > 0); s++)
+		digit |= *s >= '0' && *s <= '9';
+	snprintf(num, numlen, "%.*s", (int)(s - text), text);
+	ext[0] = '\0';
+	if (*s == '\0')
+		return 0;
+	e = skip_seps(s + m);
+	if ((m = ext_mark(e)) > 0)	/* ", ext. 7" */
+		e = skip_seps(e + m);
+	for (; *e >= '0' && *e <= '9'; e++)
+		if (n + 1 < extlen && n < PHONE_EXT_MAX)
+			ext[n++] = *e;
+		else {
+			*cause = "extension too long";
+			return -1;
+		}
+	ext[n] = '\0';
+	if (n == 0 || e[strspn(e, " .")] != '\0') {
+		*cause = "an extension must be digits after the number";
+		return -1;
+	}
+	return 0;
+}
+
 int
 phone_normalize(const char *text, const char *country, char *out,
     size_t outlen, const char **cause)
 {
+	char ext[PHONE_EXT_MAX + 1];
+
+	return phone_normalize_ext(text, country, out, outlen, ext,
+	    sizeof(ext), cause);
+}
+
+int
+phone_normalize_ext(const char *text, const char *country, char *out,
+    size_t outlen, char *ext, size_t extlen, const char **cause)
+{
 	const struct country *c;
-	char digits[DIGITS_MAX + 1];
+	char digits[DIGITS_MAX + 1], num[PHONE_INPUT_MAX + 1];
 	int plus;
 
 	if (strlen(text) > PHONE_INPUT_MAX) {
 		*cause = "phone number too long";
 		return -1;
 	}
+	if (extlen == 0 || split_ext(text, num, sizeof(num), ext, extlen,
+	    cause) == -1)
+		return -1;
+	text = num;
 	if (scan(text, digits, &plus, cause) == -1)
 		return -1;
 	if (plus)

@@ -5,7 +5,8 @@
  * "00", and the country's own international prefix) carry their own
  * country. A small table knows the calling code, trunk prefixes and
  * national number lengths of the countries rxdesk expects callers from;
- * other calling codes are accepted with the generic E.164 bounds.
+ * other calling codes are accepted with the generic E.164 bounds. An
+ * extension written after the number is split off (phone_normalize_ext).
  * Pure functions: no allocation, no global state.
  */
 #ifndef RX_PHONE_H
@@ -23,6 +24,18 @@
  */
 int phone_normalize(const char *text, const char *country, char *out,
     size_t outlen, const char **cause);
+#define PHONE_EXT_MAX	8	/* digits of an extension */
+
+/*
+ * As phone_normalize, for a number that may carry an extension after it:
+ * "ext. 7", "x7", "#7", ",7", ";ext=7" (RFC 3966), "доб. 7", "вн. 7",
+ * "внутр. 7", "转7", "分机7". The number goes to OUT in E.164 (the
+ * extension is no part of it, so customers match by the number), the
+ * extension's digits to EXT (EXTLEN bytes; "" when there is none).
+ * phone_normalize is this with the extension dropped.
+ */
+int phone_normalize_ext(const char *text, const char *country, char *out,
+    size_t outlen, char *ext, size_t extlen, const char **cause);
 /* 1 if COUNTRY (ISO 3166 alpha-2, any case) is in the table, else 0. */
 int phone_country_known(const char *country);
 

@@ -216,7 +216,12 @@ test_check(void **state)
 	assert_string_equal(ck.email, "a@example.org");
 	assert_int_equal(check("contact", "name=A&phone=044+123-45-67&message=hi&ticket=rx-17", &ck), 0);
 	assert_string_equal(ck.phone, "+380441234567");
+	assert_string_equal(ck.phone_ext, "");
 	assert_int_equal(ck.ticket, 17);
+	/* issue 12: an extension is split off, the number still matches */
+	assert_int_equal(check("contact", "name=A&phone=067+555+1234+%D0%B4%D0%BE%D0%B1.+7&message=hi", &ck), 0);
+	assert_string_equal(ck.phone, "+380675551234");
+	assert_string_equal(ck.phone_ext, "7");
 	assert_int_equal(check("contact", "name=A&phone=%2B1+(555)+123-4567&message=hi", &ck), 0);
 	assert_string_equal(ck.phone, "+15551234567");
 	assert_int_equal(check("contact", "name=A&phone=0048221234567&message=hi", &ck), 0);

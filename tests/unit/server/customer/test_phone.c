@@ -34,6 +34,25 @@ expect_bad(const char *in, const char *country, const char *reason)
 		fail_msg("\"%s\": reason \"%s\" lacks \"%s\"", in, cause, reason);
 }
 
+static void
+expect_ext(const char *in, const char *country, const char *want,
+    const char *want_ext)
+{
+	char out[PHONE_E164_MAX], ext[PHONE_EXT_MAX + 1], plain[PHONE_E164_MAX];
+	const char *cause = NULL;
+
+	if (phone_normalize_ext(in, country, out, sizeof(out), ext, sizeof(ext),
+	    &cause) == -1)
+		fail_msg("\"%s\" (%s): %s", in, country, cause);
+	if (strcmp(out, want) != 0 || strcmp(ext, want_ext) != 0)
+		fail_msg("\"%s\": got %s ext '%s', want %s ext '%s'", in, out,
+		    ext, want, want_ext);
+	/* the number alone matches the customer: phone_normalize agrees */
+	if (phone_normalize(in, country, plain, sizeof(plain), &cause) == -1 ||
+	    strcmp(plain, want) != 0)
+		fail_msg("\"%s\": phone_normalize gives %s", in, plain);
+}
+
 /* The forms the issue names must all reach one customer. */
 static void
 test_ukrainian_forms(void **state)
@@ -88,7 +107,8 @@ test_garbage(void **state)
 	expect_bad("", "UA", "no digits");
 	expect_bad("  - ( ) ", "UA", "no digits");
 	expect_bad("call me", "UA", "unexpected character");
-	expect_bad("044 123 45 67 ext 5", "UA", "unexpected character");
+	/* an extension is no longer garbage (issue 12): test_extensions */
+	expect_ext("044 123 45 67 ext 5", "UA", "+380441234567", "5");
 	expect_bad("044+1234567", "UA", "only at the start");
 	expect_bad("++380441234567", "UA", "only at the start");
 	expect_bad("044 123 45", "UA", "not a valid national number");
@@ -105,6 +125,35 @@ test_garbage(void **state)
 	big[sizeof(big) - 1] = '\0';
 	big[0] = '1';
 	expect_bad(big, "UA", "too long");
+}
+
+/* Issue 12: numbers with extensions were refused as invalid. */
+static void
+test_extensions(void **state)
+{
+	char out[PHONE_E164_MAX], ext[PHONE_EXT_MAX + 1];
+	const char *cause;
+
+	expect_ext("+380 67 555 12 34 ext. 7", "UA", "+380675551234", "7");
+	expect_ext("067 555 1234 доб. 7", "UA", "+380675551234", "7");
+	expect_ext("067 555 1234 Доб.7", "UA", "+380675551234", "7");
+	expect_ext("+380675551234 x7", "UA", "+380675551234", "7");
+	expect_ext("+1 212 555 0123x123", "US", "+12125550123", "123");
+	expect_ext("(044) 123-45-67 вн. 12", "UA", "+380441234567", "12");
+	expect_ext("8 (495) 123-45-67 внутр. 305", "RU", "+74951234567", "305");
+	expect_ext("010 1234 5678 转7", "CN", "+861012345678", "7");
+	expect_ext("010 1234 5678 分机 801", "CN", "+861012345678", "801");
+	expect_ext("tel:+1-201-555-0123;ext=1234", "US", "+12015550123", "1234");
+	expect_ext("+44 20 7946 0958, ext 22", "GB", "+442079460958", "22");
+	expect_ext("+44 20 7946 0958 Extension: 22", "GB", "+442079460958", "22");
+	expect_ext("+380441234567", "UA", "+380441234567", "");
+	/* what cannot be an extension */
+	expect_bad("+380675551234 ext.", "UA", "extension must be digits");
+	expect_bad("+380675551234 x 7 y", "UA", "extension must be digits");
+	expect_bad("+380675551234 ext 123456789", "UA", "extension too long");
+	expect_bad("ext 7", "UA", "unexpected character");
+	assert_int_equal(phone_normalize_ext("+380675551234 x7", "UA", out,
+	    sizeof(out), ext, 1, &cause), -1);
 }
 
 static void
@@ -135,6 +184,7 @@ main(void)
 		cmocka_unit_test(test_ukrainian_forms),
 		cmocka_unit_test(test_other_countries),
 		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_extensions),
 		cmocka_unit_test(test_small_buffer),
 		cmocka_unit_test(test_known),
 	};
