@@ -163,11 +163,21 @@ function hitLegend(scr) {
       el("q", { text: h.text || "" }), document.createTextNode(" " + hitWhy(h) + " [" + hitField(h) + " " + h.start + "–" + h.end + "]")))));
 }
 
+// What a person must check on a received mail (docs/email.md, fields).
+function mailWarnings(f) {
+  const out = [];
+  if (!f || typeof f !== "object") return out;
+  if (f.sender_unverified) out.push("sender unverified: no From header, the envelope sender (" + (f.envelope_from || "none") + ") stands in");
+  if (typeof f.malformed === "string") out.push("malformed mail: " + f.malformed + " (the raw message is kept)");
+  return out;
+}
+
 function logEntry(m) {
   const cls = m.type === "note" ? "note" : m.type === "event" ? "event" : m.direction === "out" ? "out" : "in";
   const kind = { note: "note", event: "change", out: "to customer", in: "from customer" }[cls];
   const who = [kind, m.author, m.channel, when(m.ts)].filter(Boolean).join(" · ");
   const li = el("li", { class: cls }, el("span", { class: "who", text: who }));
+  for (const w of mailWarnings(m.fields)) li.append(el("div", { class: "mail-warn", text: "⚠ " + w }));
   const scr = m.screening && Array.isArray(m.screening.hits) ? m.screening : null;
   const hits = (f) => (scr ? scr.hits.filter((h) => hitField(h) === f) : []);
   if (m.subject && cls !== "event")
