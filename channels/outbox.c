@@ -33,6 +33,7 @@ struct outjob {
 	json_t *f;			/* its fields, re-added on retry */
 	uint64_t ticket;
 	int attempt;
+	int recording;			/* its outcome is on its way to Redis */
 	char msgid[320];
 };
 
@@ -241,7 +242,10 @@ on_recorded(json_t *result, const char *err, void *arg)
 static void
 record(struct outjob *oj, const char *status, const char *reason, int64_t due)
 {
-	json_t *a = json_pack("{s:s, s:s, s:O, s:s, s:s, s:I}", "id", oj->id,
+	json_t *a;
+
+	oj->recording = 1;
+	a = json_pack("{s:s, s:s, s:O, s:s, s:s, s:I}", "id", oj->id,
 	    "status", status, "job", oj->f, "msgid", oj->msgid,
 	    "reason", reason ? reason : "", "due", (json_int_t)due);
 
@@ -319,11 +323,33 @@ on_take(json_t *result, const char *err, void *arg)
 	snprintf(O.claim_from, sizeof(O.claim_from), "%s",
 	    json_string_value(json_object_get(result, "claim_next")) ?
 	    json_string_value(json_object_get(result, "claim_next")) : "0-0");
+	json_array_foreach(json_object_get(result, "lost"), i, job)
+		log_warnx("outbox job=%s was claimed by another node while this one "
+		    "held it (this node stalled past mail_out.claim_after)",
+		    json_string_value(job));
 	jobs = json_object_get(result, "jobs");
 	json_array_foreach(jobs, i, job)
 		job_start(job);
 }
 
+/* The ids of the jobs this node holds: their lease is renewed each poll. */
+static json_t *
+held_ids(void)
+{
+	json_t *a = json_array();
+	struct outjob *oj;
+
+	TAILQ_FOREACH(oj, &O.jobs, entry)
+		if (!oj->recording)
+			json_array_append_new(a, json_string(oj->id));
+	return a;
+}
+
+/*
+ * Every poll renews the lease on what this node holds, even with no room
+ * for more work (count 0) and while draining: a job a slow relay or a long
+ * queue is still working on must never look abandoned to another node.
+ */
 static void
 on_poll(evutil_socket_t fd, short ev, void *arg)
 {
@@ -331,12 +357,17 @@ on_poll(evutil_socket_t fd, short ev, void *arg)
 	unsigned room = max > O.njobs ? max - O.njobs : 0;
 	json_t *a;
 
-	if (O.taking || O.quiescing || room == 0 || !store_ready())
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	if (O.quiescing)
+		room = 0;
+	if (O.taking || (room == 0 && O.njobs == 0) || !store_ready())
 		return;
-	a = json_pack("{s:s, s:i, s:I, s:s}", "consumer", O.consumer, "count",
+	a = json_pack("{s:s, s:i, s:I, s:s, s:o}", "consumer", O.consumer, "count",
 	    room < OUTBOX_TAKE_MAX ? (int)room : OUTBOX_TAKE_MAX, "claim_ms",
 	    (json_int_t)O.cf->mailout_claim_after * 1000, "claim_from",
-	    O.claim_from[0] ? O.claim_from : "0-0");
+	    O.claim_from[0] ? O.claim_from : "0-0", "held", held_ids());
 	if (a && !O.cfg_sent)
 		json_object_set_new(a, "cfg", json_pack("{s:i, s:i, s:i}",
 		    "auto_per_ticket", O.cf->mailout_auto_per_ticket,

@@ -3,6 +3,7 @@
 python3-aiosmtpd): threading headers, UTF-8, acknowledgements, retries of
 temporary failures, permanent failures on the ticket, caps on automatic
 mail, and jobs of a dead node claimed by a live one."""
+import asyncio
 import collections
 import email
 import email.policy
@@ -56,6 +57,8 @@ class Sink:
 
     async def handle_DATA(self, server, session, envelope):
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        if any(a.startswith("slow") for a in envelope.rcpt_tos):
+            await asyncio.sleep(1.2)  # a slow relay: each mail takes its time
         for a in envelope.rcpt_tos:
             with self.lock:
                 self.attempt_ids[a].append(msg["Message-ID"])
@@ -491,6 +494,36 @@ def test_two_nodes(t):
         t.eq(d2.stop(), 0, "the second node stops cleanly")
 
 
+def test_slow_relay_keeps_its_jobs(t):
+    """A node whose relay is slow holds its jobs longer than claim_after:
+    it renews its lease at every poll, so a second node (claim_after 2 s)
+    never takes them over and no customer gets a mail twice."""
+    fast = Daemon(REDIS, conf="[server]\nnode_id = eager\n[mail_out]\nrelay = 127.0.0.1:%d\n"
+                               "starttls = no\npoll_ms = 100\nclaim_after = 2\n" % CTL.port)
+    fast.stop()  # start it only once the slow node holds the jobs
+    slow = Daemon(REDIS, conf="[server]\nnode_id = slow\n[mail_out]\nrelay = 127.0.0.1:%d\n"
+                               "starttls = no\npoll_ms = 100\nworkers = 1\nclaim_after = 2\n"
+                               "timeout = 30\n" % CTL.port)
+    try:
+        ticket(42)
+        addrs = ["slow%d@example.org" % i for i in range(4)]
+        D.stop()  # only the slow node polls while it takes the four jobs
+        for a in addrs:
+            enqueue(ticket=42, to=a, subject="slow relay", text="x", kind="notice")
+        wait_until(lambda: pending() == 4, timeout=20, what="the slow node holds the four jobs")
+        fast.start()
+        wait_until(lambda: all(SINK.to(a) for a in addrs), timeout=60, what="four slow mails")
+        drained()
+        t.ok(all(len(SINK.to(a)) == 1 for a in addrs),
+             "a slow relay (4 x 1.2 s > claim_after 2 s): every mail sent once",
+             [len(SINK.to(a)) for a in addrs])
+        t.ok("status=sent" not in fast.logtext(), "the other node sent none of them")
+    finally:
+        t.eq(slow.stop(), 0, "the slow node stops cleanly")
+        fast.stop()
+        D.start()
+
+
 def test_valgrind_workers(t):
     """The worker threads and libesmtp under valgrind: sent, deferred and
     refused mail, then a clean stop with the threads joined, no leaks."""
@@ -538,4 +571,4 @@ if __name__ == "__main__":
     start()
     Tap().run([test_reply_threads, test_subject_once_and_chinese, test_ack,
                test_no_ack_for_noise, test_retry, test_permanent, test_caps,
-               test_claim_dead_node, test_bad_job, test_through_tickets, test_form_ack, test_ping_pong_smtp, test_auth, test_silent_relay_and_tls, test_two_nodes, test_valgrind_workers, test_stop])
+               test_claim_dead_node, test_bad_job, test_through_tickets, test_form_ack, test_ping_pong_smtp, test_auth, test_silent_relay_and_tls, test_two_nodes, test_slow_relay_keeps_its_jobs, test_valgrind_workers, test_stop])

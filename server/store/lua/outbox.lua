@@ -167,16 +167,39 @@ local function outbox_requeue(p, now, count)
   end
 end
 
--- FCALL rx_outbox_take 0 prefix {"consumer","count","claim_ms","claim_from","cfg"}:
--- one poll of a node: due retries requeued, jobs idle longer than claim_ms
--- (their node died) claimed scanning on from claim_from (the last answer's
+-- The node's lease on the jobs it holds (taken, queued or being sent):
+-- each still pending for CONSUMER has its idle time reset, so that no other
+-- node's XAUTOCLAIM takes a job a slow relay or a long queue is still
+-- working on. Returns the ids no longer this node's.
+local function outbox_renew(s, consumer, held)
+  local lost = {}
+  for _, id in ipairs(type(held) == 'table' and held or {}) do
+    local ok, pe = pcall(redis.call, 'XPENDING', s, OUTBOX_GROUP, id, id, 1)
+    if ok and pe[1] and pe[1][2] == consumer then
+      redis.call('XCLAIM', s, OUTBOX_GROUP, consumer, 0, id, 'JUSTID')
+    else
+      lost[#lost + 1] = id
+    end
+  end
+  return lost
+end
+
+-- FCALL rx_outbox_take 0 prefix {"consumer","count","claim_ms","claim_from",
+-- "held","cfg"}: one poll of a node: the lease on the jobs it holds
+-- renewed, due retries requeued, jobs idle longer than claim_ms (their node
+-- died or froze) claimed scanning on from claim_from (the last answer's
 -- claim_next, so a long pending list is walked in turn), new jobs read,
--- each with its ticket's token.
+-- each with its ticket's token. count 0 only renews.
 redis.register_function('rx_outbox_take', function(keys, argv)
   local p, a = argv[1], rx.args(argv, 2)
   local s, now, count = p .. 'outbox', rx.now(), tonumber(a.count) or 32
   if type(a.cfg) == 'table' then rx.hset(p .. 'outbox:cfg', a.cfg) end
   redis.pcall('XGROUP', 'CREATE', s, OUTBOX_GROUP, '0', 'MKSTREAM')
+  local lost = outbox_renew(s, a.consumer, a.held)
+  if count < 1 then
+    return cjson.encode({ jobs = rx.array({}), claim_next = a.claim_from or '0-0',
+      lost = rx.array(lost) })
+  end
   outbox_requeue(p, now, count)
   local jobs = {}
   local from = type(a.claim_from) == 'string' and a.claim_from ~= '' and a.claim_from or '0-0'
@@ -190,7 +213,7 @@ redis.register_function('rx_outbox_take', function(keys, argv)
   if r then
     for _, e in ipairs(r[1][2]) do jobs[#jobs + 1] = outbox_entry(p, e) end
   end
-  return cjson.encode({ jobs = rx.array(jobs), claim_next = c[1] })
+  return cjson.encode({ jobs = rx.array(jobs), claim_next = c[1], lost = rx.array(lost) })
 end)
 
 -- FCALL rx_outbox_done 0 prefix {"id","status","job","msgid","due","reason"}:
