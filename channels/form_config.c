@@ -29,7 +29,7 @@ static const struct builtin builtins[] = {
 	    "name,product,message" },
 	{ "ae-report", "ae", "ae", "Adverse event report",
 	    COMMON_FIELDS ",patient_initials:16,patient_age:16,patient_sex:16,"
-	    "product:200,reaction:8192,onset_date:32,outcome:200",
+	    "product:200,lot:64,reaction:8192,onset_date:32,outcome:200",
 	    "name,product,reaction" },
 };
 #define NBUILTINS (sizeof(builtins) / sizeof(builtins[0]))

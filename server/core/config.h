@@ -106,6 +106,11 @@ struct config {
 	int safety_forward_hours;
 	char *safety_encryption_key; /* hex, 32 bytes for AES-256-GCM */
 	char *safety_screening_dir; /* empty: screen_default_dir() */
+	char *safety_timezone;	/* the company's offset for calendar days */
+	char *safety_mailbox;	/* gets a notice per new case; empty: none */
+	int safety_due_soon_hours; /* "nearly due" this close to a deadline */
+	char *safety_company;	/* in the worldwide case id COUNTRY-COMPANY-n */
+	char *safety_sender_org; /* the E2B sender organisation */
 	/* [auth] */
 	int auth_session_ttl;	/* seconds a session lives */
 	int auth_max_failures;	/* failed logins in a row before the lock */

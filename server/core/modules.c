@@ -9,11 +9,13 @@
 #include "routing/routing.h"
 #include "server/api/agentws.h"
 #include "server/api/api_agent.h"
+#include "server/api/api_case.h"
 #include "server/api/api_supervisor.h"
 #include "server/api/api_customer.h"
 #include "server/api/api_ticket.h"
 #include "server/auth/auth.h"
 #include "server/auth/auth_login.h"
+#include "server/cases/cases.h"
 #include "server/core/config.h"
 #include "server/core/events.h"
 #include "server/core/ingest.h"
@@ -59,6 +61,9 @@ static const struct module modules[] = {
 	{ "routing", routing_config, routing_check, routing_start, routing_reload, NULL, NULL,
 	    routing_stop },
 	{ "api_supervisor", NULL, NULL, api_supervisor_start, NULL, NULL, NULL, NULL },
+	{ "cases", cases_config, cases_check, cases_start, cases_reload, NULL, NULL,
+	    cases_stop },
+	{ "api_case", NULL, NULL, api_case_start, NULL, NULL, NULL, NULL },
 	{ "webform", webform_config, webform_check, webform_start, webform_reload,
 	    NULL, webform_busy, webform_stop },
 	{ "outbox", NULL, outbox_check, outbox_start, NULL, outbox_quiesce,

@@ -29,6 +29,9 @@
 /* One line per command; keep groups together for the usage text. */
 static const struct ctl_command commands[] = {
 	{ "audit", "verify", "[PAGE]", ctl_audit_verify },
+	{ "case", "export", "[--csv|--e2b] [--output FILE] (ID | --from DATE [--to DATE])",
+	    ctl_case_export },
+	{ "key", "rotate", "", ctl_key_rotate },
 	{ "customer", "import", "FILE.csv", ctl_customer_import },
 	{ "customer", "export", "", ctl_customer_export },
 	{ "agent", "add", "--name N --email E --roles R [--password P]", ctl_agent_add },

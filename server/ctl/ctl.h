@@ -35,6 +35,10 @@ void ctl_finish(int status);
 
 /* server/ctl/ctl_audit.c: walk the audit chain, report the first broken link */
 int ctl_audit_verify(int, char **);
+/* case export [--csv|--e2b] [--output FILE] (ID | --from DATE [--to DATE]) */
+int ctl_case_export(int, char **);
+/* key rotate: seal every case under the newest key */
+int ctl_key_rotate(int, char **);
 
 /* server/ctl/ctl_customer.c */
 int ctl_customer_import(int, char **);

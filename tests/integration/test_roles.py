@@ -90,6 +90,24 @@ ROWS = [
      "401 200 200 200 200"),
     ("POST", "/api/v1/customers/{}/merge", "/api/v1/customers/{customer}/merge", {"from": "3"},
      "401 403 200 403 200"),
+    # Adverse event cases (server/api/api_case.c): details and exports are
+    # for safety, supervisors and admins; whoever sees a flagged ticket may
+    # open its case (fixture: case_id opened from ae_ticket2).
+    ("GET", "/api/v1/cases", "/api/v1/cases", None, "401 403 200 200 200"),
+    ("GET", "/api/v1/cases.csv", "/api/v1/cases.csv", None, "401 403 200 200 200"),
+    ("GET", "/api/v1/cases/e2b", "/api/v1/cases/e2b?from=2000-01-01", None,
+     "401 403 2xx 2xx 2xx"),
+    ("GET", "/api/v1/cases/{}", "/api/v1/cases/{case_id}", None, "401 403 200 200 200"),
+    ("GET", "/api/v1/cases/{}", "/api/v1/cases/999999", None, "401 403 404 404 404"),
+    ("PATCH", "/api/v1/cases/{}", "/api/v1/cases/{case_id}", {"narrative": "checked"},
+     "401 403 200 200 200"),
+    ("GET", "/api/v1/cases/{}/e2b", "/api/v1/cases/{case_id}/e2b", None, "401 403 2xx 2xx 2xx"),
+    ("GET", "/api/v1/cases/{}/duplicates", "/api/v1/cases/{case_id}/duplicates", None,
+     "401 403 200 200 200"),
+    ("POST", "/api/v1/tickets/{}/case", "/api/v1/tickets/{ae_ticket}/case", {},
+     "401 404 201 409 409"),
+    ("POST", "/api/v1/tickets/{}/case", "/api/v1/tickets/{ticket}/case", {},
+     "401 409 409 404 409"),
     # Public: customers post forms without a session (channels/webform.c).
     ("POST", "/api/v1/forms/{}", "/api/v1/forms/contact", FORM, "201 201 201 201 201"),
     # Telephony webhooks (channels/voice_*.c): a signature or the CTI token,
@@ -116,7 +134,8 @@ def fixtures(redis):
     ids = {r: add_agent(redis, r + "@example.com", roles=r)["id"] for r in ROLES[1:]}
     f = {"victim": add_agent(redis, "victim@example.com")["id"],
          "ticket": str(ingest(redis, "c1@example.org")),
-         "ae_ticket": str(ingest(redis, "c2@example.org", category="ae", flags=["ae"]))}
+         "ae_ticket": str(ingest(redis, "c2@example.org", category="ae", flags=["ae"])),
+         "ae_ticket2": str(ingest(redis, "c5@example.org", category="ae", flags=["ae"]))}
     ingest(redis, "c3@example.org")
     f["customer"] = redis.cmd("GET", "rx:ix:email:c1@example.org")
     return ids, f
@@ -207,9 +226,15 @@ def test_content_hidden(t, d, ids, fx):
 def main():
     redis = Redis()
     d = Daemon(redis, conf="[auth]\nscrypt_n = 1024\nslowdown_ms = 1\nslowdown_max_ms = 2\n"
-               "max_failures = 1000\n[http]\nrate_limit = 0\n")
+               "max_failures = 1000\n[http]\nrate_limit = 0\n"
+               "[safety]\nencryption_key = k1:" + "ab" * 32 + "\n")
     ids, fx = fixtures(redis)
     fx["redis"] = redis
+    s, b, _ = d.request("POST", "/api/v1/tickets/%s/case" % fx["ae_ticket2"], {},
+                        bearer(login(d, "admin@example.com", PW)))
+    if s != 201:
+        raise AssertionError("case fixture: %s %r" % (s, b))
+    fx["case_id"] = str(b["id"])
     tests = [test_table_covers_routes, test_matrix, test_content_hidden]
     wrapped = []
     for fn in tests:

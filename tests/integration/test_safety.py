@@ -27,6 +27,10 @@ skills = safety
 flags = ae, complaint
 queue = safety
 """
+KEY1 = "k1:" + "11" * 32
+KEY2 = "k2:" + "22" * 32
+SAFETY = "[safety]\nencryption_key = %s\ntimezone = +02:00\nmailbox = pv@example.com\n" % KEY1
+FAST = "[auth]\nscrypt_n = 1024\n"
 
 
 def ticket(redis, n):
@@ -35,6 +39,7 @@ def ticket(redis, n):
 
 
 def send_mail(d, rcpt, subject, body, frm="doctor@example.org"):
+    """One mail over SMTP; returns (code, ticket number)."""
     msg = ("From: %s\r\nTo: %s\r\nSubject: %s\r\nMessage-ID: <%s@example.org>\r\n"
            "Content-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n" % (
                frm, rcpt, subject, str(time.time_ns()), body)).encode()
@@ -118,7 +123,190 @@ def test_flagged_routing(t):
     redis.stop()
 
 
-TESTS = [test_unknown_queues, test_flagged_routing]
+def api(d, method, path, token, body=None, headers=None):
+    h = dict(bearer(token), **(headers or {}))
+    s, b, _ = d.request(method, path, body, h)
+    return s, b
+
+
+def raw_values(redis, pattern):
+    """Every value under keys matching PATTERN, as one text (strings,
+    hashes, sets, sorted sets, streams)."""
+    out = []
+    for k in redis.cmd("KEYS", pattern) or []:
+        t = redis.cmd("TYPE", k)
+        if t == "string":
+            out.append(redis.cmd("GET", k))
+        elif t == "hash":
+            out += redis.cmd("HGETALL", k)
+        elif t == "set":
+            out += redis.cmd("SMEMBERS", k)
+        elif t == "zset":
+            out += redis.cmd("ZRANGE", k, 0, -1)
+        elif t == "stream":
+            for _id, flat in redis.cmd("XRANGE", k, "-", "+"):
+                out += flat
+    return "\n".join(str(x) for x in out)
+
+
+def wait_case(d, token, pred, what):
+    box = {}
+
+    def found():
+        s, b = api(d, "GET", "/api/v1/cases", token)
+        hits = [c for c in (b.get("items", []) if s == 200 else []) if pred(c)]
+        if hits:
+            box["c"] = hits[0]
+        return bool(hits)
+    wait_until(found, timeout=20, what=what)
+    return box["c"]
+
+
+def test_cases(t):
+    redis = Redis()
+    d = Daemon(redis, conf=CONF + SAFETY + FAST)
+    add_agent(redis, "iryna@example.com", roles="safety")
+    add_agent(redis, "olena@example.com", roles="agent")
+    sv = login(d, "iryna@example.com")
+    ag = login(d, "olena@example.com")
+    # an ae-report form opens its case at once, its fields mapped
+    s, b = d.post(FORMS + "ae-report", {
+        "name": "Dr Taras Koval", "email": "taras@clinic.example.org", "phone": "+380441234567",
+        "patient_initials": "QZ", "patient_age": "34", "patient_sex": "female",
+        "product": "Cardiolex", "lot": "A123", "reaction": "Generalised urticaria",
+        "onset_date": "2026-12-01", "outcome": "recovering"})
+    t.eq(s, 201, "ae-report form accepted")
+    form_ticket = b["id"]
+    c = wait_case(d, sv, lambda c: c["ticket"] == form_ticket, "the ae-report's case")
+    t.ok(c["number"] == "CASE-%d" % c["id"] and c["patient"]["initials"] == "QZ" and
+         c["patient"]["age"] == {"value": 34, "unit": "a"} and c["patient"]["sex"] == "F" and
+         c["products"][0]["name"] == "Cardiolex" and c["products"][0]["lot"] == "A123" and
+         c["reactions"][0]["verbatim"] == "Generalised urticaria" and
+         c["reactions"][0]["onset"] == "2026-12-01" and c["reactions"][0]["outcome"] == 2 and
+         c["reporters"][0]["name"] == "Dr Taras Koval" and
+         c["reporters"][0]["email"] == "taras@clinic.example.org",
+         "the ae-report's fields are mapped to the case", c)
+    t.ok(c["status"] == "valid" and c["validity"] == {"valid": True, "missing": []} and
+         c["day0"] == c["first_received"] and c["due_rule"] == "default-other-90",
+         "the four criteria hold: valid, Day 0 the form's receipt, the non-serious clock", c)
+    shape = ["id", "number", "status", "ticket", "tickets", "master", "duplicate_of", "country",
+             "created", "updated", "day0", "first_received", "latest_received", "due",
+             "due_rule", "patient", "reporters", "products", "reactions", "seriousness",
+             "narrative", "validity", "followups", "complaint"]
+    t.eq(sorted(c.keys()), sorted(shape), "the case has exactly the documented members")
+    # seriousness moves the clock: end of the calendar day (+02:00) 15 days on
+    s, c2 = api(d, "PATCH", "/api/v1/cases/%d" % c["id"], sv,
+                {"seriousness": {"hospitalisation": True}})
+    day = (c["day0"] + 2 * 3600000) // 86400000 * 86400000
+    t.ok(s == 200 and c2["due_rule"] == "default-serious-15" and
+         c2["due"] == day + 16 * 86400000 - 1 - 2 * 3600000,
+         "serious: 15 calendar days in the company's time zone", (s, c2))
+    s, b = api(d, "PATCH", "/api/v1/cases/%d" % c["id"], sv, {"patient": {"sex": "X"}})
+    t.ok(s == 422 and b["error"]["field"] == "patient", "a bad value: 422 naming the field", b)
+    s, b = api(d, "PATCH", "/api/v1/cases/%d" % c["id"], sv, {"color": "red"})
+    t.ok(s == 422 and b["error"]["field"] == "color", "an unknown field: 422", b)
+    # a case opened from a flagged mail by a person
+    code, n = send_mail(d, "support@example.com", "Rash after Cardiolex",
+                        "My patient developed a rash after taking Cardiolex.")
+    s, b = api(d, "POST", "/api/v1/tickets/%d/case" % n, ag, {})
+    t.eq(s, 404, "a plain agent not handling the AE ticket cannot open its case")
+    s, mc = api(d, "POST", "/api/v1/tickets/%d/case" % n, sv, {})
+    t.ok(s == 201 and mc["status"] == "draft" and mc["day0"] is None and
+         mc["validity"]["missing"] == ["patient", "product", "reaction"] and
+         mc["reporters"][0]["email"] == "doctor@example.org",
+         "opened from a mail: draft, the sender as reporter, what is missing", mc)
+    s, b = api(d, "POST", "/api/v1/tickets/%d/case" % n, sv, {})
+    t.eq(s, 409, "a ticket opens one case")
+    s, b = api(d, "PATCH", "/api/v1/cases/%d" % mc["id"], sv, {"status": "forwarded"})
+    t.ok(s == 422 and b["error"]["field"] == "status", "an invalid case cannot be forwarded", b)
+    s, b = api(d, "PATCH", "/api/v1/cases/%d" % mc["id"], sv, {
+        "patient": {"initials": "QZ", "age": {"value": 34, "unit": "a"}, "sex": "F"},
+        "products": [{"name": "Cardiolex"}], "reactions": [{"verbatim": "Generalised urticaria"}]})
+    t.ok(s == 200 and b["status"] == "valid" and b["day0"] is not None,
+         "completed by a person: valid, Day 0 set", b)
+    s, dup = api(d, "GET", "/api/v1/cases/%d/duplicates" % mc["id"], sv)
+    t.ok(s == 200 and c["id"] in dup["duplicates"],
+         "the same patient, product and reaction from another channel: a possible duplicate",
+         dup)
+    s, b = api(d, "PATCH", "/api/v1/cases/%d" % mc["id"], sv,
+               {"duplicate_of": c["id"], "master": c["id"], "status": "closed",
+                "reason": "duplicate of the form report"})
+    t.ok(s == 200 and b["status"] == "closed" and b["duplicate_of"] == c["id"],
+         "linked to its master and closed with a reason", b)
+    s, b = api(d, "PATCH", "/api/v1/cases/%d" % c["id"], sv,
+               {"status": "forwarded", "reason": "sent to the EMA"})
+    t.ok(s == 200 and b["status"] == "forwarded", "a valid case is forwarded", b)
+    # a follow-up attaches with its own clock
+    code, n2 = send_mail(d, "support@example.com", "More about the rash",
+                         "The rash came back after a new dose of Cardiolex.",
+                         frm="nurse@example.org")
+    s, b = api(d, "POST", "/api/v1/tickets/%d/case" % n2, sv, {"case": c["id"]})
+    t.ok(s == 201 and n2 in b["tickets"] and len(b["followups"]) == 1 and
+         b["followups"][0]["due"] is not None and b["status"] == "valid",
+         "a follow-up attaches with its own clock; the case must be forwarded again", b)
+    # lists, filters, exports
+    s, b = api(d, "GET", "/api/v1/cases?status=closed", sv)
+    t.ok(s == 200 and [x["id"] for x in b["items"]] == [mc["id"]], "list: by status", b)
+    s, b = api(d, "GET", "/api/v1/cases?product=cardiolex", sv)
+    t.ok(s == 200 and [x["id"] for x in b["items"]] == [mc["id"], c["id"]],
+         "list: by product, newest first", b)
+    s, b = api(d, "GET", "/api/v1/cases?due=overdue", sv)
+    t.ok(s == 200 and b["items"] == [], "list: nothing overdue", b)
+    for path in ("/api/v1/cases", "/api/v1/cases/%d" % c["id"], "/api/v1/cases.csv"):
+        s, b = api(d, "GET", path, ag)
+        t.eq(s, 403, "a plain agent may not read %s" % path)
+    s, body, h = d.request("GET", "/api/v1/cases.csv?from=2000-01-01&to=2100-01-01", None,
+                           bearer(sv))
+    text = body.decode() if isinstance(body, bytes) else body
+    t.ok(s == 200 and h["content-type"].startswith("text/csv") and
+         text.startswith("number,status") and '"CASE-%d"' % c["id"] in text and
+         '"Cardiolex"' in text, "CSV for a date range", text[:400])
+    s, body, h = d.request("GET", "/api/v1/cases/%d/e2b" % c["id"], None, bearer(sv))
+    t.ok(s in (200, 501), "E2B of one case: the XML, or 501 until the writer is built", s)
+    s, m = d.get("/metrics")
+    t.ok("rxdesk_cases_overdue" in m if isinstance(m, str) else
+         b"rxdesk_cases_overdue" in m, "/metrics: overdue and due-soon cases")
+    # the safety mailbox hears of a new case without patient details
+    jobs = raw_values(redis, "rx:outbox")
+    t.ok("pv@example.com" in jobs and "CASE-%d" % c["id"] in jobs and "QZ" not in jobs and
+         "urticaria" not in jobs, "the safety mailbox's notice: number and link only", jobs[-600:])
+    # at rest: no patient or reporter value in clear under any case key
+    raw = raw_values(redis, "rx:case*") + raw_values(redis, "rx:audit")
+    t.ok("QZ" not in raw and "taras@clinic.example.org" not in raw and "Dr Taras" not in raw
+         and "enc:k1:" in raw, "Redis holds case patient fields only sealed", raw[:300])
+    audit = raw_values(redis, "rx:audit")
+    t.ok("case:%d" % c["id"] in audit and "[protected]" in audit and "sent to the EMA" in audit,
+         "every change to a case is audited; patient values as [protected]")
+    r = d.ctl("audit", "verify")
+    t.ok(r.returncode == 0 and "intact" in r.stdout, "rxdeskctl audit verify", r.stdout + r.stderr)
+    fx["d"], fx["redis"], fx["sv"], fx["case"] = d, redis, sv, c
+
+
+fx = {}
+
+
+def test_key_rotate(t):
+    d, redis, sv, c = fx["d"], fx["redis"], fx["sv"], fx["case"]
+    text = open(d.conf_path).read().replace("encryption_key = %s" % KEY1,
+                                            "encryption_key = %s, %s" % (KEY1, KEY2))
+    with open(d.conf_path, "w") as f:
+        f.write(text)
+    r = d.ctl("key", "rotate")
+    raw = raw_values(redis, "rx:case:*")
+    t.ok(r.returncode == 0 and "enc:k1:" not in raw and "enc:k2:" in raw,
+         "rxdeskctl key rotate seals every case under the newest key", r.stdout + r.stderr)
+    d.stop()
+    d.start()
+    s, b = api(d, "GET", "/api/v1/cases/%d" % c["id"], login(d, "iryna@example.com"))
+    t.ok(s == 200 and b["patient"]["initials"] == "QZ", "after rotation the case opens", b)
+    r = d.ctl("case", "export", "--csv", str(c["id"]))
+    t.ok(r.returncode == 0 and "CASE-%d" % c["id"] in r.stdout, "rxdeskctl case export --csv",
+         r.stdout + r.stderr)
+    d.stop()
+    redis.stop()
+
+
+TESTS = [test_unknown_queues, test_flagged_routing, test_cases, test_key_rotate]
 
 if __name__ == "__main__":
     Tap().run(TESTS)

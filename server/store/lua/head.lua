@@ -24,6 +24,7 @@ rx.HOOKS = {
   'route_enqueue', 'route_queue', 'route_qrem', 'route_assign', 'route_unassign',
   'route_released', 'route_message', 'sla_start', 'outbox_add', 'outbox_ack',
   'audit', 'customer_identify', 'customer_history_add', 'customer_live', 'ticket_load',
+  'case_intake',
 }
 
 -- Unix milliseconds from the server's clock: one clock for every node.

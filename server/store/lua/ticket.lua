@@ -397,6 +397,8 @@ local function ingest_one(p, json, blobs)
   -- T is current: every change above went through it (rx.ticket_set).
   local ack
   if fresh then ack = rx.outbox_ack(p, n, t, i, now) end
+  -- an ae-report form opens its case at once (case.lua, docs/safety.md)
+  if fresh and i.source == 'ae-report' then rx.case_intake(p, n, now) end
   local ans = { customer = cid, customer_new = created, matched = matched,
     ticket = tonumber(n), number = 'RX-' .. n, ticket_new = fresh, reopened = reopened,
     duplicate = false, status = t.status, queue = t.queue, agent = t.agent,
