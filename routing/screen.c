@@ -108,6 +108,8 @@ rule_of(const struct found *f, const struct screen_result *r)
 		return held_names[f->held];
 	if (f->kept == KEPT_INEFFICACY)
 		return "inefficacy despite negation";
+	if (f->translit && (screen_cue_ae(c) || screen_cue_defect(c)))
+		return "transliterated";
 	if (f->fuzzy && screen_cue_ae(c))
 		return r->ae == SCREEN_AE_PROBABLE ? "misspelling+exposure" :
 		    "misspelling";
@@ -173,13 +175,12 @@ explain(struct screen_result *r)
  * text gets both.
  */
 static unsigned
-langs_for(const char *subject, const char *text)
+langs_for(const struct lang_score *ta, const char *subject)
 {
-	struct lang_score a, b;
+	struct lang_score a = *ta, b;
 	const char *pick = NULL;
 	unsigned mask = 0, uk, ru;
 
-	lang_detect(text, &a);
 	lang_detect(subject, &b);
 	uk = 2 * (a.uk_letters + b.uk_letters) + a.uk_words + b.uk_words;
 	ru = 2 * (a.ru_letters + b.ru_letters) + a.ru_words + b.ru_words;
@@ -195,8 +196,49 @@ langs_for(const char *subject, const char *text)
 	return mask;
 }
 
+/*
+ * Is TEXT Russian or Ukrainian typed in Latin letters? Mostly Latin
+ * letters with at most TRANSLIT_EN common English words ("i" and "a" are
+ * Russian words too), and read as Cyrillic, at least TRANSLIT_WORDS common
+ * words of those languages, more than the English ones.
+ */
+#define TRANSLIT_EN	2
+#define TRANSLIT_WORDS	2
+
+static unsigned translit_en;
+
+static int
+latin_cyrillic(const struct lang_score *a)
+{
+	translit_en = a->en_words;
+	return a->en_words <= TRANSLIT_EN && a->latin > a->cyrillic &&
+	    a->cjk * 3 < a->latin;
+}
+
+static int
+translit_words(const struct screen_doc *d)
+{
+	struct lang_score a;
+
+	lang_detect(d->norm, &a);
+	return a.uk_words + a.ru_words >= TRANSLIT_WORDS &&
+	    a.uk_words + a.ru_words > translit_en;
+}
+
+/* The slots of Cyrillic vocabularies. */
+static unsigned
+cyrillic_langs(void)
+{
+	unsigned mask = 0;
+
+	for (int l = 0; l < S.kb->nlangs; l++)
+		if (S.kb->script[l] == SCREEN_SCRIPT_CYRILLIC)
+			mask |= 1u << l;
+	return mask;
+}
+
 static void
-screen_field(const char *text, int field, unsigned langs)
+screen_field(const char *text, int field, unsigned langs, int translit)
 {
 	uint8_t scripts[SCREEN_LANGS_MAX] = { 0 };
 	size_t from = S.fs.n;
@@ -205,9 +247,17 @@ screen_field(const char *text, int field, unsigned langs)
 		return;
 	for (int l = 0; l < S.kb->nlangs; l++)
 		scripts[l] = S.kb->script[l];
-	if (screen_text_parse(&S.doc, text, strlen(text), scripts) == -1)
+	if (translit) {
+		/* A Russian reading, else a Ukrainian one ("pislya", "yikh"). */
+		if (screen_text_parse_translit(&S.doc, text, strlen(text), scripts,
+		    0) == -1 || (!translit_words(&S.doc) &&
+		    (screen_text_parse_translit(&S.doc, text, strlen(text), scripts,
+		    1) == -1 || !translit_words(&S.doc))))
+			return;
+		langs = cyrillic_langs();
+	} else if (screen_text_parse(&S.doc, text, strlen(text), scripts) == -1)
 		return;
-	screen_match_all(S.kb, &S.doc, field, langs, 0, &S.fs);
+	screen_match_all(S.kb, &S.doc, field, langs, translit, &S.fs);
 	S.scope.d = &S.doc;
 	S.scope.f = S.fs.f;
 	S.scope.from = from;
@@ -220,19 +270,24 @@ screen_message(const char *subject, const char *text, const char *lang_hint,
     struct screen_result *r)
 {
 	struct tally t;
+	struct lang_score score;
+	const char *detected;
 	unsigned langs;
 
 	memset(r, 0, sizeof(*r));
 	memset(&t, 0, sizeof(t));
-	r->lang = lang_hint ? lang_hint : lang_detect(text, NULL);
+	detected = lang_detect(text, &score);
+	r->lang = lang_hint ? lang_hint : detected;
 	if (r->lang == NULL && subject)
 		r->lang = lang_detect(subject, NULL);
 	S.fs.n = 0;
 	if (S.kb == NULL)
 		return;
-	langs = langs_for(subject, text);
-	screen_field(subject, SCREEN_FIELD_SUBJECT, langs);
-	screen_field(text, SCREEN_FIELD_TEXT, langs);
+	langs = langs_for(&score, subject);
+	screen_field(subject, SCREEN_FIELD_SUBJECT, langs, 0);
+	screen_field(text, SCREEN_FIELD_TEXT, langs, 0);
+	if (text && latin_cyrillic(&score))
+		screen_field(text, SCREEN_FIELD_TEXT, langs, 1);
 	tally(&t);
 	r->ae = decide_ae(&t);
 	r->complaint = decide_complaint(&t);

@@ -1,6 +1,7 @@
 /* screen_text: see screen_text.h. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libstemmer.h>
 #include <unicode/ubrk.h>
@@ -8,6 +9,7 @@
 #include <unicode/unorm2.h>
 #include <unicode/ustring.h>
 #include <unicode/utext.h>
+#include <unicode/utrans.h>
 
 #include "routing/screen_text.h"
 
@@ -22,7 +24,34 @@ static struct {
 	struct sb_stemmer *sb[SCREEN_LANGS_MAX];
 	enum screen_stemmer kind[SCREEN_LANGS_MAX];
 	uint32_t cache[0x10000];	/* BMP fold: cp + 1; 0 unknown, ~0 many */
+	UTransliterator *t2s;		/* ICU Traditional-Simplified */
+	int translit;			/* this parse reads Latin as Cyrillic:
+					 * 1 Russian-like, 2 Ukrainian-like */
 } T;
+
+/*
+ * Russian and Ukrainian typed in Latin letters ("golova kruzhitsya posle
+ * tabletok"), the way people type them (not ISO 9, which ICU's
+ * Latin-Cyrillic follows): the longest spelling first.
+ */
+static const struct { const char *lat, *cyr; } translit_table[] = {
+	{ "shch", "щ" }, { "tsya", "тся" }, { "tsja", "тся" }, { "sch", "щ" },
+	{ "zh", "ж" }, { "kh", "х" }, { "ts", "ц" }, { "ch", "ч" }, { "sh", "ш" },
+	{ "yu", "ю" }, { "ya", "я" }, { "yo", "е" }, { "ye", "е" }, { "ju", "ю" },
+	{ "ja", "я" }, { "jo", "е" }, { "iy", "ий" }, { "yy", "ый" }, { "yi", "ый" },
+	{ "a", "а" }, { "b", "б" }, { "v", "в" }, { "g", "г" }, { "d", "д" },
+	{ "e", "е" }, { "z", "з" }, { "i", "и" }, { "j", "й" }, { "k", "к" },
+	{ "l", "л" }, { "m", "м" }, { "n", "н" }, { "o", "о" }, { "p", "п" },
+	{ "r", "р" }, { "s", "с" }, { "t", "т" }, { "u", "у" }, { "f", "ф" },
+	{ "h", "х" }, { "c", "ц" }, { "w", "в" }, { "x", "кс" }, { "q", "к" },
+	{ "y", "ы" }, { "'", "ь" },
+};
+/* Ukrainian spellings that differ, tried first in the Ukrainian reading. */
+static const struct { const char *lat, *cyr; } translit_uk[] = {
+	{ "shch", "щ" }, { "yi", "ї" }, { "ye", "є" }, { "ie", "є" }, { "iy", "ій" },
+	{ "ia", "я" }, { "iu", "ю" },
+	{ "i", "і" }, { "y", "и" }, { "h", "г" },
+};
 
 static uint32_t
 utf8_next(const unsigned char *p, size_t len, size_t *n)
@@ -203,6 +232,28 @@ fold_cluster(const UChar *in, int32_t n, uint32_t *out, size_t max)
 	return k;
 }
 
+/* A Traditional Han character as Simplified (ICU's Traditional-Simplified,
+ * one character at a time: 體 is 体, 乾 is 干); anything else as it is. */
+static uint32_t
+simplified(uint32_t cp)
+{
+	UChar u[4];
+	int32_t n = 0, limit;
+	UErrorCode err = U_ZERO_ERROR;
+	UChar32 c;
+
+	if (T.t2s == NULL || cp < 0x3400 || cp >= 0x10000 ||
+	    !u_hasBinaryProperty((UChar32)cp, UCHAR_IDEOGRAPHIC))
+		return cp;
+	U16_APPEND_UNSAFE(u, n, cp);
+	limit = n;
+	utrans_transUChars(T.t2s, u, &n, 4, 0, &limit, &err);
+	if (U_FAILURE(err) || n != 1)
+		return cp;
+	c = u[0];
+	return (uint32_t)c;
+}
+
 /* A BMP code point alone (no combining mark follows): from the cache. */
 static size_t
 fold_one(uint32_t cp, uint32_t *out, size_t max)
@@ -217,9 +268,44 @@ fold_one(uint32_t cp, uint32_t *out, size_t max)
 	}
 	U16_APPEND_UNSAFE(u, n, cp);
 	k = fold_cluster(u, n, out, max);
+	if (k == 1)
+		out[0] = simplified(out[0]);
 	if (cp < 0x10000)
 		T.cache[cp] = k == 1 ? out[0] + 1 : UINT32_MAX;
 	return k;
+}
+
+/* Latin letters at S (N bytes) read as Cyrillic into D at original byte
+ * AT; the bytes read, 0 when S is no letter, -1 when out of memory. An
+ * apostrophe is a soft sign only between letters. */
+static size_t
+translit_at(struct screen_doc *d, const char *s, size_t n, uint32_t at)
+{
+	uint32_t cp[4];
+	size_t k, m, c;
+
+	if (*s == '\'' && (d->nlen == 0 || (unsigned char)d->norm[d->nlen - 1] < 0x80))
+		return 0;
+	size_t nuk = T.translit == 2 ? sizeof(translit_uk) / sizeof(translit_uk[0]) : 0;
+	size_t nall = nuk + sizeof(translit_table) / sizeof(translit_table[0]);
+
+	const char *best = NULL, *q;
+	size_t bk = 0;
+
+	/* The longest spelling; the Ukrainian one on a tie. */
+	for (size_t i = 0; i < nall; i++) {
+		const char *lat = i < nuk ? translit_uk[i].lat : translit_table[i - nuk].lat;
+		k = strlen(lat);
+		if (k > bk && k <= n && strncasecmp(s, lat, k) == 0) {
+			bk = k;
+			best = i < nuk ? translit_uk[i].cyr : translit_table[i - nuk].cyr;
+		}
+	}
+	if (best == NULL)
+		return 0;
+	for (q = best, c = 0; *q && c < 4; q += m)
+		cp[c++] = utf8_next((const unsigned char *)q, strlen(q), &m);
+	return norm_put(d, cp, c, at) == -1 ? (size_t)-1 : bk;
 }
 
 /* Normalise TEXT into D->norm, a cluster (a starter and its marks) at a time. */
@@ -235,6 +321,13 @@ normalise(struct screen_doc *d, const char *text, size_t len)
 	d->nlen = 0;
 	while (i < len) {
 		cp = utf8_next(p + i, len - i, &n);
+		if (T.translit && cp < 0x80 && (k = translit_at(d, text + i,
+		    len - i, (uint32_t)i)) != 0) {
+			if (k == (size_t)-1)
+				return -1;
+			i += k;
+			continue;
+		}
 		if (cp < 0x80) {
 			out[0] = (cp >= 'A' && cp <= 'Z') ? cp + 0x20 : cp;
 			if (norm_put(d, out, 1, (uint32_t)i) == -1)
@@ -579,6 +672,18 @@ stem_all(struct screen_doc *d, const uint8_t scripts[SCREEN_LANGS_MAX])
 }
 
 int
+screen_text_parse_translit(struct screen_doc *d, const char *text, size_t len,
+    const uint8_t scripts[SCREEN_LANGS_MAX], int uk)
+{
+	int rc;
+
+	T.translit = uk ? 2 : 1;
+	rc = screen_text_parse(d, text, len, scripts);
+	T.translit = 0;
+	return rc;
+}
+
+int
 screen_text_parse(struct screen_doc *d, const char *text, size_t len,
     const uint8_t scripts[SCREEN_LANGS_MAX])
 {
@@ -673,6 +778,9 @@ screen_text_init(const char **cause)
 		T.words = ubrk_open(UBRK_WORD, "zh", NULL, 0, &err);
 	if (U_SUCCESS(err))
 		T.sentences = ubrk_open(UBRK_SENTENCE, "en@ss=standard", NULL, 0, &err);
+	if (U_SUCCESS(err))
+		T.t2s = utrans_openU(u"Traditional-Simplified", -1, UTRANS_FORWARD,
+		    NULL, 0, NULL, &err);
 	if (U_FAILURE(err)) {
 		*cause = u_errorName(err);
 		screen_text_free(NULL);
@@ -699,5 +807,9 @@ screen_text_free(struct screen_doc *d)
 		if (T.sentences)
 			ubrk_close(T.sentences);
 		T.words = T.sentences = NULL;
+		if (T.t2s)
+			utrans_close(T.t2s);
+		T.t2s = NULL;
+		memset(T.cache, 0, sizeof(T.cache));
 	}
 }

@@ -74,6 +74,12 @@ void screen_text_langs_clear(void);
 int screen_text_parse(struct screen_doc *doc, const char *text, size_t len,
     const uint8_t scripts[SCREEN_LANGS_MAX]);
 
+/* The same, reading Latin letters as Russian (UK: Ukrainian) typed in
+ * Latin ("golova kruzhitsya" is "голова кружится"); offsets stay the
+ * original's. */
+int screen_text_parse_translit(struct screen_doc *doc, const char *text,
+    size_t len, const uint8_t scripts[SCREEN_LANGS_MAX], int uk);
+
 /*
  * Fold WORD as the parser folds text and stem it as language slot SLOT
  * does, into OUT (OUTLEN bytes). Returns the length, 0 when nothing is left.

@@ -445,6 +445,35 @@ test_rule_exact(void **state)
 }
 
 static void
+test_rule_translit(void **state)
+{
+	static const char *const files[] = { "ru", tiny_ru, "uk", tiny_uk,
+	    "en", tiny_en, NULL };
+	struct screen_result r;
+
+	tiny_load_langs(files);
+	/* Russian typed in Latin letters is read as Cyrillic; offsets stay. */
+	screen_text("posle tabletok bolit golova i spina", NULL, &r);
+	assert_int_not_equal(r.ae, SCREEN_AE_NONE);
+	assert_string_equal(r.hits[0].rule, "transliterated");
+	assert_int_equal(r.hits[0].start, 15);
+	/* Ukrainian too ("pislia", "nudyt'"). */
+	assert_int_not_equal(ae("pislia ukolu i nudota"), SCREEN_AE_NONE);
+	/* English is not read so. */
+	assert_int_equal(ae("I will post a bolt and the tablets to you"), SCREEN_AE_NONE);
+	tiny_drop();
+}
+
+static void
+test_rule_traditional(void **state)
+{
+	tiny_load();
+	/* Traditional Chinese is read as Simplified (金屬味 is 金属味). */
+	assert_int_not_equal(ae("吃藥以後嘴裡一股金屬味"), SCREEN_AE_NONE);
+	tiny_drop();
+}
+
+static void
 test_rule_language(void **state)
 {
 	static const char *const files[] = { "ru", tiny_ru, "uk", tiny_uk, NULL };
@@ -484,6 +513,8 @@ main(void)
 		cmocka_unit_test(test_rule_experience),
 		cmocka_unit_test(test_rule_han_scopes),
 		cmocka_unit_test(test_rule_language),
+		cmocka_unit_test(test_rule_translit),
+		cmocka_unit_test(test_rule_traditional),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
