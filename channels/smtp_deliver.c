@@ -281,9 +281,7 @@ smtp_deliver(const struct smtp_envelope *env)
 	unsigned cls;
 	int rc;
 
-	/* the sender's bytes only: our Received: line is no part of the mail */
-	mime_parse(env->data + env->msg_off, env->len - env->msg_off, D.max_att,
-	    &m);
+	mime_parse(env->data, env->len, D.max_att, &m);
 	cls = mail_thread_classify(&m, env->from, &(struct mail_self){
 	    D.hostname, D.msgid_domain, D.domains, env->rcpts, env->nrcpt },
 	    &why);

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "server/cases/case_crypt.h"
 #include "server/cases/case_doc.h"
 #include "server/cases/case_form.h"
 
@@ -147,6 +148,24 @@ map_form(json_t *doc, const json_t *f)
 	}
 }
 
+/* The form's patient fields were sealed at ingest (case_protect.h). */
+static void
+open_fields(json_t *f)
+{
+	const char *k, *cause;
+	json_t *v;
+	char *plain;
+
+	json_object_foreach(f, k, v) {
+		if (!json_is_string(v) || !case_crypt_sealed(json_string_value(v), NULL))
+			continue;
+		if ((plain = case_crypt_open(json_string_value(v), &cause)) == NULL)
+			continue;
+		json_object_set_new(f, k, json_string(plain));
+		free(plain);
+	}
+}
+
 json_t *
 case_form_doc(const json_t *seed, const char *country)
 {
@@ -162,6 +181,7 @@ case_form_doc(const json_t *seed, const char *country)
 	json_object_set_new(doc, "narrative", json_string(text ? text : ""));
 	f = json_loads(json_string_value(json_object_get(seed, "fields")) ?: "{}",
 	    0, NULL);
+	open_fields(f);
 	if (json_is_object(f) && field(f, "form") && !strcmp(field(f, "form"),
 	    "ae-report"))
 		map_form(doc, f);

@@ -11,8 +11,10 @@
 #include "server/cases/case_crypt.h"
 #include "server/cases/case_doc.h"
 #include "server/cases/case_form.h"
+#include "server/cases/case_protect.h"
 #include "server/cases/cases.h"
 #include "server/core/config.h"
+#include "server/core/ingest.h"
 #include "server/core/log.h"
 #include "server/core/metrics.h"
 #include "server/core/redis.h"
@@ -596,6 +598,7 @@ cases_start(struct event_base *base, const struct config *cf,
 		return -1;
 	}
 	evtimer_add(S.timer, &now);
+	ingest_set_protect(case_protect_interaction);
 	return 0;
 }
 
@@ -614,6 +617,8 @@ cases_stop(void)
 	if (S.timer)
 		event_free(S.timer);
 	S.timer = NULL;
+	ingest_set_protect(NULL);
+	case_protect_free();
 	case_crypt_free();
 	case_clock_free();
 }

@@ -7,6 +7,7 @@ librxcore_la_SOURCES += \
 	server/cases/case_csv.c server/cases/case_csv.h \
 	server/cases/case_doc.c server/cases/case_doc.h \
 	server/cases/case_form.c server/cases/case_form.h \
+	server/cases/case_protect.c server/cases/case_protect.h \
 	server/cases/cases.c server/cases/cases.h
 
 EXTRA_DIST += docs/safety.md

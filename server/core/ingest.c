@@ -29,12 +29,19 @@ struct batch {
 
 static struct {
 	const struct ingest_ops *ops;
+	ingest_protect_fn *protect;
 	struct event *flush;		/* at the end of this loop turn */
 	struct batch *open;		/* filling; NULL if none */
 	struct batch *closed, **tail;	/* full, to send at the flush */
 	unsigned busy;
 	struct metric *stored[CH_COUNT], *duplicates, *calls, *refused;
 } I;
+
+void
+ingest_set_protect(ingest_protect_fn *fn)
+{
+	I.protect = fn;
+}
 
 void
 ingest_set_ops(const struct ingest_ops *ops)
@@ -176,6 +183,8 @@ ingest_submit(struct interaction *in, ingest_cb *cb, uint64_t id)
 		I.ops->triage(in);
 		merge_flags(in, mine, flags, sizeof(flags));
 	}
+	if (!in->discard && I.protect)
+		I.protect(in);
 	b = batch_open();
 	store_batch_add(b->sb, in);
 	b->w[b->n++] = (struct waiter){ id, cb, in->channel };

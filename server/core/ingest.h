@@ -57,6 +57,11 @@ struct ingest_ops {
 
 /* Routing registers its ops at start; OPS must stay valid. */
 void ingest_set_ops(const struct ingest_ops *ops);
+/* A last step before the store, after triage (which reads the clear
+ * text): the safety desk seals patient fields at rest (docs/safety.md).
+ * Strings it sets must stay valid until the next call. NULL: none. */
+typedef void ingest_protect_fn(struct interaction *);
+void ingest_set_protect(ingest_protect_fn *fn);
 
 int ingest_start(struct event_base *, const struct config *, const char **cause);
 /* Interactions submitted and not yet answered. */

@@ -274,6 +274,13 @@ def test_cases(t):
     raw = raw_values(redis, "rx:case*") + raw_values(redis, "rx:audit")
     t.ok("QZ" not in raw and "taras@clinic.example.org" not in raw and "Dr Taras" not in raw
          and "enc:k1:" in raw, "Redis holds case patient fields only sealed", raw[:300])
+    # ... nor the form's message they came from: sealed in its fields, masked in its text
+    log = raw_values(redis, "rx:t:%d:log" % form_ticket)
+    t.ok("QZ" not in log and "female" not in log and "patient_initials: **" in log and
+         '"patient_initials":"enc:k1:' in log, "the ae-report's patient fields are not in clear "
+         "in the ticket's log", log[:600])
+    everything = raw_values(redis, "rx:*")
+    t.ok("QZ" not in everything, "no patient initials anywhere in Redis")
     audit = raw_values(redis, "rx:audit")
     t.ok("case:%d" % c["id"] in audit and "[protected]" in audit and "sent to the EMA" in audit,
          "every change to a case is audited; patient values as [protected]")
