@@ -23,6 +23,8 @@ struct walk {
 	const char *raw;	/* the message, for the boundary checks */
 	size_t len;
 	int related;		/* inside multipart/related: cid: parts */
+	const char *outer[MIME_MAX_DEPTH];	/* the enclosing boundaries */
+	int nouter;
 	char *text;		/* inline text/plain parts, joined */
 	size_t textlen;
 	char *html;		/* the first inline text/html, as UTF-8 */
@@ -465,17 +467,16 @@ is_inline(struct walk *w, GMimeObject *o, int attached)
 	return hit;
 }
 
-/* Text of the body, unless a file name says it is a file (depth > 0). */
+/* Text of the body unless disposed as an attachment (a file name alone
+ * does not make one: mailers name inline text parts too). */
 static int
-is_body_text(GMimeContentType *ct, const char *sub, int attached,
-    const char *name, int depth)
+is_body_text(GMimeContentType *ct, const char *sub, int attached)
 {
-	return !attached && g_mime_content_type_is_type(ct, "text", sub) &&
-	    (name == NULL || depth == 0);
+	return !attached && g_mime_content_type_is_type(ct, "text", sub);
 }
 
 static void
-leaf(struct walk *w, GMimePart *part, int depth)
+leaf(struct walk *w, GMimePart *part)
 {
 	GMimeObject *o = GMIME_OBJECT(part);
 	GMimeContentType *ct = g_mime_object_get_content_type(o);
@@ -485,9 +486,9 @@ leaf(struct walk *w, GMimePart *part, int depth)
 	char *type = g_mime_content_type_get_mime_type(ct);
 	GByteArray *ba;
 
-	if (is_body_text(ct, "plain", attached, name, depth))
+	if (is_body_text(ct, "plain", attached))
 		add_text(w, part_text(w, part));
-	else if (is_body_text(ct, "html", attached, name, depth)) {
+	else if (is_body_text(ct, "html", attached)) {
 		if (w->html == NULL)
 			w->html = part_text(w, part);
 	} else if (g_mime_content_type_is_type(ct, "text", "rfc822-headers") ||
@@ -545,10 +546,18 @@ multipart(struct walk *w, GMimeMultipart *mp, int depth)
 
 	if (b && (why = mime_check_boundary(w->raw, w->len, b)) != NULL)
 		add_problem(w->m, why);
+	/* RFC 2046 5.1.1: an inner boundary must not be an outer one's */
+	for (int i = 0; b && i < w->nouter; i++)
+		if (strcmp(w->outer[i], b) == 0)
+			add_problem(w->m, "a nested multipart reuses an outer boundary");
+	if (b && w->nouter < MIME_MAX_DEPTH)
+		w->outer[w->nouter++] = b;
 	w->related = g_mime_content_type_is_type(ct, "multipart", "related");
 	for (int i = 0; i < n; i++)
 		walk_object(w, g_mime_multipart_get_part(mp, i), depth + 1);
 	w->related = related;
+	if (b && w->nouter > 0 && w->outer[w->nouter - 1] == b)
+		w->nouter--;
 }
 
 static void
@@ -565,7 +574,7 @@ walk_object(struct walk *w, GMimeObject *o, int depth)
 	else if (GMIME_IS_MESSAGE_PART(o))
 		inner_message(w, GMIME_MESSAGE_PART(o), depth + 1);
 	else if (GMIME_IS_PART(o))
-		leaf(w, GMIME_PART(o), depth);
+		leaf(w, GMIME_PART(o));
 }
 
 static char *
@@ -744,7 +753,7 @@ static void
 body(struct mime_msg *m, GMimeMessage *msg, size_t max_att, const char *raw,
     size_t len, int warned)
 {
-	struct walk w = { m, max_att, raw, len, 0, NULL, 0, NULL };
+	struct walk w = { .m = m, .max_att = max_att, .raw = raw, .len = len };
 	GMimeObject *top = g_mime_message_get_mime_part(msg);
 	GMimeContentType *ct = top ? g_mime_object_get_content_type(top) : NULL;
 	const char *rt;
@@ -779,6 +788,7 @@ static void
 unparsed(struct mime_msg *m, const char *raw, size_t len)
 {
 	add_problem(m, "not a MIME message");
+	m->no_from = 1;		/* no header was read: nobody vouches */
 	m->subject = xstrdup("");
 	m->text = mime_to_utf8(raw, len, NULL);
 }

@@ -19,7 +19,7 @@ tests_unit_channels_test_mime_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_channels_test_mime_LDADD = $(UNIT_LDADD)
 endif
 
-INTEGRATION_TESTS += tests/integration/test_smtp.py
+INTEGRATION_TESTS += tests/integration/test_smtp.py tests/integration/test_mail_corpus.py
 EXTRA_DIST += docs/email.md tests/data/mail tests/data/tls
 
 # libFuzzer harnesses (tests/fuzz/local.mk): the command parser and MIME.

@@ -281,7 +281,9 @@ smtp_deliver(const struct smtp_envelope *env)
 	unsigned cls;
 	int rc;
 
-	mime_parse(env->data, env->len, D.max_att, &m);
+	/* the sender's bytes only: our Received: line is no part of the mail */
+	mime_parse(env->data + env->msg_off, env->len - env->msg_off, D.max_att,
+	    &m);
 	cls = mail_thread_classify(&m, env->from, &(struct mail_self){
 	    D.hostname, D.msgid_domain, D.domains, env->rcpts, env->nrcpt },
 	    &why);

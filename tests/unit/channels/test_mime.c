@@ -433,14 +433,21 @@ test_inline(void **state)
 	assert_int_equal(m.ninline, 1);
 	assert_int_equal(m.natt, 1);
 	mime_free(&m);
-	/* a text file attached (a file name) is not the body */
+	/* a text file attached is not the body; a named inline text part is */
 	parse_str(HDR MIME "Subject: x\r\nContent-Type: multipart/mixed; boundary=M\r\n\r\n"
-	    "--M\r\nContent-Type: text/plain\r\n\r\nbody\r\n"
-	    "--M\r\nContent-Type: text/plain\r\nContent-Disposition: inline; filename=log.txt\r\n\r\n"
+	    "--M\r\nContent-Type: text/plain\r\nContent-Disposition: inline; filename=a.txt\r\n\r\nbody\r\n"
+	    "--M\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=log.txt\r\n\r\n"
 	    "file\r\n--M--\r\n", &m);
 	assert_string_equal(m.text, "body");
 	assert_int_equal(m.natt, 1);
 	assert_string_equal(m.att[0].name, "log.txt");
+	mime_free(&m);
+	/* an inner multipart with its parent's boundary (RFC 2046 5.1.1) */
+	parse_str(HDR MIME "Subject: x\r\nContent-Type: multipart/mixed; boundary=S\r\n\r\n"
+	    "--S\r\nContent-Type: multipart/alternative; boundary=S\r\n\r\n"
+	    "--S\r\nContent-Type: text/plain\r\n\r\nsame boundary\r\n--S--\r\n", &m);
+	assert_true(m.malformed);
+	assert_non_null(strstr(m.problem, "reuses an outer boundary"));
 	mime_free(&m);
 }
 
