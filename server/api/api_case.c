@@ -35,8 +35,8 @@ static struct {
 
 /* --- answers ----------------------------------------------------------- */
 
-static void
-reply_error(struct http_req *r, const char *err)
+void
+api_case_error(struct http_req *r, const char *err)
 {
 	const char *code, *colon;
 	char msg[256], field[32];
@@ -67,7 +67,7 @@ on_case(json_t *res, const char *err, void *arg)
 	if (r == NULL)
 		return;
 	if (err)
-		reply_error(r, err);
+		api_case_error(r, err);
 	else
 		http_reply_json(r, 200, json_incref(json_object_get(res, "case")));
 }
@@ -76,8 +76,8 @@ on_case(json_t *res, const char *err, void *arg)
 
 /* A state change on a cookie session must come from the console's origin
  * (DESIGN.md 7), its body JSON; 1 after a refusal. */
-static int
-refused(struct http_req *r)
+int
+api_case_refused(struct http_req *r)
 {
 	const char *site = http_header(r, "Sec-Fetch-Site");
 	const char *origin = http_header(r, "Origin");
@@ -102,8 +102,8 @@ refused(struct http_req *r)
 }
 
 /* The body as a JSON object ("" is {}); NULL after a 400. */
-static json_t *
-body_object(struct http_req *r, int empty_ok)
+json_t *
+api_case_body(struct http_req *r, int empty_ok)
 {
 	size_t len;
 	const char *b = http_body(r, &len);
@@ -164,8 +164,8 @@ who_of(const struct auth_agent *a)
 
 /* "1700000000000" or "2026-12-07" (to: the end of that day, UTC) into
  * *MS; 0 when absent, -1 after a 400. */
-static int
-query_time(struct http_req *r, const char *name, int end, int64_t *ms)
+int
+api_case_time(struct http_req *r, const char *name, int end, int64_t *ms)
 {
 	const char *s = http_query(r, name);
 	struct tm tm;
@@ -228,8 +228,8 @@ list_filter(struct http_req *r, int export)
 		http_error(r, 400, "bad_request", "limit is 1 to 100", "limit");
 		ok = 0;
 	}
-	if (!ok || query_time(r, "from", 0, &from) == -1 ||
-	    query_time(r, "to", 1, &to) == -1) {
+	if (!ok || api_case_time(r, "from", 0, &from) == -1 ||
+	    api_case_time(r, "to", 1, &to) == -1) {
 		json_decref(f);
 		return NULL;
 	}
@@ -258,7 +258,7 @@ on_list(json_t *res, const char *err, void *arg)
 	if (r == NULL)
 		return;
 	if (err)
-		reply_error(r, err);
+		api_case_error(r, err);
 	else
 		http_reply_json(r, 200, json_incref(res));
 }
@@ -299,7 +299,7 @@ on_duplicates(json_t *res, const char *err, void *arg)
 	if (r == NULL)
 		return;
 	if (err)
-		reply_error(r, err);
+		api_case_error(r, err);
 	else
 		http_reply_json(r, 200, json_pack("{s:O,s:O,s:O}", "case",
 		    json_object_get(json_object_get(res, "case"), "id"), "number",
@@ -316,7 +316,8 @@ on_patch_authed(struct http_req *r, const struct auth_agent *a, void *arg)
 	char actor[40];
 
 	(void)arg;
-	if (refused(r) || (id = path_case(r)) == 0 || (o = body_object(r, 0)) == NULL)
+	if (api_case_refused(r) || (id = path_case(r)) == 0 ||
+	    (o = api_case_body(r, 0)) == NULL)
 		return;
 	actor_of(a, actor, sizeof(actor));
 	p = http_hold(r);
@@ -336,7 +337,7 @@ opened(void *arg, json_t *res, const char *err, int full)
 	if (r == NULL)
 		return;
 	if (err) {
-		reply_error(r, err);
+		api_case_error(r, err);
 		return;
 	}
 	http_reply_json(r, 201, full ? json_incref(c) : json_pack("{s:O,s:O,s:O,s:O}",
@@ -368,13 +369,13 @@ on_open_authed(struct http_req *r, const struct auth_agent *a, void *arg)
 	int rc;
 
 	(void)arg;
-	if (refused(r))
+	if (api_case_refused(r))
 		return;
 	if (n == 0) {
 		http_error(r, 404, "not_found", "no such ticket", NULL);
 		return;
 	}
-	if ((o = body_object(r, 1)) == NULL)
+	if ((o = api_case_body(r, 1)) == NULL)
 		return;
 	into = json_object_get(o, "case");
 	if (into && (!(a->roles & CASE_ROLES) || !json_is_integer(into) ||
@@ -407,7 +408,7 @@ on_csv(json_t *res, const char *err, void *arg)
 	if (r == NULL)
 		return;
 	if (err) {
-		reply_error(r, err);
+		api_case_error(r, err);
 		return;
 	}
 	b = evbuffer_new();
@@ -467,7 +468,7 @@ on_e2b_one(json_t *res, const char *err, void *arg)
 	if (r == NULL)
 		return;
 	if (err) {
-		reply_error(r, err);
+		api_case_error(r, err);
 		return;
 	}
 	list = json_pack("[O]", json_object_get(res, "case"));
@@ -483,7 +484,7 @@ on_e2b_batch(json_t *res, const char *err, void *arg)
 	if (r == NULL)
 		return;
 	if (err)
-		reply_error(r, err);
+		api_case_error(r, err);
 	else
 		reply_e2b(r, json_object_get(res, "items"));
 }
@@ -518,14 +519,53 @@ on_e2b_authed(struct http_req *r, const struct auth_agent *a, void *arg)
 
 /* --- routes -------------------------------------------------------------- */
 
-static void on_list_req(struct http_req *r, void *arg) { (void)arg; auth_require(r, CASE_ROLES, on_list_authed, NULL); }
-static void on_csv_req(struct http_req *r, void *arg) { (void)arg; auth_require(r, CASE_ROLES, on_csv_authed, NULL); }
-static void on_e2b_batch_req(struct http_req *r, void *arg) { (void)arg; auth_require(r, CASE_ROLES, on_e2b_authed, NULL); }
-static void on_e2b_one_req(struct http_req *r, void *arg) { (void)arg; auth_require(r, CASE_ROLES, on_e2b_authed, (void *)1); }
-static void on_get_req(struct http_req *r, void *arg) { (void)arg; auth_require(r, CASE_ROLES, on_get_authed, NULL); }
-static void on_dup_req(struct http_req *r, void *arg) { (void)arg; auth_require(r, CASE_ROLES, on_get_authed, (void *)on_duplicates); }
-static void on_patch_req(struct http_req *r, void *arg) { (void)arg; auth_require(r, CASE_ROLES, on_patch_authed, NULL); }
-static void on_open_req(struct http_req *r, void *arg) { (void)arg; auth_require(r, ROLE_ANY, on_open_authed, NULL); }
+static void
+on_list_req(struct http_req *r, void *arg)
+{
+	auth_require(r, CASE_ROLES, on_list_authed, NULL);
+}
+
+static void
+on_csv_req(struct http_req *r, void *arg)
+{
+	auth_require(r, CASE_ROLES, on_csv_authed, NULL);
+}
+
+static void
+on_e2b_batch_req(struct http_req *r, void *arg)
+{
+	auth_require(r, CASE_ROLES, on_e2b_authed, NULL);
+}
+
+static void
+on_e2b_one_req(struct http_req *r, void *arg)
+{
+	auth_require(r, CASE_ROLES, on_e2b_authed, (void *)1);
+}
+static void
+on_get_req(struct http_req *r, void *arg)
+{
+	auth_require(r, CASE_ROLES, on_get_authed, NULL);
+}
+
+/* The case read as for GET, answered as its duplicates. */
+static void
+on_dup_req(struct http_req *r, void *arg)
+{
+	auth_require(r, CASE_ROLES, on_get_authed, (void *)on_duplicates);
+}
+static void
+on_patch_req(struct http_req *r, void *arg)
+{
+	auth_require(r, CASE_ROLES, on_patch_authed, NULL);
+}
+
+static void
+on_open_req(struct http_req *r, void *arg)
+{
+	auth_require(r, ROLE_ANY, on_open_authed, NULL);
+}
+
 
 int
 api_case_start(struct event_base *base, const struct config *cf,

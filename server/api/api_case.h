@@ -10,7 +10,25 @@
 struct config;
 struct event_base;
 
+#include <stdint.h>
+
+struct http_req;
+typedef struct json_t json_t;
+
 /* Register the routes. */
 int api_case_start(struct event_base *, const struct config *, const char **cause);
+
+/* For the safety desk's other endpoints (api_complaint.c): */
+/* Answer R for a store error reason (BADARG "field: ..." is a 422). */
+void api_case_error(struct http_req *r, const char *err);
+/* A state change on a cookie session from elsewhere, or a body that is not
+ * JSON: 1 after the refusal (403 origin_refused, 415). */
+int api_case_refused(struct http_req *r);
+/* The body as a JSON object (new reference; "" is {} when EMPTY_OK);
+ * NULL after a 400. */
+json_t *api_case_body(struct http_req *r, int empty_ok);
+/* Query NAME as YYYY-MM-DD (END: that day's last ms) or Unix ms into *MS
+ * (-1 absent); -1 after a 400. */
+int api_case_time(struct http_req *r, const char *name, int end, int64_t *ms);
 
 #endif

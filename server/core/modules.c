@@ -10,6 +10,7 @@
 #include "server/api/agentws.h"
 #include "server/api/api_agent.h"
 #include "server/api/api_case.h"
+#include "server/api/api_complaint.h"
 #include "server/api/api_supervisor.h"
 #include "server/api/api_customer.h"
 #include "server/api/api_ticket.h"
@@ -64,6 +65,7 @@ static const struct module modules[] = {
 	{ "cases", cases_config, cases_check, cases_start, cases_reload, NULL, NULL,
 	    cases_stop },
 	{ "api_case", NULL, NULL, api_case_start, NULL, NULL, NULL, NULL },
+	{ "api_complaint", NULL, NULL, api_complaint_start, NULL, NULL, NULL, NULL },
 	{ "webform", webform_config, webform_check, webform_start, webform_reload,
 	    NULL, webform_busy, webform_stop },
 	{ "outbox", NULL, outbox_check, outbox_start, NULL, outbox_quiesce,

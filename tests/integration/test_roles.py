@@ -108,6 +108,14 @@ ROWS = [
      "401 404 201 409 409"),
     ("POST", "/api/v1/tickets/{}/case", "/api/v1/tickets/{ticket}/case", {},
      "401 409 409 404 409"),
+    # Product complaints (server/api/api_complaint.c): the same roles.
+    ("GET", "/api/v1/complaints", "/api/v1/complaints", None, "401 403 200 200 200"),
+    ("GET", "/api/v1/complaints.csv", "/api/v1/complaints.csv", None, "401 403 200 200 200"),
+    ("GET", "/api/v1/complaints/{}", "/api/v1/complaints/999999", None, "401 403 404 404 404"),
+    ("PATCH", "/api/v1/complaints/{}", "/api/v1/complaints/999999", {"reply": "x"},
+     "401 403 404 404 404"),
+    ("POST", "/api/v1/tickets/{}/complaint", "/api/v1/tickets/{ticket}/complaint", {},
+     "401 409 409 404 409"),
     # Public: customers post forms without a session (channels/webform.c).
     ("POST", "/api/v1/forms/{}", "/api/v1/forms/contact", FORM, "201 201 201 201 201"),
     # Telephony webhooks (channels/voice_*.c): a signature or the CTI token,

@@ -286,7 +286,54 @@ def test_cases(t):
          "every change to a case is audited; patient values as [protected]")
     r = d.ctl("audit", "verify")
     t.ok(r.returncode == 0 and "intact" in r.stdout, "rxdeskctl audit verify", r.stdout + r.stderr)
+    test_complaints(t, d, redis, sv, ag, c)
     fx["d"], fx["redis"], fx["sv"], fx["case"] = d, redis, sv, c
+
+
+def test_complaints(t, d, redis, sv, ag, c):
+    s, b = d.post(FORMS + "complaint", {"name": "Ivan Petrenko", "email": "ivan@example.org",
+                                        "product": "Cardiolex", "lot": "L-77", "expiry": "2027-05",
+                                        "sample_available": "yes",
+                                        "message": "The blister was empty and the foil torn."})
+    n = b["id"]
+    s, q = api(d, "POST", "/api/v1/tickets/%d/complaint" % n, ag, {})
+    t.eq(s, 404, "complaint: a plain agent not handling the ticket cannot open it")
+    s, q = api(d, "POST", "/api/v1/tickets/%d/complaint" % n, sv, {"type": "packaging"})
+    t.ok(s == 201 and q["number"] == "QC-%d" % q["id"] and q["product"] == "Cardiolex" and
+         q["lot"] == "L-77" and q["expiry"] == "2027-05" and q["sample_available"] is True and
+         q["type"] == "packaging" and "blister was empty" in q["nature"] and
+         q["complainant"]["name"] == "Ivan Petrenko" and q["status"] == "open" and
+         q["ae_review"] is None, "complaint opened from the form: 21 CFR 211.198 fields", q)
+    s, b = api(d, "PATCH", "/api/v1/complaints/%d" % q["id"], sv, {"status": "closed"})
+    t.eq(s, 409, "complaint: no closing before the AE review")
+    s, b = api(d, "PATCH", "/api/v1/complaints/%d" % q["id"], sv,
+               {"ae_review": {"decision": "ae", "note": "patient had a rash"}})
+    t.ok(s == 422 and b["error"]["field"] == "case", "an AE found in a complaint needs its case", b)
+    s, b = api(d, "PATCH", "/api/v1/complaints/%d" % q["id"], sv, {
+        "ae_review": {"decision": "ae", "note": "patient had a rash"}, "case": c["id"],
+        "investigation": "Batch record checked; sealing station fault on line 3.",
+        "reply": "Replacement sent; thank you.", "status": "closed", "type": "colour"})
+    t.ok(s == 422 and b["error"]["field"] == "type", "complaint: an unknown type is refused", b)
+    s, b = api(d, "PATCH", "/api/v1/complaints/%d" % q["id"], sv, {
+        "ae_review": {"decision": "ae", "note": "patient had a rash"}, "case": c["id"],
+        "investigation": "Batch record checked; sealing station fault on line 3.",
+        "reply": "Replacement sent; thank you.", "status": "closed"})
+    t.ok(s == 200 and b["status"] == "closed" and b["case"] == c["id"] and
+         b["ae_review"]["decision"] == "ae" and b["ae_review"]["by"].startswith("a:"),
+         "complaint reviewed for an AE, linked to its case, investigated, answered, closed", b)
+    s, b = api(d, "GET", "/api/v1/complaints?product=cardiolex&lot=L-77", sv)
+    t.ok(s == 200 and [x["id"] for x in b["items"]] == [q["id"]], "complaints by product and lot", b)
+    s, b = api(d, "GET", "/api/v1/complaints?lot=nope", sv)
+    t.ok(s == 200 and b["items"] == [], "complaints: another lot, none", b)
+    s, body, h = d.request("GET", "/api/v1/complaints.csv?product=Cardiolex", None, bearer(sv))
+    text = body.decode() if isinstance(body, bytes) else body
+    t.ok(s == 200 and '"QC-%d"' % q["id"] in text and '"L-77"' in text and
+         '"CASE-%d"' % c["id"] in text, "complaints CSV for the quality department", text[:300])
+    s, b = api(d, "GET", "/api/v1/complaints", ag)
+    t.eq(s, 403, "a plain agent may not list complaints")
+    audit = raw_values(redis, "rx:audit")
+    t.ok("complaint:%d" % q["id"] in audit and "sealing station" in audit,
+         "every change to a complaint is audited")
 
 
 fx = {}
