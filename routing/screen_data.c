@@ -155,6 +155,91 @@ screen_data_free(struct screen_kb *kb)
 	free(kb);
 }
 
+size_t
+screen_data_number(const char *s, size_t n, double *v)
+{
+	char buf[32];
+	size_t i = 0, k = 0;
+	int sep = 0;
+
+	while (i < n && k + 1 < sizeof(buf)) {
+		if (s[i] >= '0' && s[i] <= '9')
+			buf[k++] = s[i];
+		else if ((s[i] == '.' || s[i] == ',') && !sep && k > 0 && i + 1 < n &&
+		    s[i + 1] >= '0' && s[i + 1] <= '9') {
+			buf[k++] = '.';
+			sep = 1;
+		} else
+			break;
+		i++;
+	}
+	if (k == 0)
+		return 0;
+	buf[k] = '\0';
+	*v = strtod(buf, NULL);
+	return i;
+}
+
+int
+screen_data_number_fits(const struct screen_word *w, int part, double v)
+{
+	switch (w->op[part]) {
+	case '>':
+		return v > w->lim[part];
+	case '<':
+		return v < w->lim[part];
+	case '=':
+		return v == w->lim[part];
+	default:
+		return 1;
+	}
+}
+
+/* One part of a number pattern at S: "{n}", "{n>V}", "{n<V}" or a number;
+ * its length, 0 when S is none. */
+static size_t
+number_part(const char *s, char *op, float *lim)
+{
+	double v;
+	size_t n;
+
+	if (strncmp(s, "{n", 2) != 0) {
+		if ((n = screen_data_number(s, strlen(s), &v)) == 0)
+			return 0;
+		*op = '=';
+		*lim = (float)v;
+		return n;
+	}
+	*op = '#';
+	if (s[2] == '}')
+		return 3;
+	if ((s[2] != '>' && s[2] != '<') ||
+	    (n = screen_data_number(s + 3, strlen(s + 3), &v)) == 0 || s[3 + n] != '}')
+		return 0;
+	*op = s[2];
+	*lim = (float)v;
+	return n + 4;
+}
+
+/* Is W a number pattern ("{n}", "{n>38}", "2", "{n>139}/{n}")? Fill OUT. */
+static int
+number_word(const char *w, struct screen_word *out)
+{
+	size_t n = number_part(w, &out->op[0], &out->lim[0]);
+
+	if (n == 0)
+		return 0;
+	out->num = 1;
+	if (w[n] == '/') {
+		size_t m = number_part(w + n + 1, &out->op[1], &out->lim[1]);
+		if (m == 0 || w[n + 1 + m] != '\0')
+			return 0;
+		out->num = 2;
+		return 1;
+	}
+	return w[n] == '\0';
+}
+
 /* Scope words that mean one form: a plain word of these cues that is its
  * own stem ("не", "при", "no", "for") matches only itself, not the words
  * that stem like it ("неё", "приём"). */
@@ -177,6 +262,18 @@ word_make(struct screen_kb *kb, int slot, int cue, char *w, int han,
 	char key[SCREEN_TERM_MAX + 1], fold[SCREEN_TERM_MAX + 1];
 	size_t n = strlen(w);
 
+	if ((*w == '{' || (*w >= '0' && *w <= '9')) && strspn(w, "{n}<>/.,0123456789") == n) {
+		if (!number_word(w, out)) {
+			*cause = "a number pattern is {n}, {n>N}, {n<N}, N, or two of them as A/B";
+			return -1;
+		}
+		if ((out->key = strdup("#")) == NULL) {
+			*cause = "out of memory";
+			return -1;
+		}
+		out->len = 1;
+		return 0;
+	}
 	if (n > 1 && w[n - 1] == '*') {
 		out->prefix = 1;
 		w[--n] = '\0';
@@ -225,7 +322,8 @@ term_make(struct screen_kb *kb, int slot, char *line, struct screen_term *t,
 			gap = t->han ? SCREEN_GAP_HAN : SCREEN_GAP_TOKENS;
 			continue;
 		}
-		if (t->han && t->nwords > 0 && !gap) {
+		if (t->han && t->nwords > 0 && !gap && !t->w[t->nwords - 1].num &&
+		    *w != '{' && !(*w >= '0' && *w <= '9')) {
 			/* Han: glue to the previous segment. */
 			struct screen_word *pw = &t->w[t->nwords - 1];
 			snprintf(buf, sizeof(buf), "%s%s", pw->key, w);
@@ -247,6 +345,10 @@ term_make(struct screen_kb *kb, int slot, char *line, struct screen_term *t,
 	}
 	if (t->nwords == 0 || t->w[0].gap) {
 		*cause = t->nwords ? "a term cannot start with .." : "empty term";
+		return -1;
+	}
+	if (t->han && t->w[0].num) {
+		*cause = "a Chinese term cannot start with a number";
 		return -1;
 	}
 	return 0;
@@ -752,6 +854,8 @@ fuzzy_term(struct screen_fuzzy *z, const struct screen_term *t)
 			continue;
 		if ((n = strlen(w)) > 0 && w[n - 1] == '*')
 			continue;	/* a prefix already takes any ending */
+		if (*w == '{' || *w == '=' || (*w >= '0' && *w <= '9'))
+			continue;	/* numbers and exact forms */
 		if (screen_text_fold(w, key, sizeof(key)) > 0 &&
 		    fuzzy_keep(z, key, t->lang) == -1)
 			return -1;
@@ -841,7 +945,8 @@ screen_data_index(struct screen_kb *kb)
 	for (size_t i = 0; i < kb->nterms; i++) {
 		t = &kb->terms[i];
 		m = t->han ? &kb->han[t->lang] : t->w[0].prefix ?
-		    &kb->prefixes[t->lang] : t->w[0].exact ? &kb->exact[t->lang] :
+		    &kb->prefixes[t->lang] : t->w[0].exact || t->w[0].num ?
+		    &kb->exact[t->lang] :
 		    &kb->stems[t->lang];
 		/* Han: keyed by the first character, compared whole later. */
 		n = t->han ? (size_t)((unsigned char)t->w[0].key[0] >= 0xf0 ? 4 :

@@ -51,6 +51,11 @@ struct screen_word {
 	uint16_t len;
 	uint8_t prefix;			/* "word*": the surface starts with key */
 	uint8_t exact;			/* "=word": the surface is key */
+	uint8_t num;			/* a number pattern ("{n>38}", "{n}/{n>89}"):
+					 * 1 one number, 2 a ratio A/B */
+	char op[2];			/* per part: '#' any, '>' above, '<' below,
+					 * '=' that number */
+	float lim[2];
 	uint8_t gap;			/* ".." before it: tokens it may skip */
 };
 
@@ -128,6 +133,12 @@ void screen_data_drop_extra(struct screen_kb *);
 int screen_data_index(struct screen_kb *);
 /* Free KB (may be NULL). */
 void screen_data_free(struct screen_kb *);
+
+/* The number at S (at most N bytes: digits with one '.' or ',' inside, "19,8");
+ * its length (0: none) and value in *V. */
+size_t screen_data_number(const char *s, size_t n, double *v);
+/* Does V fit part PART (0 or 1) of number pattern W? */
+int screen_data_number_fits(const struct screen_word *w, int part, double v);
 
 /* The first entry under KEY in M, or NULL; walk on with screen_data_next. */
 const struct screen_entry *screen_data_find(const struct screen_map *m,

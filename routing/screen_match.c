@@ -46,12 +46,46 @@ word_at(const struct screen_doc *d, const struct screen_token *t,
 	return s && strlen(s) == w->len && memcmp(s, w->key, w->len) == 0;
 }
 
+/* Tokens number pattern W covers from token I ("190/110" is two), 0 when
+ * they do not fit it. */
+static size_t
+number_at(const struct screen_doc *d, size_t i, const struct screen_word *w)
+{
+	const struct screen_token *t = &d->tok[i];
+	double v;
+
+	if (t->script != SCREEN_SCRIPT_DIGIT ||
+	    screen_data_number(t->surface, strlen(t->surface), &v) != strlen(t->surface) ||
+	    !screen_data_number_fits(w, 0, v))
+		return 0;
+	if (w->num == 1)
+		return 1;
+	if (i + 1 >= d->ntok || d->tok[i + 1].script != SCREEN_SCRIPT_DIGIT ||
+	    d->tok[i + 1].nstart != t->nend + 1 || d->norm[t->nend] != '/' ||
+	    screen_data_number(d->tok[i + 1].surface, strlen(d->tok[i + 1].surface),
+	    &v) == 0 || !screen_data_number_fits(w, 1, v))
+		return 0;
+	return 2;
+}
+
+/* The tokens word W covers from token I (0: it does not match there). */
+static size_t
+word_span(const struct screen_doc *d, size_t i, const struct screen_word *w, int slot)
+{
+	if (w->num)
+		return number_at(d, i, w);
+	return word_at(d, &d->tok[i], w, slot) ? 1 : 0;
+}
+
 /* The rest of TERM after its first word at token I; its last token or -1. */
 static long
 term_rest(const struct screen_doc *d, const struct screen_term *term, size_t i)
 {
-	size_t j = i;
+	size_t j = i, n = 0;
 
+	if (term->w[0].num && (n = number_at(d, i, &term->w[0])) == 0)
+		return -1;
+	j = i + (n ? n - 1 : 0);
 	for (int k = 1; k < term->nwords; k++) {
 		const struct screen_word *w = &term->w[k];
 		size_t g, stop = j + 2 + w->gap;
@@ -59,12 +93,12 @@ term_rest(const struct screen_doc *d, const struct screen_term *term, size_t i)
 			if (d->tok[g].script == SCREEN_SCRIPT_PUNCT ||
 			    d->tok[g].sentence != d->tok[i].sentence)
 				return -1;
-			if (word_at(d, &d->tok[g], w, term->lang))
+			if ((n = word_span(d, g, w, term->lang)) > 0)
 				break;
 		}
 		if (g == stop || g == d->ntok)
 			return -1;
-		j = g;
+		j = g + n - 1;
 	}
 	return (long)j;
 }
@@ -198,7 +232,15 @@ match_word(const struct screen_doc *d, size_t i, int field)
 	const struct screen_token *t = &d->tok[i];
 	size_t nf = M.fs->n;
 
-	int other = !known_own(d, t);
+	int other;
+
+	if (t->script == SCREEN_SCRIPT_DIGIT) {
+		for (int l = 0; l < M.kb->nlangs; l++)
+			if (M.langs >> l & 1)
+				match_map(d, &M.kb->exact[l], "#", 1, i, field);
+		return;
+	}
+	other = !known_own(d, t);
 
 	for (int l = 0; l < M.kb->nlangs; l++)
 		if (M.kb->script[l] == t->script && (other || (M.langs >> l & 1)))
@@ -218,6 +260,35 @@ token_at(const struct screen_doc *d, size_t i, uint32_t at)
 	return i;
 }
 
+/* Bytes of number pattern W at normalised byte Q (spaces before it
+ * skipped) in Han text ("血压160/100"), 0 when none fits. */
+static size_t
+han_number(const struct screen_doc *d, uint32_t q, uint32_t limit,
+    const struct screen_word *w)
+{
+	uint32_t p = q;
+	size_t n;
+	double v;
+
+	while (p < limit && d->norm[p] == ' ')
+		p++;
+	if (q > 0 && ((d->norm[q - 1] >= '0' && d->norm[q - 1] <= '9') ||
+	    d->norm[q - 1] == '.' || d->norm[q - 1] == ','))
+		return 0;		/* not inside another number */
+	if ((n = screen_data_number(d->norm + p, limit - p, &v)) == 0 ||
+	    !screen_data_number_fits(w, 0, v))
+		return 0;
+	p += (uint32_t)n;
+	if (w->num == 2) {
+		if (p >= limit || d->norm[p] != '/' ||
+		    (n = screen_data_number(d->norm + p + 1, limit - p - 1, &v)) == 0 ||
+		    !screen_data_number_fits(w, 1, v))
+			return 0;
+		p += 1 + (uint32_t)n;
+	}
+	return p - q;
+}
+
 /* A Han term at normalised byte AT of token I; sentence ends at LIMIT. */
 static void
 try_han(const struct screen_doc *d, const struct screen_term *term, size_t i,
@@ -233,6 +304,16 @@ try_han(const struct screen_doc *d, const struct screen_term *term, size_t i,
 			stop++;
 			while (stop < limit && ((unsigned char)d->norm[stop] & 0xc0) == 0x80)
 				stop++;
+		}
+		if (w->num) {
+			size_t nl = 0;
+			for (; q <= stop; q++)
+				if ((nl = han_number(d, q, limit, w)) > 0)
+					break;
+			if (q > stop)
+				return;
+			p = q + (uint32_t)nl;
+			continue;
 		}
 		for (; q <= stop; q++)
 			if (q + w->len <= limit && memcmp(d->norm + q, w->key, w->len) == 0)

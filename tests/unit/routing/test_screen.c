@@ -232,7 +232,8 @@ static const char tiny_en[] =
     "[question]\nasking\ncan .. cause\n[exposure]\ntook\n[report]\nis it normal\n"
     "[list]\nand\nor\n[history]\nhistory of\n[history_after]\nfor years\n"
     "[not_yet]\nnot started .. yet\n[improvement]\nis gone\n"
-    "[not_negation]\nnot sure\n[experience]\nsince i started .. i\n";
+    "[not_negation]\nnot sure\n[experience]\nsince i started .. i\n"
+    "[error]\ntook {n} instead of {n}\n[lab]\nglucose {n>13}\n{n>169}/{n>99}\n";
 static const char tiny_zh[] =
     "[symptom]\n痛\n金属味\n苦\n掉头发\n[question]\n什么\n吗\n[exposure]\n吃\n"
     "[hypothetical]\n担心会\n[negation]\n没\n[not_negation]\n没想到\n";
@@ -396,6 +397,21 @@ test_rule_experience(void **state)
 }
 
 static void
+test_rule_numbers(void **state)
+{
+	tiny_load();
+	assert_int_not_equal(ae("I took 2 instead of 1."), SCREEN_AE_NONE);
+	assert_int_equal(ae("I took 2 as prescribed."), SCREEN_AE_NONE);
+	assert_int_not_equal(ae("Glucose 19.8 this morning"), SCREEN_AE_NONE);
+	assert_int_not_equal(ae("Glucose 19,8 this morning"), SCREEN_AE_NONE);
+	assert_int_equal(ae("Glucose 5.2 this morning"), SCREEN_AE_NONE);
+	assert_int_not_equal(ae("It was 190/110 today"), SCREEN_AE_NONE);
+	assert_int_equal(ae("It was 120/80 today"), SCREEN_AE_NONE);
+	assert_int_equal(ae("It was 190 110 today"), SCREEN_AE_NONE);
+	tiny_drop();
+}
+
+static void
 test_rule_not_negation(void **state)
 {
 	tiny_load();
@@ -511,6 +527,7 @@ main(void)
 		cmocka_unit_test(test_rule_history),
 		cmocka_unit_test(test_rule_not_negation),
 		cmocka_unit_test(test_rule_experience),
+		cmocka_unit_test(test_rule_numbers),
 		cmocka_unit_test(test_rule_han_scopes),
 		cmocka_unit_test(test_rule_language),
 		cmocka_unit_test(test_rule_translit),
