@@ -352,6 +352,25 @@ config_free(struct config *cf)
 	free(cf);
 }
 
+/* Keys whose values are credentials: --check-config says whether each is
+ * set, never what it is (the output lands in terminals, tickets and logs). */
+static const char *const secrets[] = {
+	"mail_out.password", "voice.twilio_auth_token", "voice.cti_token",
+	"safety.encryption_key", NULL
+};
+
+static int
+is_secret(const struct ckey *k)
+{
+	char name[96];
+
+	snprintf(name, sizeof(name), "%s.%s", k->section, k->key);
+	for (size_t i = 0; secrets[i]; i++)
+		if (strcmp(secrets[i], name) == 0)
+			return 1;
+	return 0;
+}
+
 void
 config_dump(const struct config *cf, FILE *f)
 {
@@ -366,7 +385,11 @@ config_dump(const struct config *cf, FILE *f)
 		fprintf(f, "%s = ", keys[i].key);
 		switch (keys[i].type) {
 		case C_STR:
-			fprintf(f, "%s\n", *(char *const *)field);
+			if (is_secret(&keys[i]))
+				fprintf(f, "%s\n", **(char *const *)field ?
+				    "(set)" : "(unset)");
+			else
+				fprintf(f, "%s\n", *(char *const *)field);
 			break;
 		case C_INT:
 		case C_BOOL:

@@ -142,7 +142,8 @@ void config_section_hook(const char *kind, config_section_fn *fn);
 struct config *config_load(const char *path, char *err, size_t errlen);
 /* Free a config returned by config_load. */
 void config_free(struct config *);
-/* Print every key with its effective value as an INI file. */
+/* Print every key with its effective value as an INI file; a credential
+ * (a password, token or key) only as "(set)" or "(unset)". */
 void config_dump(const struct config *, FILE *);
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -50,7 +51,7 @@ apply_logging(const struct config *cf)
 	log_setup(log_level_parse(cf->log_level), log_format_parse(cf->log_format));
 	if (cf->log_file[0] == '\0')
 		return;
-	if ((fd = open(cf->log_file, O_WRONLY | O_APPEND | O_CREAT, 0640)) == -1) {
+	if ((fd = open(cf->log_file, O_WRONLY | O_APPEND | O_CREAT, 0600)) == -1) {
 		log_warn("log_file=\"%s\" cannot be opened", cf->log_file);
 		return;
 	}
@@ -106,6 +107,31 @@ on_hup(evutil_socket_t sig, short ev, void *arg)
 	config_free(cf);
 }
 
+/*
+ * The data directory holds patients' and reporters' data (the AOF) and
+ * Redis's socket: ours alone. One that an earlier version or an operator
+ * made with wider modes is narrowed, so that files created loose before
+ * stay out of other users' reach; one we do not own is only reported.
+ */
+static void
+private_data_dir(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) == -1 || (st.st_mode & 077) == 0)
+		return;
+	if (st.st_uid != geteuid()) {
+		log_warnx("data_dir=\"%s\" mode=%04o is open to other users and "
+		    "not ours to change", dir, (unsigned)(st.st_mode & 07777));
+		return;
+	}
+	if (chmod(dir, 0700) == -1)
+		log_warn("data_dir=\"%s\" chmod 0700", dir);
+	else
+		log_info("data_dir=\"%s\" mode %04o narrowed to 0700", dir,
+		    (unsigned)(st.st_mode & 07777));
+}
+
 static int
 start(void)
 {
@@ -113,6 +139,7 @@ start(void)
 	const char *cause = NULL, *redis_url = D.cf->redis_url;
 
 	if (redis_url[0] == '\0') {
+		private_data_dir(D.cf->data_dir);
 		if (eredis_start(D.base, D.cf, url, sizeof(url), &cause) == -1) {
 			log_warnx("embedded redis: %s", cause);
 			return -1;
@@ -160,6 +187,10 @@ main(int argc, char **argv)
 	char err[CONFIG_ERR_MAX];
 	int ch, check = 0, rc;
 
+	/* Everything we create (the data directory, the embedded Redis's AOF,
+	 * socket and log, server.log_file) is the service's alone, whatever
+	 * umask the caller had; redis-server inherits it. */
+	umask(077);
 	while ((ch = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': D.path = optarg; break;
