@@ -57,9 +57,44 @@ def test_console(t):
     redis.stop()
 
 
+SAFETY_SCRIPT = os.path.join(SRCDIR, "tests", "integration", "browser", "safety.js")
+
+
+def test_safety_console(t):
+    """The safety desk's view (web/safety.js, docs/safety.md)."""
+    redis = Redis()
+    d = Daemon(redis, conf=CONF + "[safety]\nencryption_key = k1:" + "5a" * 32 + "\n")
+    add_agent(redis, "iryna@example.com", password="safety pass 1", roles="safety",
+              name="Iryna Safety")
+    s, b = d.post("/api/v1/forms/ae-report", {
+        "name": "Dr Koval", "email": "koval@example.org", "patient_initials": "TK",
+        "patient_age": "61", "patient_sex": "male", "product": "Cardiolex",
+        "reaction": "Dizziness", "outcome": "recovered"}, {"Accept": "application/json"})
+    t.eq(s, 201, "an ae-report form")
+    s, _ = d.post("/api/v1/forms/contact", {"name": "Mail Doctor", "email": "md@example.org",
+                  "subject": "Rash after Cardiolex",
+                  "message": "My patient developed a rash. <img src=x onerror=alert(1)>"},
+                  {"Accept": "application/json"})
+    t.eq(s, 201, "a contact form reporting a rash (flagged by the screener)")
+    import time
+    deadline = time.time() + 20
+    while time.time() < deadline and not redis.cmd("KEYS", "rx:case:t:*"):
+        time.sleep(0.2)
+    out = subprocess.run(["node", SAFETY_SCRIPT, "http://127.0.0.1:%d" % d.http_port,
+                          "iryna@example.com", "safety pass 1", BUILDDIR],
+                         capture_output=True, text=True, timeout=180)
+    lines = [l for l in out.stdout.splitlines() if l.startswith("{")]
+    t.ok(lines, "the browser script ran", out.stderr[-2000:])
+    for l in lines:
+        r = json.loads(l)
+        t.ok(r["ok"], "safety console: " + r["name"], json.dumps(r.get("diag"), ensure_ascii=False))
+    d.stop()
+    redis.stop()
+
+
 if __name__ == "__main__":
     why = missing()
     if why:
         print("1..0 # SKIP " + why)
         sys.exit(0)
-    Tap().run([test_console])
+    Tap().run([test_console, test_safety_console])
