@@ -116,32 +116,6 @@ ROWS = [
      "401 403 404 404 404"),
     ("POST", "/api/v1/tickets/{}/complaint", "/api/v1/tickets/{ticket}/complaint", {},
      "401 409 409 404 409"),
-    # Adverse event cases (server/api/api_case.c): details and exports are
-    # for safety, supervisors and admins; whoever sees a flagged ticket may
-    # open its case (fixture: case_id opened from ae_ticket2).
-    ("GET", "/api/v1/cases", "/api/v1/cases", None, "401 403 200 200 200"),
-    ("GET", "/api/v1/cases.csv", "/api/v1/cases.csv", None, "401 403 200 200 200"),
-    ("GET", "/api/v1/cases/e2b", "/api/v1/cases/e2b?from=2000-01-01", None,
-     "401 403 2xx 2xx 2xx"),
-    ("GET", "/api/v1/cases/{}", "/api/v1/cases/{case_id}", None, "401 403 200 200 200"),
-    ("GET", "/api/v1/cases/{}", "/api/v1/cases/999999", None, "401 403 404 404 404"),
-    ("PATCH", "/api/v1/cases/{}", "/api/v1/cases/{case_id}", {"narrative": "checked"},
-     "401 403 200 200 200"),
-    ("GET", "/api/v1/cases/{}/e2b", "/api/v1/cases/{case_id}/e2b", None, "401 403 2xx 2xx 2xx"),
-    ("GET", "/api/v1/cases/{}/duplicates", "/api/v1/cases/{case_id}/duplicates", None,
-     "401 403 200 200 200"),
-    ("POST", "/api/v1/tickets/{}/case", "/api/v1/tickets/{ae_ticket}/case", {},
-     "401 404 201 409 409"),
-    ("POST", "/api/v1/tickets/{}/case", "/api/v1/tickets/{ticket}/case", {},
-     "401 409 409 404 409"),
-    # Product complaints (server/api/api_complaint.c): the same roles.
-    ("GET", "/api/v1/complaints", "/api/v1/complaints", None, "401 403 200 200 200"),
-    ("GET", "/api/v1/complaints.csv", "/api/v1/complaints.csv", None, "401 403 200 200 200"),
-    ("GET", "/api/v1/complaints/{}", "/api/v1/complaints/999999", None, "401 403 404 404 404"),
-    ("PATCH", "/api/v1/complaints/{}", "/api/v1/complaints/999999", {"reply": "x"},
-     "401 403 404 404 404"),
-    ("POST", "/api/v1/tickets/{}/complaint", "/api/v1/tickets/{ticket}/complaint", {},
-     "401 409 409 404 409"),
     # Public: customers post forms without a session (channels/webform.c).
     ("POST", "/api/v1/forms/{}", "/api/v1/forms/contact", FORM, "201 201 201 201 201"),
     # Telephony webhooks (channels/voice_*.c): a signature or the CTI token,
