@@ -38,6 +38,7 @@ struct conn {
 	int up;			/* connect callback said OK */
 	int timed_out;		/* we dropped it for a slow command */
 	int backoff_ms;
+	int fails;		/* connects failed since the last success */
 	struct event *retry;
 };
 
@@ -401,6 +402,18 @@ schedule_retry(struct conn *c)
 	evtimer_add(c->retry, &tv);
 }
 
+/* A failed connect is logged the first time and then every tenth time
+ * (about every 20 s at the back-off's ceiling), so that an operator sees
+ * Redis is away without a log flood. */
+static void
+connect_failed(struct conn *c, const char *err)
+{
+	schedule_retry(c);
+	if (++c->fails == 1 || c->fails % 10 == 0)
+		log_warnx("redis=%s connect failed err=\"%s\" attempts=%d "
+		    "retry_ms=%d", c->name, err, c->fails, c->backoff_ms);
+}
+
 static void
 on_connect(const redisAsyncContext *ac, int status)
 {
@@ -408,14 +421,14 @@ on_connect(const redisAsyncContext *ac, int status)
 
 	if (status != REDIS_OK) {
 		/* hiredis frees the context itself after a failed connect. */
-		log_debug("redis=%s connect failed err=\"%s\"", c->name, ac->errstr);
 		c->ac = NULL;
-		schedule_retry(c);
+		connect_failed(c, ac->errstr);
 		return;
 	}
-	log_info("redis=%s connected", c->name);
+	log_info("redis=%s connected after_failures=%d", c->name, c->fails);
 	c->up = 1;
 	c->backoff_ms = 0;
+	c->fails = 0;
 	conn_setup(c);
 }
 
@@ -465,11 +478,9 @@ conn_open(struct conn *c)
 	else
 		ac = redisAsyncConnect(R.host, R.port);
 	if (ac == NULL || ac->err) {
-		log_debug("redis=%s connect err=\"%s\"", c->name,
-		    ac ? ac->errstr : "out of memory");
+		connect_failed(c, ac ? ac->errstr : "out of memory");
 		if (ac)
 			redisAsyncFree(ac);
-		schedule_retry(c);
 		return;
 	}
 	ac->data = c;

@@ -146,6 +146,8 @@ def test_redis_loss(t):
     s, body, h = d.request("GET", "/readyz")
     t.ok(s == 503 and h.get("retry-after"), "readyz 503 with Retry-After while Redis is away")
     t.eq(d.get("/healthz")[0], 200, "healthz stays 200 while Redis is away")
+    wait_until(lambda: "redis=cmd connect failed" in d.logtext(), what="logged")
+    t.ok(True, "failed reconnects are logged (with attempts and the back-off)")
     during = dict(form, name="During", email="during@example.org")
     hdr = {"Accept": "application/json", "Idempotency-Key": "outage-retry-1"}
     s, body, h = d.request("POST", "/api/v1/forms/contact", during, hdr)
@@ -228,5 +230,53 @@ def test_embedded(t):
     t.ok(gone(), "embedded redis stopped with rxdeskd")
 
 
+def test_crash_restart(t):
+    """SIGKILL and an immediate start again, as Restart=always does (issue
+    18): the successor waits for the old redis-server, which cannot remove
+    the new socket, and is ready by itself every time."""
+    d = Daemon(embedded=True)
+    form = {"name": "K", "email": "k@example.org", "subject": "s", "message": "m"}
+    hung, stored = 0, []
+    for i in range(4):
+        d.proc.kill()
+        d.proc.wait()
+        d.log.close()
+        t0 = time.time()
+        d.start(wait_ready=False)
+        try:
+            wait_until(lambda: d.get("/readyz")[0] == 200, timeout=30, what="ready")
+        except AssertionError:
+            hung += 1
+            continue
+        s, body = d.post("/api/v1/forms/contact", dict(form, message="m%d" % i),
+                         {"Accept": "application/json"})
+        if s == 201:
+            stored.append(body["id"])
+        t.ok(True, "restart %d ready after %.1f s" % (i + 1, time.time() - t0))
+    t.eq(hung, 0, "no immediate restart after SIGKILL hangs (4 tries)")
+    t.eq(len(stored), 4, "each restarted node stores a form")
+    data = os.path.join(d.dir, "data")
+    t.ok(os.path.islink(os.path.join(data, "redis.sock")) and
+         os.readlink(os.path.join(data, "redis.sock")) == "redis.%d.sock" % d.proc.pid,
+         "redis.sock links to this instance's own socket")
+    r = subprocess.run([RXDESKD, "-c", d.conf_path], capture_output=True, text=True,
+                       timeout=60)
+    t.ok(r.returncode == 1 and "is in use (rxdeskd pid %d)" % d.proc.pid in r.stderr,
+         "a second rxdeskd on the same data_dir is refused with a clear message",
+         r.stderr[-300:])
+    t.eq(d.get("/readyz")[0], 200, "and the running one is untouched")
+    pid = int(subprocess.run(["pgrep", "-P", str(d.proc.pid), "redis-server"],
+                             capture_output=True, text=True).stdout.split()[0])
+    os.kill(pid, signal.SIGSTOP)
+    wait_until(lambda: d.get("/readyz")[0] == 503, timeout=20, what="readyz 503 (frozen)")
+    os.kill(pid, signal.SIGCONT)
+    wait_until(lambda: d.get("/readyz")[0] == 200, timeout=30, what="ready after thaw")
+    t.ok(True, "a frozen embedded redis: 503, then ready by itself when it runs again")
+    t.ok("waiting for the previous redis-server" in d.logtext(),
+         "the wait for the predecessor is logged")
+    t.eq(d.stop(), 0, "stops cleanly")
+
+
 if __name__ == "__main__":
-    Tap().run([test_cli, test_config_documented, test_health_metrics, test_logging, test_redis_loss, test_redis_loading, test_embedded])
+    Tap().run([test_cli, test_config_documented, test_health_metrics, test_logging, test_redis_loss, test_redis_loading, test_embedded,
+               test_crash_restart])
