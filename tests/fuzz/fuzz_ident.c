@@ -17,11 +17,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void
 fuzz_phone(const char *s, const char *country)
 {
-	char out[PHONE_E164_MAX], again[PHONE_E164_MAX];
+	char out[PHONE_E164_MAX], again[PHONE_E164_MAX], ext[PHONE_EXT_MAX + 1];
 	const char *cause;
 
 	if (phone_normalize(s, country, out, sizeof(out), &cause) == -1)
 		return;
+	/* the extension is digits only, and the number is the same without it */
+	if (phone_normalize_ext(s, country, again, sizeof(again), ext,
+	    sizeof(ext), &cause) == -1 || strcmp(out, again) != 0 ||
+	    strspn(ext, "0123456789") != strlen(ext))
+		abort();
 	if (out[0] != '+' || strlen(out) > 16 ||
 	    phone_normalize(out, country, again, sizeof(again), &cause) == -1 ||
 	    strcmp(out, again) != 0)
