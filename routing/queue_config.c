@@ -188,8 +188,8 @@ static int
 set_key(json_t *q, const char *key, const char *value, const char **cause)
 {
 	static const char *const secs[] = { "aging", "overflow_timeout", "sticky_wait", NULL };
-	static const char *const bools[] = { "mail_release", "lang_match", "breach_raise",
-		"breach_overflow", NULL };
+	static const char *const bools[] = { "mail_release", "pending_release",
+		"lang_match", "breach_raise", "breach_overflow", NULL };
 	long long n;
 	int b;
 

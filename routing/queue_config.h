@@ -10,6 +10,7 @@
  *   overflow_timeout = 1800
  *   sticky_wait = 30
  *   mail_release = no             ; an agent's mail goes back when they drop
+ *   pending_release = no          ; a pending ticket frees its agent's place
  *   lang_match = yes
  *   sla_first = urgent:900, high:3600, *:14400
  *   sla_next = *:28800

@@ -35,6 +35,7 @@ rx.qdef = function(p, q)
   d.sticky_wait = tonumber(d.sticky_wait) or 0
   d.paused = d.paused == '1'
   d.mail_release = d.mail_release == '1'
+  d.pending_release = d.pending_release == '1'
   d.lang_match = d.lang_match == '1'
   return d
 end
@@ -137,8 +138,21 @@ local function qualifies(p, kind, id, req)
   return true
 end
 
+-- Agents found without a live connection while picking (their heartbeat
+-- lapsed before any sweep noticed): taken out of routing at the end of the
+-- call that found them (rx.route_flush), never while a set is being walked.
+local STALE = {}
+
+-- Does agent ID hold a live connection? The presence key exists while some
+-- node keeps refreshing it (docs/datamodel.md, Agent presence).
+local function live(p, id)
+  if redis.call('EXISTS', p .. 'presence:' .. id) == 1 then return true end
+  STALE[id] = true
+  return false
+end
+
 -- Walk the strategy's order of set KEY from START; the first agent that
--- has every other needed skill wins.
+-- has every other needed skill and a live connection wins.
 local function scan(p, key, kind, req, byscore, min, max)
   local seen = 0
   local offset = 0
@@ -150,7 +164,7 @@ local function scan(p, key, kind, req, byscore, min, max)
       ids = redis.call('ZRANGE', key, offset, offset + SCAN_BATCH - 1)
     end
     for _, id in ipairs(ids) do
-      if qualifies(p, kind, id, req) then return id end
+      if qualifies(p, kind, id, req) and live(p, id) then return id end
     end
     if #ids < SCAN_BATCH then return nil end
     offset = offset + SCAN_BATCH
@@ -228,7 +242,7 @@ local function can_take(p, d, t, id)
   local kind = rx.route_kind(t)
   local req = needs(d, t)
   if not redis.call('ZSCORE', p .. 'av:' .. kind .. ':' .. req[1], id) then return false end
-  return qualifies(p, kind, id, req)
+  return qualifies(p, kind, id, req) and live(p, id)
 end
 
 -- Sticky routing: the agent who served the customer last, if free; if
@@ -257,10 +271,8 @@ end
 -- Put ticket N in its queue (at QUEUED_AT, or now) and assign it if an
 -- agent is free. Returns the agent's id or nil. D: the queue's rx.qdef
 -- when the caller has it already.
-rx.route_queue = function(p, n, t, now, queued_at, head, d)
-  d = d or rx.qdef(p, t.queue)
+local function place(p, n, t, now, queued_at, head, d)
   redis.call('SADD', p .. 'queues', t.queue)
-  queued_at = queued_at or now
   local score = wait_score(d, t, queued_at)
   if head then
     local first = redis.call('ZRANGE', p .. 'q:' .. t.queue, 0, 0, 'WITHSCORES')
@@ -273,12 +285,35 @@ rx.route_queue = function(p, n, t, now, queued_at, head, d)
     redis.call('HSET', rx.tkey(p, n), 'queued_at', queued_at)
     t.queued_at = tostring(queued_at)
   end
+end
+
+-- Offer waiting ticket N to an agent: sticky first, then the strategy.
+local function offer(p, n, t, now, d)
   if d.paused then return nil end
   local id, held = sticky(p, d, n, t, now)
   if held then return nil end
   id = id or pick(p, d, t)
   if id then rx.route_assign(p, n, t, id, 'system', now) end
   return id
+end
+
+rx.route_queue = function(p, n, t, now, queued_at, head, d)
+  d = d or rx.qdef(p, t.queue)
+  place(p, n, t, now, queued_at or now, head, d)
+  local id = offer(p, n, t, now, d)
+  rx.route_flush(p, now)
+  return id
+end
+
+-- A waiting ticket's priority changed: its rank follows at once (its time
+-- in the queue is kept). For rx.ticket_priority, a hook of head.lua.
+rx.route_rescore = function(p, n, t, now)
+  if t.agent ~= '' or not redis.call('ZSCORE', p .. 'q:' .. t.queue, n) then return false end
+  local d = rx.qdef(p, t.queue)
+  local score = wait_score(d, t, tonumber(t.queued_at) or now)
+  redis.call('ZADD', p .. 'q:' .. t.queue, score, n)
+  redis.call('ZADD', p .. 'qk:' .. t.queue .. ':' .. rx.route_kind(t), score, n)
+  return true
 end
 
 -- Called by rx_ingest (server/store/lua/ticket.lua) for a new or reopened
@@ -330,6 +365,7 @@ end
 -- waiting ticket over every queue, until they are full. Returns tickets.
 rx.agent_dispatch = function(p, id, now)
   local got = {}
+  if not live(p, id) then rx.route_flush(p, now); return got end
   for _, n in ipairs(redis.call('ZRANGEBYSCORE', p .. 'stk:' .. id, now, '+inf')) do
     local t = rx.ticket_load(p, n)
     if t and t.agent == '' and can_take(p, rx.qdef(p, t.queue), t, id) then
@@ -350,6 +386,7 @@ rx.agent_dispatch = function(p, id, now)
     rx.route_assign(p, best.n, best.t, id, 'system', now)
     got[#got + 1] = tonumber(best.n)
   end
+  rx.route_flush(p, now)
   return got
 end
 
@@ -371,11 +408,48 @@ rx.route_unassign = function(p, n, t, id, requeue, now)
 end
 
 -- For the ticket functions: ticket N (table T, before the change) stops
--- being the work of its agent (resolved, closed, or handed to someone by
--- hand). The agent's load shrinks and they get waiting work.
+-- being the work of its agent (resolved, closed, pending where the queue
+-- says so, transferred or handed to someone by hand). The agent's load
+-- shrinks and, in the same atomic call, they get waiting work.
 rx.route_released = function(p, n, t, now)
   local id = t.agent or ''
   if id == '' or not rx.route_unassign(p, n, nil, id, false, now) then return end
+  rx.agent_index(p, id)
+  if rx.agent_state(p, id).state == 'available' then rx.agent_dispatch(p, id, now) end
+end
+
+-- Ticket N became pending: where its queue says `pending_release`, its
+-- agent's place frees now (the agent stays named; rx.route_resume gives
+-- it back when the customer answers).
+rx.route_pending = function(p, n, t, now)
+  if rx.qdef(p, t.queue).pending_release then rx.route_released(p, n, t, now) end
+end
+
+-- Agent ID's free room for KIND (capacity minus load).
+local function room_for(p, id, kind)
+  local load = tonumber(redis.call('HGET', akey(p, id), 'load_' .. kind)) or 0
+  return agent_profile(p, id).cap[kind] - load
+end
+
+-- Ticket N, released from its named agent (resolved, or pending where
+-- released), is open again: their work again when they have room for it,
+-- else it waits in its queue like any reopened ticket (sticky routing
+-- prefers them). Never counted twice, never over capacity.
+rx.route_resume = function(p, n, t, actor, now)
+  local id = t.agent or ''
+  if id == '' then return rx.route_enqueue(p, n, t, now) end
+  if redis.call('HEXISTS', p .. 'aw:' .. id, n) == 1 then return end
+  if room_for(p, id, rx.route_kind(t)) > 0 then
+    return rx.route_assign(p, n, t, id, actor, now)
+  end
+  rx.ticket_set(p, n, t, 'agent', '', 'system', now)
+  rx.route_enqueue(p, n, t, now)
+end
+
+-- Agent ID's record changed (capacity, skills, languages, roles): their
+-- sets follow, and room that grew is filled at once.
+rx.route_agent_changed = function(p, id, now)
+  if redis.call('EXISTS', akey(p, id)) == 0 then return end
   rx.agent_index(p, id)
   if rx.agent_state(p, id).state == 'available' then rx.agent_dispatch(p, id, now) end
 end
@@ -421,39 +495,117 @@ local function set_state(p, id, state, now)
   return old
 end
 
--- An agent went offline: give back what was not yet taken up.
-local function agent_drop(p, id, now)
+local DROP_WHY = { left = 'the agent left (last connection closed)',
+  lapsed = 'the agent\'s heartbeat lapsed', offline = 'the agent went offline' }
+
+-- The work agent ID gives back on going offline, by the queues' rules:
+-- ringing calls and unanswered chats, mail where mail_release says so.
+-- Sorted as they stood in their queues (rank, then ticket number).
+local function drop_list(p, id)
   local work = redis.call('HGETALL', p .. 'aw:' .. id)
-  local back = {}
+  local back, defs = {}, {}
   for i = 1, #work, 2 do
     local n, kind, accepted = work[i], string.match(work[i + 1], '^(%a+):(%d)')
     local t = rx.ticket_load(p, n)
-    local release = false
-    if kind ~= 'mail' then
-      release = accepted == '0'
-    elseif t then
-      release = rx.qdef(p, t.queue).mail_release
-    end
     if not t then
       redis.call('HDEL', p .. 'aw:' .. id, n)
-    elseif release then
-      rx.route_unassign(p, n, t, id, true, now)
-      back[#back + 1] = tonumber(n)
+    else
+      defs[t.queue] = defs[t.queue] or rx.qdef(p, t.queue)
+      local d = defs[t.queue]
+      if (kind ~= 'mail' and accepted == '0') or (kind == 'mail' and d.mail_release) then
+        back[#back + 1] = { n = n, t = t, d = d,
+          rank = wait_score(d, t, tonumber(t.queued_at) or tonumber(t.created) or 0) }
+      end
     end
   end
+  table.sort(back, function(x, y)
+    if x.rank ~= y.rank then return x.rank < y.rank end
+    return tonumber(x.n) < tonumber(y.n)
+  end)
   return back
 end
 
--- Change agent ID's state; a free agent gets waiting work at once.
-rx.route_agent_set = function(p, id, state, now)
+-- Say on the ticket's log and to supervisors (and a chat's customer) that
+-- ticket B.n was taken back from agent ID.
+local function drop_told(p, b, id, why, now)
+  redis.call('XADD', rx.tkey(p, b.n) .. ':log', '*', 'type', 'event', 'author', 'system',
+    'field', 'requeued', 'old', id, 'new', b.t.queue, 'reason', why,
+    'text', 'Handed back to queue ' .. b.t.queue .. ': ' .. (DROP_WHY[why] or why), 'ts', now)
+  rx.publish(p, { type = 'ticket.requeued', ticket = tonumber(b.n), from = id,
+    queue = b.t.queue, reason = why, audience = 'supervisor' })
+  if rx.route_kind(b.t) == 'chat' then
+    rx.publish(p, { type = 'chat.requeued', ticket = tonumber(b.n), from = id,
+      queue = b.t.queue, agent = '', reason = why })
+  end
+end
+
+-- An agent went offline: give back what was not yet taken up, in front of
+-- each queue's head in the order it stood (so two tickets given back do
+-- not come back reversed), then offer each in that order.
+local function agent_drop(p, id, now, why)
+  local back = drop_list(p, id)
+  for _, b in ipairs(back) do
+    rx.route_unassign(p, b.n, nil, id, false, now)
+    rx.ticket_set(p, b.n, b.t, 'agent', '', 'system', now)
+  end
+  for i = #back, 1, -1 do
+    local b = back[i]
+    place(p, b.n, b.t, now, tonumber(b.t.queued_at) or now, true, b.d)
+  end
+  local out = {}
+  for _, b in ipairs(back) do
+    drop_told(p, b, id, why or 'offline', now)
+    if b.t.agent == '' then offer(p, b.n, b.t, now, b.d) end
+    out[#out + 1] = tonumber(b.n)
+  end
+  return out
+end
+
+-- Change agent ID's state; a free agent gets waiting work at once. WHY:
+-- what took them offline (left, lapsed; default offline), for the log.
+rx.route_agent_set = function(p, id, state, now, why)
   local old = set_state(p, id, state, now)
   local out = { agent = id, state = state, old = old, assigned = {}, requeued = {} }
   rx.agent_index(p, id)
-  if state == 'offline' then out.requeued = agent_drop(p, id, now) end
+  if state ~= 'offline' or not why then redis.call('HDEL', akey(p, id), 'resume') end
+  if state == 'offline' then out.requeued = agent_drop(p, id, now, why) end
   if state == 'available' then out.assigned = rx.agent_dispatch(p, id, now) end
+  rx.route_flush(p, now)
   out.assigned = rx.list(out.assigned)
   out.requeued = rx.list(out.requeued)
   return out
+end
+
+-- Agent ID has no live connection any more (WHY: "left", their last socket
+-- closed on some node; "lapsed", their heartbeat stopped): offline for
+-- routing at once, their work handed back by the queues' rules. The state
+-- they had is kept in `resume`, restored when a connection comes back.
+rx.route_agent_gone = function(p, id, now, why)
+  local st = rx.agent_state(p, id).state
+  if st == 'offline' then return nil end
+  local out = rx.route_agent_set(p, id, 'offline', now, why)
+  redis.call('HSET', akey(p, id), 'resume', st == 'away' and 'away' or 'available')
+  return out
+end
+
+-- A connection of agent ID is (back) up: the state they had before they
+-- were taken offline for want of one returns.
+rx.route_agent_back = function(p, id, now)
+  local f = redis.call('HMGET', akey(p, id), 'state', 'resume')
+  if f[1] ~= 'offline' or not f[2] then return nil end
+  return rx.route_agent_set(p, id, f[2], now)
+end
+
+-- Agents found without a connection during this call leave routing now.
+rx.route_flush = function(p, now)
+  if next(STALE) == nil then return end
+  local ids = STALE
+  STALE = {}
+  for id in pairs(ids) do
+    if redis.call('EXISTS', p .. 'presence:' .. id) == 0 then
+      rx.route_agent_gone(p, id, now, 'lapsed')
+    end
+  end
 end
 
 local function agent_arg(p, a)
@@ -524,7 +676,7 @@ local function route_done(keys, argv)
 end
 
 local QDEF_FIELDS = { skills = 1, strategy = 1, aging = 1, overflow = 1, overflow_timeout = 1,
-  sticky_wait = 1, mail_release = 1, lang_match = 1, sla = 1, calendar = 1,
+  sticky_wait = 1, mail_release = 1, pending_release = 1, lang_match = 1, sla = 1, calendar = 1,
   breach_raise = 1, breach_overflow = 1, paused = 1 }
 
 -- {queue, set:{field: value}}: define or change a queue (config at start,
@@ -568,6 +720,7 @@ rx.route_dispatch_queue = function(p, q, now, limit)
       if id then rx.route_assign(p, n, t, id, 'system', now); done = done + 1 end
     end
   end
+  rx.route_flush(p, now)
   return done
 end
 

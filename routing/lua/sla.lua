@@ -217,16 +217,17 @@ local function sweep_sticky(p, now, out)
 end
 
 -- Agents whose presence key expired go offline (their calls and chats not
--- yet answered go back to the queue).
+-- yet answered go back to the queue). A pick that meets such an agent first
+-- takes them out at once (route.lua, rx.route_flush); this is the net.
 local function sweep_presence(p, now, out)
   local grace = rx.route_cfg(p).presence_grace * 1000
   for _, id in ipairs(redis.call('ZRANGEBYSCORE', p .. 'online', '-inf', now, 'LIMIT', 0, SWEEP_MAX)) do
     if redis.call('EXISTS', p .. 'presence:' .. id) == 1 then
       redis.call('ZADD', p .. 'online', now + grace, id)
     else
-      local r = rx.route_agent_set(p, id, 'offline', now)
+      local r = rx.route_agent_gone(p, id, now, 'lapsed')
       out.offline = out.offline + 1
-      out.requeued = out.requeued + #r.requeued
+      out.requeued = out.requeued + (r and #r.requeued or 0)
     end
   end
 end

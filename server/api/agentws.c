@@ -111,34 +111,33 @@ agentws_error(struct ws_conn *c, json_t *cmd, const char *code,
 /* --- presence ---------------------------------------------------------- */
 
 static void
-on_presence(const struct redisReply *r, const char *err, void *arg)
+on_presence_call(json_t *result, const char *err, void *arg)
 {
 	if (err)
 		log_debug("agentws presence err=\"%s\"", err);
 }
 
+/* The agent holds a live connection here: the presence key with its TTL,
+ * and routing gives back the state of an agent it took offline for want
+ * of one (rx_presence_on, server/store/lua/presence.lua). */
 static void
 presence_set(const struct agent_conn *ac)
 {
-	redis_command(on_presence, NULL, "SET %spresence:%s %s EX %d",
-	    store_prefix(), ac->who.id, A.node, AGENTWS_PRESENCE_TTL);
+	json_t *args = json_pack("{s:s, s:s, s:i}", "agent", ac->who.id, "node",
+	    A.node, "ttl", AGENTWS_PRESENCE_TTL);
+
+	store_call("rx_presence_on", args, on_presence_call, NULL);
+	json_decref(args);
 }
 
-static void
-on_presence_off(json_t *result, const char *err, void *arg)
-{
-	if (err)
-		log_debug("agentws presence off err=\"%s\"", err);
-}
-
-/* The agent's last connection here closed: drop the key if it is ours
- * (another node may hold a newer connection of the same agent). */
+/* The agent's last connection here closed: when no node holds another,
+ * routing stops giving them work in the same call (rx_presence_off). */
 static void
 presence_drop(const char *agent)
 {
 	json_t *args = json_pack("{s:s, s:s}", "agent", agent, "node", A.node);
 
-	store_call("rx_presence_off", args, on_presence_off, NULL);
+	store_call("rx_presence_off", args, on_presence_call, NULL);
 	json_decref(args);
 }
 

@@ -458,11 +458,107 @@ def test_released(t, redis):
     t.eq((a["agent"], b["agent"]), ("1", ""), "released: one mail place, one waits")
     fcall(redis, "rx_ticket_update", {"ticket": a["ticket"], "actor": "a:1",
                                       "set": {"status": "resolved"}})
-    wait_until(lambda: fcall(redis, "rx_route_sweep")["released"] == 1, timeout=10,
-               what="the sweep to release a resolved ticket")
     t.eq(ticket(redis, b["ticket"])["agent"], "1",
-         "released: a ticket resolved through the ticket API frees the place; the waiting one comes")
+         "released: resolving frees the place in the same call; the waiting one comes, no sweep")
+    t.eq(fcall(redis, "rx_route_sweep")["released"], 0, "released: nothing left for the sweep")
     check_invariants(t, redis, "released")
+    # reopened while the agent is full: it waits, never over capacity
+    c = ingest(redis, "rl1", "rl", ticket=a["ticket"])
+    t.ok(c["reopened"] and c["agent"] == "" and a["ticket"] in waiting(redis, "rl"),
+         "released: reopened while the agent is full, it waits in its queue", c)
+    check_invariants(t, redis, "reopened")
+    fcall(redis, "rx_ticket_update", {"ticket": b["ticket"], "actor": "a:1",
+                                      "set": {"status": "closed"}})
+    t.eq(ticket(redis, a["ticket"])["agent"], "1", "released: closing frees it too; the agent takes it back")
+    # pending frees the place only where the queue says so
+    queue(redis, "rl", pending_release=True)
+    d = ingest(redis, "rl3", "rl")
+    fcall(redis, "rx_ticket_update", {"ticket": a["ticket"], "actor": "a:1",
+                                      "set": {"status": "pending"}})
+    t.eq((ticket(redis, d["ticket"])["agent"], ticket(redis, a["ticket"])["agent"]), ("1", "1"),
+         "released: pending_release: a pending ticket frees the place (its agent stays named)")
+    fcall(redis, "rx_ticket_update", {"ticket": d["ticket"], "actor": "a:1",
+                                      "set": {"status": "resolved"}})
+    e = ingest(redis, "rl1", "rl", ticket=a["ticket"])
+    t.eq((e["status"], e["agent"], redis.cmd("HGET", P + "aw:1", str(a["ticket"]))),
+         ("open", "1", "mail:0"), "released: the customer answers: the agent's work again")
+    check_invariants(t, redis, "pending")
+
+
+def test_capacity_raised(t, redis):
+    reset(redis)
+    queue(redis, "cr")
+    redis.cmd("HSET", P + "a:1", "email", "a1@example.com")
+    agent(redis, 1, cap={"voice": 1, "chat": 1, "mail": 1})
+    ns = [ingest(redis, "cr%d" % i, "cr")["ticket"] for i in range(3)]
+    t.eq(waiting(redis, "cr"), ns[1:], "capacity: one place taken, two wait")
+    fcall(redis, "rx_agent_update", {"id": "1", "set": {"capacity": {"voice": 1, "chat": 1, "mail": 3}}})
+    t.eq(waiting(redis, "cr"), [], "capacity raised: the waiting tickets go to the agent in the same call")
+    check_invariants(t, redis, "capacity")
+
+
+def test_priority_rescore(t, redis):
+    reset(redis)
+    queue(redis, "pr")
+    ns = [ingest(redis, "pr%d" % i, "pr")["ticket"] for i in range(3)]
+    fcall(redis, "rx_ticket_update", {"ticket": ns[2], "actor": "a:9", "set": {"priority": "urgent"}})
+    t.eq(waiting(redis, "pr")[0], ns[2], "priority: a raise moves the ticket to the head at once")
+    agent(redis, 1, cap={"voice": 1, "chat": 1, "mail": 1})
+    t.eq(ticket(redis, ns[2])["agent"], "1", "priority: the next free agent takes the raised one")
+    fcall(redis, "rx_ticket_update", {"ticket": ns[0], "actor": "a:9", "set": {"priority": "low"}})
+    t.eq(waiting(redis, "pr"), [ns[1], ns[0]], "priority: a lowered one falls behind at once")
+
+
+def test_gone(t, redis):
+    """An agent without a live connection gets nothing, at once, and what
+    they held goes back in the order it stood, logged and announced."""
+    reset(redis)
+    queue(redis, "gq", mail_release=True)
+    agent(redis, 1, cap={"voice": 1, "chat": 3, "mail": 10})
+    sub = Subscriber(redis, P + "events")
+    a = ingest(redis, "g1", "gq", channel="chat")
+    b = ingest(redis, "g2", "gq", priority="high")
+    c = ingest(redis, "g3", "gq")
+    t.eq((a["agent"], b["agent"], c["agent"]), ("1", "1", "1"), "gone: agent 1 holds three")
+    queue(redis, "gq", paused=True)
+    w = [ingest(redis, "gw%d" % i, "gq")["ticket"] for i in range(2)]
+    # the heartbeat lapses: the key is gone, no sweep has run
+    redis.cmd("DEL", P + "presence:1")
+    queue(redis, "gq", paused=False)
+    t.eq(redis.cmd("HGET", P + "ar:1", "state"), "offline", "gone: a pick that meets them takes them out")
+    order = waiting(redis, "gq")
+    t.eq(order, [b["ticket"], a["ticket"], c["ticket"]] + w,
+         "gone: handed back before the waiting ones, in the order they stood (priority, then time)")
+    t.eq(redis.cmd("HLEN", P + "aw:1"), 0, "gone: nothing left with them")
+    log = redis.cmd("XRANGE", P + "t:%d:log" % a["ticket"], "-", "+")
+    ev = [dict(zip(e[1][::2], e[1][1::2])) for e in log]
+    t.ok(any(e.get("field") == "requeued" and e.get("reason") == "lapsed" and e.get("old") == "1"
+             for e in ev), "gone: the ticket's log says so", ev[-2:])
+    seen = []
+    while True:
+        m = sub.next(0.3)
+        if m is None:
+            break
+        seen.append(json.loads(m))
+    t.eq(sorted(e["ticket"] for e in seen if e["type"] == "ticket.requeued"),
+         sorted([a["ticket"], b["ticket"], c["ticket"]]), "gone: ticket.requeued for the supervisors")
+    t.ok(any(e["type"] == "chat.requeued" and e["ticket"] == a["ticket"] for e in seen),
+         "gone: chat.requeued for the chat's customer")
+    # back: the state they had returns, and the work with it
+    r = fcall(redis, "rx_presence_on", {"agent": "1", "node": "n1", "ttl": 30})
+    t.ok(r["back"] and redis.cmd("HGET", P + "ar:1", "state") == "available" and
+         int(redis.cmd("HLEN", P + "aw:1")) == 5, "gone: a connection back restores available", r)
+    # the last connection closes on one node while another still holds one
+    fcall(redis, "rx_presence_on", {"agent": "1", "node": "n2", "ttl": 30})
+    t.eq(fcall(redis, "rx_presence_off", {"agent": "1", "node": "n1"})["gone"], False,
+         "gone: another node still holds a connection: not gone")
+    t.eq(redis.cmd("HGET", P + "ar:1", "state"), "available", "gone: and still available")
+    t.eq(fcall(redis, "rx_presence_off", {"agent": "1", "node": "n2"})["gone"], True,
+         "gone: the last one closes")
+    t.eq((redis.cmd("HGET", P + "ar:1", "state"), redis.cmd("EXISTS", P + "presence:1")),
+         ("offline", 0), "gone: offline for routing in the same call")
+    sub.close()
+    check_invariants(t, redis, "gone")
 
 
 def test_concurrent(t, redis):
@@ -515,7 +611,8 @@ def main():
     tests = [test_leastrecent, test_fewestcalls, test_rrmemory, test_skillweighted,
              test_capacity, test_priority_aging, test_sticky, test_wrapup, test_drop,
              test_safety_and_lang, test_sla_calendar, test_sla_escalation,
-             test_overflow_timeout, test_stats_and_errors, test_released, test_concurrent]
+             test_overflow_timeout, test_stats_and_errors, test_released, test_capacity_raised,
+             test_priority_rescore, test_gone, test_concurrent]
 
     def bind(fn):
         def run(t):

@@ -205,6 +205,8 @@ local function agent_update(keys, argv)
   if f.pwhash then agent_audit(p, a.actor, h.id, 'password', '', 'changed', now) end
   f.updated = now
   rx.hset(p .. 'a:' .. h.id, f)
+  -- routing follows at once: raised capacity takes waiting work now
+  if f.capacity or f.skills or f.languages or f.roles then rx.route_agent_changed(p, h.id, now) end
   -- A new password or a disabled account ends every session.
   if f.pwhash or f.disabled == '1' then sessions_drop(p, h.id) end
   return agent_encode(rx.agent_view(rx.hgetall(p .. 'a:' .. h.id), now))

@@ -24,7 +24,7 @@ rx.HOOKS = {
   'route_enqueue', 'route_queue', 'route_qrem', 'route_assign', 'route_unassign',
   'route_released', 'route_message', 'sla_start', 'outbox_add', 'outbox_ack',
   'audit', 'customer_identify', 'customer_history_add', 'customer_live', 'ticket_load',
-  'case_intake',
+  'case_intake', 'route_rescore', 'route_resume', 'route_pending', 'route_agent_changed',
 }
 
 -- Unix milliseconds from the server's clock: one clock for every node.

@@ -58,6 +58,7 @@ rx.ticket_priority = function(p, n, t, priority, actor, now)
   if not rx.ticket_set(p, n, t, 'priority', priority, actor, now) then return false end
   t.prio = tostring(rx.PRIORITIES[priority])
   redis.call('HSET', rx.tkey(p, n), 'prio', t.prio)
+  rx.route_rescore(p, n, t, now)	-- a waiting ticket's rank follows at once
   return true
 end
 
@@ -128,12 +129,10 @@ rx.ticket_enqueue = function(p, n, t, now)
 end
 
 -- A reopened ticket waits in its queue again, or, when it has an agent, is
--- their work again: released first in case routing's sweep has not yet
--- done so, so that it is never counted twice.
+-- their work again if they have room (routing decides: rx.route_resume).
 rx.ticket_reopened = function(p, n, t, actor, now)
   if t.agent == '' then return rx.ticket_enqueue(p, n, t, now) end
-  rx.route_unassign(p, n, nil, t.agent, false, now)
-  rx.route_assign(p, n, t, t.agent, actor, now)
+  rx.route_resume(p, n, t, actor, now)
 end
 
 local function str(v, field, max)
@@ -365,6 +364,8 @@ local function ingest_route(p, n, t, i, now, fresh, reopened)
   elseif reopened then
     rx.ticket_reopened(p, n, t, 'system', now)
   elseif not fresh and i.direction == 'in' then
+    -- an answer to a pending ticket whose place was freed: the agent's again
+    if t.agent ~= '' then rx.route_resume(p, n, t, 'system', now) end
     rx.route_message(p, n, t, now)
   end
 end

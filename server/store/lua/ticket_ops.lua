@@ -227,9 +227,10 @@ local function unqueue(p, n, t)
   return rx.route_qrem(p, t.queue, n)
 end
 
--- A resolved or closed ticket no longer waits; routing's sweep releases
--- its agent's load (rx.route_reconcile). The agent stays named and gets it
--- back if it is reopened.
+-- A resolved or closed ticket no longer waits and frees its agent's place
+-- in this same call (rx.route_released dispatches their next ticket); a
+-- pending one too where its queue says so. The agent stays named and gets
+-- it back when it opens again (rx.route_resume).
 local function update_status(p, n, t, s, actor, now)
   if not rx.STATUSES[s] then rx.fail('BADARG', 'unknown status "' .. tostring(s) .. '"') end
   if s == t.status then return false end
@@ -241,8 +242,13 @@ local function update_status(p, n, t, s, actor, now)
   if s == 'resolved' then rx.ticket_set(p, n, t, 'resolved_at', now, actor, now) end
   if s == 'resolved' or s == 'closed' then
     unqueue(p, n, t)
+    rx.route_released(p, n, t, now)
+  elseif s == 'pending' then
+    rx.route_pending(p, n, t, now)
   elseif was == 'resolved' then
     rx.ticket_reopened(p, n, t, actor, now)
+  elseif was == 'pending' and t.agent ~= '' then
+    rx.route_resume(p, n, t, actor, now)
   end
   return true
 end
