@@ -225,6 +225,66 @@ known_own(const struct screen_doc *d, const struct screen_token *t)
 	return 0;
 }
 
+/* Is token I a unit of a dose ("5 mg")? */
+static int
+dose_unit(const struct screen_doc *d, size_t i)
+{
+	static const char *const units[] = { "mg", "mcg", "ml", "g", "iu", "мг",
+	    "мкг", "мл", "г", "мо", "од", "units", NULL };
+
+	if (i >= d->ntok)
+		return 0;
+	for (int k = 0; units[k]; k++)
+		if (strcmp(d->tok[i].surface, units[k]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Is token I a product name ("Nauseril", "Paindorin")? A word written
+ * with a capital that does not begin its sentence, and that no word list
+ * of its script knows or that a dose follows ("Migrastop 5 mg").
+ */
+static int
+product_name(const struct screen_doc *d, size_t i)
+{
+	const struct screen_token *t = &d->tok[i];
+	const char *stem;
+	size_t j = i;
+
+	if (!t->upper || (t->script != SCREEN_SCRIPT_LATIN &&
+	    t->script != SCREEN_SCRIPT_CYRILLIC))
+		return 0;
+	while (j > 0 && d->tok[j - 1].sentence == t->sentence &&
+	    d->tok[j - 1].script == SCREEN_SCRIPT_PUNCT)
+		j--;
+	if (j == 0 || d->tok[j - 1].sentence != t->sentence)
+		return 0;		/* the first word of its sentence */
+	if (i + 2 < d->ntok && d->tok[i + 1].script == SCREEN_SCRIPT_DIGIT &&
+	    dose_unit(d, i + 2))
+		return 1;
+	for (int l = 0; l < M.kb->nlangs; l++)
+		if (M.kb->script[l] == t->script &&
+		    (stem = screen_text_stem(d, t, l)) != NULL &&
+		    screen_data_known(M.kb, l, stem))
+			return 0;
+	return 1;
+}
+
+/* A product name holds the cues that begin at it ("Nauseril" is not
+ * "nause*"); they stay in the hits (rule "product name"). */
+static void
+hold_product(const struct screen_doc *d, size_t i, size_t from)
+{
+	if (from == M.fs->n || !product_name(d, i))
+		return;
+	for (size_t k = from; k < M.fs->n; k++) {
+		int c = M.fs->f[k].term->cue;
+		if (screen_cue_ae(c) || screen_cue_defect(c))
+			M.fs->f[k].held = HELD_PRODUCT;
+	}
+}
+
 /* Stem and prefix terms of every language of the token's script. */
 static void
 match_word(const struct screen_doc *d, size_t i, int field)
@@ -249,6 +309,7 @@ match_word(const struct screen_doc *d, size_t i, int field)
 	if (M.fs->n == nf && !t->synthetic && (t->script == SCREEN_SCRIPT_LATIN ||
 	    t->script == SCREEN_SCRIPT_CYRILLIC))
 		match_fuzzy(d, i, field);
+	hold_product(d, i, nf);
 }
 
 /* The token holding normalised byte AT, from token I on. */

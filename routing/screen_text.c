@@ -671,6 +671,26 @@ stem_all(struct screen_doc *d, const uint8_t scripts[SCREEN_LANGS_MAX])
 	return 0;
 }
 
+/* Which words the writer began with a capital and went on in small
+ * letters (product names). */
+static void
+mark_capitals(struct screen_doc *d, const char *text)
+{
+	size_t n;
+
+	for (size_t i = 0; i < d->ntok; i++) {
+		struct screen_token *t = &d->tok[i];
+		if (t->synthetic || t->start >= d->olen)
+			continue;
+		/* "Nauseril", not "INR" or "АЛТ" (abbreviations) */
+		if (!u_isupper((UChar32)utf8_next((const unsigned char *)text + t->start,
+		    d->olen - t->start, &n)) || t->start + n >= t->end)
+			continue;
+		t->upper = (uint8_t)u_islower((UChar32)utf8_next((const unsigned char *)
+		    text + t->start + n, d->olen - t->start - n, &n));
+	}
+}
+
 int
 screen_text_parse_translit(struct screen_doc *d, const char *text, size_t len,
     const uint8_t scripts[SCREEN_LANGS_MAX], int uk)
@@ -709,6 +729,8 @@ screen_text_parse(struct screen_doc *d, const char *text, size_t len,
 	ubrk_setText(T.words, (const UChar *)u"", 0, &err);
 	if (rc == 0)
 		rc = sentences(d, text ? text : "", d->olen);
+	if (rc == 0)
+		mark_capitals(d, text ? text : "");
 	return rc == 0 ? stem_all(d, scripts) : -1;
 }
 

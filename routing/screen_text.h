@@ -36,6 +36,7 @@ struct screen_token {
 	uint16_t sentence;
 	uint8_t script;			/* enum screen_script */
 	uint8_t synthetic;		/* "not" of "didn't": no surface */
+	uint8_t upper;			/* written with a capital first letter */
 	const char *surface;		/* NUL-terminated folded word */
 };
 

@@ -412,6 +412,19 @@ test_rule_numbers(void **state)
 }
 
 static void
+test_rule_product_name(void **state)
+{
+	tiny_load();
+	/* A capitalised word no word list knows, not first in its sentence,
+	 * or one a dose follows, is a product, not a symptom. */
+	assert_string_equal(rule_for("He takes Vomitex daily.", "symptom"), "product name");
+	assert_int_equal(ae("I take Rashonil 5 mg daily."), SCREEN_AE_NONE);
+	assert_int_not_equal(ae("Rashes all over since I took it."), SCREEN_AE_NONE);
+	assert_int_not_equal(ae("He took it and had a Rash."), SCREEN_AE_NONE);
+	tiny_drop();
+}
+
+static void
 test_rule_not_negation(void **state)
 {
 	tiny_load();
@@ -528,6 +541,7 @@ main(void)
 		cmocka_unit_test(test_rule_not_negation),
 		cmocka_unit_test(test_rule_experience),
 		cmocka_unit_test(test_rule_numbers),
+		cmocka_unit_test(test_rule_product_name),
 		cmocka_unit_test(test_rule_han_scopes),
 		cmocka_unit_test(test_rule_language),
 		cmocka_unit_test(test_rule_translit),
