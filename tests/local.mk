@@ -35,7 +35,8 @@ INTEGRATION_TESTS = \
 	tests/integration/test_agent_ws.py \
 	tests/integration/test_run.py \
 	tests/integration/test_ingest.py \
-	tests/integration/test_safety.py
+	tests/integration/test_safety.py \
+	tests/integration/test_install.py
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/rxtest.py \
 	tests/integration/browser/console.js tests/integration/ws/client.js \
