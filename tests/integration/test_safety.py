@@ -11,7 +11,7 @@ import subprocess
 import time
 
 from rxtest import (Daemon, Redis, Tap, wait_until, tmpdir, free_port, RXDESKD, add_agent,
-                    login, bearer)
+                    login, bearer, WsClient, ws_client_missing)
 
 FORMS = "/api/v1/forms/"
 CONF = """[smtp]
@@ -262,7 +262,18 @@ def test_cases(t):
          text.startswith("number,status") and '"CASE-%d"' % c["id"] in text and
          '"Cardiolex"' in text, "CSV for a date range", text[:400])
     s, body, h = d.request("GET", "/api/v1/cases/%d/e2b" % c["id"], None, bearer(sv))
-    t.ok(s in (200, 501), "E2B of one case: the XML, or 501 until the writer is built", s)
+    xml = body.decode() if isinstance(body, bytes) else str(body)
+    t.ok(s == 200 and h["content-type"].startswith("application/xml") and
+         "MCCI_IN200100UV01" in xml and xml.count("PORR_IN049016UV") >= 1 and
+         "QZ" in xml, "E2B of one case: a batch from e2b_batch, patient opened", (s, xml[:300]))
+    s, body, h = d.request("GET", "/api/v1/cases/e2b?from=2000-01-01&to=2100-01-01", None,
+                           bearer(sv))
+    xml = body.decode() if isinstance(body, bytes) else str(body)
+    t.ok(s == 200 and xml.count("<PORR_IN049016UV") == 2,
+         "E2B batch for a date range: every case in it", (s, xml[:300]))
+    r = d.ctl("case", "export", "--e2b", "--from", "2000-01-01", "--to", "2100-01-01")
+    t.ok(r.returncode == 0 and "MCCI_IN200100UV01" in r.stdout, "rxdeskctl case export --e2b",
+         r.stderr)
     s, m = d.get("/metrics")
     t.ok("rxdesk_cases_overdue" in m if isinstance(m, str) else
          b"rxdesk_cases_overdue" in m, "/metrics: overdue and due-soon cases")
@@ -360,7 +371,48 @@ def test_key_rotate(t):
     redis.stop()
 
 
-TESTS = [test_unknown_queues, test_flagged_routing, test_cases, test_key_rotate]
+def ws_connect(d, token):
+    c = WsClient("ws://127.0.0.1:%d/agent/ws" % d.http_port,
+                 headers={"Cookie": "rxsession=" + token}, origin="http://127.0.0.1:%d" % d.http_port)
+    assert c.opened(), "socket not opened"
+    assert c.message(lambda m: m["type"] == "hello"), "no hello"
+    return c
+
+
+def test_events_redacted(t):
+    """A follower who may not see an AE ticket learns that it changed and its
+    status, never its content; safety staff get the whole event."""
+    why = ws_client_missing()
+    if why:
+        t.ok(True, "# SKIP " + why)
+        return
+    redis = Redis()
+    d = Daemon(redis, conf=CONF + FAST)
+    add_agent(redis, "olena@example.com", roles="agent")
+    add_agent(redis, "iryna@example.com", roles="safety")
+    ag, sv = ws_connect(d, login(d, "olena@example.com")), ws_connect(d, login(d, "iryna@example.com"))
+    base = {"channel": "form", "direction": "in", "ident": {"email": "p@example.org", "name": "P"},
+            "subject": "Question", "text": "When do you open?"}
+    n = json.loads(redis.cmd("FCALL", "rx_ingest", 0, "rx:", json.dumps(base)))["ticket"]
+    ag.send({"type": "subscribe", "ticket": n, "id": 1})
+    t.ok(ag.message(lambda m: m.get("type") == "subscribed"), "a plain agent follows a general ticket")
+    follow = dict(base, ticket=n, text="My patient QZ has a rash", category="ae", flags=["ae"],
+                  dedup="x:2")
+    redis.cmd("FCALL", "rx_ingest", 0, "rx:", json.dumps(follow))
+    m = ag.message(lambda m: m.get("ticket") == n and m.get("type") == "ticket.message")
+    t.ok(m and m.get("restricted") is True and set(m) <= {"type", "ticket", "status", "restricted"},
+         "the follower gets the event of the now-AE ticket without content", m)
+    m = sv.message(lambda m: m.get("ticket") == n and m.get("type") == "ticket.message")
+    t.ok(m and m.get("restricted") is True and "customer" in m and "log" in m,
+         "safety staff get the whole event", m)
+    ag.stop()
+    sv.stop()
+    d.stop()
+    redis.stop()
+
+
+TESTS = [test_unknown_queues, test_flagged_routing, test_cases, test_key_rotate,
+         test_events_redacted]
 
 if __name__ == "__main__":
     Tap().run(TESTS)
