@@ -110,7 +110,7 @@ class Ctx:
         conf = os.path.join(self.tmp, "rxdesk.conf")
         with open(conf, "w") as f:
             f.write("[server]\ndata_dir = %s\nlog_level = warn\n"
-                    "[http]\nlisten = 127.0.0.1:%d\nrate_limit = 0\n"
+                    "[http]\nlisten = 127.0.0.1:%d\nrate_limit = 0\nmax_per_ip = 0\n"
                     "[smtp]\nlisten = 127.0.0.1:%d\ndomains = example.com\nmax_sessions = 1000\n"
                     "[redis]\nurl = redis://127.0.0.1:%d/0\n%s\n"
                     % (os.path.join(self.tmp, "data"), self.http_port, self.smtp_port,

@@ -27,6 +27,9 @@ struct config {
 	char *http_listen;
 	size_t http_max_body;
 	int http_timeout;	/* seconds a client may take per request */
+	int http_header_timeout; /* seconds from a request's first byte to its blank line */
+	int http_body_timeout;	/* seconds from the headers to the body's end */
+	int http_max_per_ip;	/* connections open from one address (0: no cap) */
 	char *http_allowed_origins; /* comma-separated, for WebSocket upgrades */
 	int http_rate_limit;	/* requests per minute per IP on public paths */
 	char *http_cert;

@@ -14,6 +14,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 #include <openssl/err.h>
@@ -21,6 +22,7 @@
 
 #include "server/core/config.h"
 #include "server/core/http.h"
+#include "server/core/http_conn.h"
 #include "server/core/idtab.h"
 #include "server/core/log.h"
 #include "server/core/metrics.h"
@@ -39,6 +41,7 @@ struct http_req {
 	uint64_t id;
 	char tag[48];
 	struct evhttp_request *req;
+	struct http_conn *conn;		/* its connection's guard */
 	const struct route *route;
 	char *path;
 	char *params[MAX_PARAMS];
@@ -143,6 +146,7 @@ req_new(struct evhttp_request *evreq)
 	r->have_query = 0;
 	r->body_ended = 0;
 	r->route = NULL;
+	r->conn = NULL;
 	evhttp_connection_get_peer(evhttp_request_get_connection(evreq), &addr,
 	    &port);
 	snprintf(r->peer, sizeof(r->peer), "%s", addr ? addr : "");
@@ -172,12 +176,11 @@ http_req_find(uint64_t id)
 
 /* The peer left before we answered: evhttp frees its request next. */
 static void
-on_conn_close(struct evhttp_connection *evcon, void *arg)
+on_peer_gone(void *arg)
 {
 	struct http_req *r = arg;
 
 	log_debug("req=%s peer closed before the answer", r->tag);
-	evhttp_connection_set_closecb(evcon, NULL, NULL);
 	req_free(r);
 }
 
@@ -221,10 +224,17 @@ on_request(struct evhttp_request *evreq, void *arg)
 	const char *method = method_name(evhttp_request_get_command(evreq));
 	int path_seen = 0;
 
-	evhttp_connection_set_closecb(evhttp_request_get_connection(evreq),
-	    on_conn_close, r);
 	evhttp_add_header(evhttp_request_get_output_headers(evreq),
 	    "X-Request-Id", r->tag);
+	r->conn = http_conn_find(evhttp_request_get_connection(evreq));
+	if (r->conn == NULL)
+		log_fatalx("http: a request on a connection without its guard");
+	if (http_conn_begin(r->conn, r) == 400) {
+		http_set_header(r, "Connection", "close");
+		http_error(r, 400, "bad_framing", "two different Content-Length "
+		    "headers, or one with Transfer-Encoding (RFC 9112 6.3)", NULL);
+		return;
+	}
 	r->path = evhttp_uridecode(evhttp_uri_get_path(uri) ? evhttp_uri_get_path(uri) : "/", 0, NULL);
 	if (r->path == NULL || r->path[0] != '/') {
 		http_error(r, 400, "bad_request", "bad request path", NULL);
@@ -322,8 +332,7 @@ finish(struct http_req *r, int status, struct evbuffer *body)
 		evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
 	if (evhttp_find_header(h, "Cache-Control") == NULL)
 		evhttp_add_header(h, "Cache-Control", "no-store");
-	evhttp_connection_set_closecb(evhttp_request_get_connection(r->req),
-	    NULL, NULL);
+	http_conn_end(r->conn);
 	count_reply(r, status);
 	evhttp_send_reply(r->req, status, NULL, body);
 	req_free(r);
@@ -392,8 +401,7 @@ http_unavailable(struct http_req *r)
 void
 http_detach(struct http_req *r, int status)
 {
-	evhttp_connection_set_closecb(evhttp_request_get_connection(r->req),
-	    NULL, NULL);
+	http_conn_release(r->conn);
 	count_reply(r, status);
 	req_free(r);
 }
@@ -441,8 +449,49 @@ http_rate_check(struct http_req *r, const char *bucket)
 static struct bufferevent *
 on_bevcb(struct event_base *base, void *arg)
 {
-	return bufferevent_openssl_socket_new(base, -1, SSL_new(H.ssl),
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	return http_conn_bev(base, H.ssl);
+}
+
+/*
+ * libevent 2.1 answers what fails before a route runs (a body or headers
+ * too large, a malformed request line or header, a method not allowed)
+ * with evhttp_send_error, an HTML page; 2.2's evhttp_set_errorcb does not
+ * exist here. Our definition of the same function takes its place (the
+ * library calls it through its PLT), so that these answers are JSON like
+ * every other error, as docs/api.md says.
+ */
+void
+evhttp_send_error(struct evhttp_request *req, int error, const char *reason)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	struct evbuffer *b = evbuffer_new();
+	const char *code = error == 413 ? "too_large" : error == 405 ?
+	    "method_not_allowed" : error == 501 ? "not_implemented" :
+	    error == 404 ? "not_found" : "bad_request";
+	const char *message = error == 413 ?
+	    "the request's headers or body are larger than this server takes" :
+	    error == 405 || error == 501 ? "method not allowed here" :
+	    error == 404 ? "no such resource" : "malformed HTTP request";
+	char labels[64];
+
+	if (b == NULL) {
+		evhttp_connection_free(evhttp_request_get_connection(req));
+		return;
+	}
+	if (req->major == 0 && req->minor == 0)
+		req->major = req->minor = 1;	/* no version was parsed */
+	evhttp_clear_headers(h);
+	evhttp_add_header(h, "Content-Type", "application/json");
+	evhttp_add_header(h, "Connection", "close");
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	evbuffer_add_printf(b, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}\n",
+	    code, message);
+	snprintf(labels, sizeof(labels), "route=\"none\",status=\"%d\"", error);
+	metrics_add(metrics_counter("rxdesk_http_requests_total",
+	    "HTTP requests answered, by route and status.", labels), 1);
+	evhttp_send_reply(req, error, reason, b);
+	evbuffer_free(b);
 }
 
 static int
@@ -457,7 +506,6 @@ setup_tls(const struct config *cf, const char **cause)
 		return -1;
 	}
 	SSL_CTX_set_min_proto_version(H.ssl, TLS1_2_VERSION);
-	evhttp_set_bevcb(H.http, on_bevcb, NULL);
 	return 0;
 }
 
@@ -550,12 +598,20 @@ http_start(struct event_base *base, const struct config *cf, const char **cause)
 	evhttp_set_gencb(H.http, on_request, NULL);
 	if (setup_tls(cf, cause) == -1)
 		return -1;
+	http_conn_start(base, cf, on_peer_gone);
+	evhttp_set_bevcb(H.http, on_bevcb, NULL);
 	if ((H.bound = evhttp_bind_socket_with_handle(H.http, host, (ev_uint16_t)port)) == NULL) {
 		*cause = "cannot bind http.listen";
 		return -1;
 	}
 	log_info("http listen=%s:%d tls=%s", host, port, H.ssl ? "yes" : "no");
 	return 0;
+}
+
+void
+http_reload(const struct config *cf)
+{
+	http_conn_reload(cf);
 }
 
 void
@@ -570,7 +626,13 @@ http_stop_accepting(void)
 unsigned
 http_inflight(void)
 {
-	return H.inflight;
+	return H.inflight + http_conn_receiving();
+}
+
+void
+http_refuse_arriving(void)
+{
+	http_conn_refuse_receiving();
 }
 
 void

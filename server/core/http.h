@@ -23,10 +23,15 @@ typedef void http_handler(struct http_req *, void *arg);
 
 /* Bind http.listen and serve. 0, or -1 with *cause. */
 int http_start(struct event_base *, const struct config *, const char **cause);
+/* Apply a new configuration's limits (SIGHUP). */
+void http_reload(const struct config *);
 /* Stop accepting connections; requests in flight carry on. */
 void http_stop_accepting(void);
-/* Requests received and not yet answered. */
+/* Requests received and not yet answered, and requests still arriving. */
 unsigned http_inflight(void);
+/* The shutdown bound has passed: a request still arriving gets a 503
+ * with Connection: close (plain HTTP) and its connection is closed. */
+void http_refuse_arriving(void);
 /* Free the server and every connection. */
 void http_free(void);
 

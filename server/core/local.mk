@@ -6,6 +6,7 @@ librxcore_la_SOURCES += \
 	server/core/eredis.c server/core/eredis.h \
 	server/core/events.c server/core/events.h \
 	server/core/http.c server/core/http.h \
+	server/core/http_conn.c server/core/http_conn.h \
 	server/core/idtab.c server/core/idtab.h \
 	server/core/log.c server/core/log.h \
 	server/core/metrics.c server/core/metrics.h \

@@ -68,6 +68,7 @@ on_drain(evutil_socket_t fd, short ev, void *arg)
 	if (busy == 0 || ++D.drain_ticks > D.cf->shutdown_timeout * 10) {
 		if (busy)
 			log_warnx("shutdown with %u requests unfinished", busy);
+		http_refuse_arriving();
 		event_base_loopexit(D.base, NULL);
 	}
 }
@@ -102,6 +103,7 @@ on_hup(evutil_socket_t sig, short ev, void *arg)
 		return;
 	}
 	apply_logging(cf);
+	http_reload(cf);
 	modules_reload(cf);
 	log_info("configuration reloaded path=\"%s\"", D.path ? D.path : "");
 	config_free(cf);
