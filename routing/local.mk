@@ -7,6 +7,7 @@ librxcore_la_SOURCES += \
 	routing/screen_scope.c routing/screen_scope.h \
 	routing/screen_text.c routing/screen_text.h \
 	routing/screen_data.c routing/screen_data.h \
+	routing/screen_model.cc routing/screen_model.h \
 	routing/triage.c routing/triage.h \
 	routing/routing.c routing/routing.h \
 	routing/queue_config.c routing/queue_config.h
@@ -33,6 +34,19 @@ screening_zhdir = $(pkgdatadir)/screening/zh
 dist_screening_zh_DATA = $(addprefix routing/screening/zh/,$(SCREEN_FILES))
 EXTRA_DIST += docs/screening.md
 
+# The fastText second signal (routing/screen_model.cc, docs/screening.md):
+# the model is rebuilt from the dev corpus by scripts/train-screening-model;
+# tests/screening/screen_decide (built by make, not a test) gives that
+# script the lexicon's decision per message.
+AM_CXXFLAGS = -std=gnu++17 -Wall -Wextra $(ICU_CFLAGS) $(FASTTEXT_CFLAGS)
+RX_LIBS += $(FASTTEXT_LIBS)
+screening_modeldir = $(pkgdatadir)/screening
+dist_screening_model_DATA = routing/screening/model.ftz
+EXTRA_DIST += scripts/train-screening-model
+noinst_PROGRAMS += tests/screening/screen_decide
+tests_screening_screen_decide_SOURCES = tests/screening/screen_decide.c
+tests_screening_screen_decide_LDADD = librxcore.la $(RX_LIBS)
+
 # The screener on the labelled corpus (figures on the frozen test part;
 # tests/screening/screen_eval --dev --misses for tuning).
 check_PROGRAMS += tests/screening/screen_eval
@@ -51,6 +65,10 @@ check_PROGRAMS += tests/unit/routing/test_screen
 tests_unit_routing_test_screen_SOURCES = tests/unit/routing/test_screen.c
 tests_unit_routing_test_screen_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_routing_test_screen_LDADD = $(UNIT_LDADD)
+check_PROGRAMS += tests/unit/routing/test_screen_model
+tests_unit_routing_test_screen_model_SOURCES = tests/unit/routing/test_screen_model.c
+tests_unit_routing_test_screen_model_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_routing_test_screen_model_LDADD = $(UNIT_LDADD)
 check_PROGRAMS += tests/unit/routing/test_triage
 tests_unit_routing_test_triage_SOURCES = tests/unit/routing/test_triage.c
 tests_unit_routing_test_triage_CFLAGS = $(UNIT_CFLAGS)
