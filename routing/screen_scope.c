@@ -86,6 +86,8 @@ may_hold(int c, enum held why)
 		return c != CUE_REPORT;
 	if (why == HELD_NOT_YET && c == CUE_EXPERIENCE)
 		return 1;
+	if (why == HELD_DELIVERY)
+		return c == CUE_DEFECT_PACK;
 	if (why == HELD_INDICATION || why == HELD_HISTORY || why == HELD_NOT_YET ||
 	    why == HELD_IMPROVED)
 		return c == CUE_SYMPTOM || c == CUE_VAGUE || c == CUE_GENERIC ||
@@ -421,6 +423,47 @@ hold_experiences(const struct screen_scope *sc)
 	}
 }
 
+/* Is a pack word of tokens A..B (a clause) outside every delivery cue
+ * ("the box of Zenol" is the product's, "the courier's box" is not)? */
+static int
+product_pack(const struct screen_scope *sc, size_t a, size_t b)
+{
+	for (size_t k = sc->at[a]; k < sc->at[b + 1]; k++) {
+		const struct found *p = &sc->f[k];
+		int inside = 0;
+		if (p->term->cue != CUE_PACK)
+			continue;
+		for (size_t n = sc->at[a]; n < sc->at[b + 1] && !inside; n++)
+			inside = sc->f[n].term->cue == CUE_DELIVERY &&
+			    sc->f[n].start <= p->start && sc->f[n].end >= p->end;
+		if (!inside)
+			return 1;
+	}
+	return 0;
+}
+
+/* A clause about the delivery ("коробка кур'єра порвана", "the outer box
+ * was wet from the rain, blisters fine") holds the damage it tells of,
+ * unless it names the product's own pack. */
+static void
+hold_deliveries(const struct screen_scope *sc)
+{
+	const struct screen_doc *d = sc->d;
+
+	for (size_t k = sc->from; k < sc->to; k++) {
+		const struct found *f = &sc->f[k];
+		unsigned s = d->tok[f->tok0].sentence;
+		size_t a, b, end = d->sent_end[s];
+		if (f->term->cue != CUE_DELIVERY || f->held != HELD_NO)
+			continue;
+		a = clause_begin(d, sent_begin(d, s), f->tok0);
+		for (b = f->tok1; b + 1 < end && !is_comma(d, b + 1); b++)
+			;
+		if (!product_pack(sc, a, b))
+			hold(sc, a, b, HELD_DELIVERY);
+	}
+}
+
 int
 screen_scope_apply(struct screen_scope *sc)
 {
@@ -463,6 +506,7 @@ screen_scope_apply(struct screen_scope *sc)
 		}
 	}
 	hold_experiences(sc);
+	hold_deliveries(sc);
 	if (not_yet)
 		hold_not_yet(sc);
 	hold_questions(sc);

@@ -233,7 +233,8 @@ static const char tiny_en[] =
     "[list]\nand\nor\n[history]\nhistory of\n[history_after]\nfor years\n"
     "[not_yet]\nnot started .. yet\n[improvement]\nis gone\n"
     "[not_negation]\nnot sure\n[experience]\nsince i started .. i\n"
-    "[error]\ntook {n} instead of {n}\n[lab]\nglucose {n>13}\n{n>169}/{n>99}\n";
+    "[error]\ntook {n} instead of {n}\n[lab]\nglucose {n>13}\n{n>169}/{n>99}\n"
+    "[defect_pack]\ntorn\n[pack]\nbox\n[delivery]\ncourier's box\n";
 static const char tiny_zh[] =
     "[symptom]\n痛\n金属味\n苦\n掉头发\n[question]\n什么\n吗\n[exposure]\n吃\n"
     "[hypothetical]\n担心会\n[negation]\n没\n[not_negation]\n没想到\n";
@@ -425,6 +426,18 @@ test_rule_product_name(void **state)
 }
 
 static void
+test_rule_delivery(void **state)
+{
+	tiny_load();
+	/* The courier's box is not the product's pack. */
+	assert_int_equal(pqc("The courier's box was torn, the blisters are fine."), 0);
+	assert_string_equal(rule_for("The courier's box was torn.", "defect_pack"),
+	    "delivery");
+	assert_int_equal(pqc("The box was torn."), 1);
+	tiny_drop();
+}
+
+static void
 test_rule_not_negation(void **state)
 {
 	tiny_load();
@@ -542,6 +555,7 @@ main(void)
 		cmocka_unit_test(test_rule_experience),
 		cmocka_unit_test(test_rule_numbers),
 		cmocka_unit_test(test_rule_product_name),
+		cmocka_unit_test(test_rule_delivery),
 		cmocka_unit_test(test_rule_han_scopes),
 		cmocka_unit_test(test_rule_language),
 		cmocka_unit_test(test_rule_translit),
