@@ -86,7 +86,8 @@ EXTRA_DIST += docs/routing.md
 EXTRA_DIST += routing/lua/route.lua routing/lua/sla.lua
 
 # tests/local.mk sets INTEGRATION_TESTS after this fragment: add to TESTS.
-ROUTING_TESTS = tests/integration/test_routing.py tests/integration/test_routing_nodes.py
+ROUTING_TESTS = tests/integration/test_routing.py tests/integration/test_routing_nodes.py \
+	tests/integration/test_routing_live.py
 TESTS += $(ROUTING_TESTS)
 EXTRA_DIST += $(ROUTING_TESTS)
 
