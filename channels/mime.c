@@ -447,6 +447,49 @@ bracket(const char *id)
 	}
 }
 
+/* PARAM="value" (or a token) of header NAME as received, malloc'd. */
+static char *
+raw_param(GMimeObject *o, const char *name, const char *param)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(o);
+	GMimeHeader *h = hl ? g_mime_header_list_get_header(hl, name) : NULL;
+	const char *v = h ? g_mime_header_get_raw_value(h) : NULL, *p, *e;
+	size_t n = strlen(param);
+
+	for (p = v; p && (p = strcasestr(p, param)) != NULL; p += n) {
+		if ((p > v && p[-1] != ';' && p[-1] != ' ' && p[-1] != '\t' &&
+		    p[-1] != '\n') || p[n] != '=')
+			continue;
+		p += n + 1;
+		if (*p == '"')
+			e = strchr(++p, '"');
+		else
+			e = p + strcspn(p, "; \t\r\n");
+		return e ? xstrndup(p, (size_t)(e - p)) : NULL;
+	}
+	return NULL;
+}
+
+/* The file name: RFC 2047 words in it (Outlook writes them) decoded by
+ * mime_words.c, as the Subject is; else GMime's reading (RFC 2231). */
+static char *
+file_name(GMimePart *part)
+{
+	GMimeObject *o = GMIME_OBJECT(part);
+	const char *gname = g_mime_part_get_filename(part), *why;
+	char *raw = raw_param(o, "Content-Disposition", "filename"), *s;
+
+	if (raw == NULL)
+		raw = raw_param(o, "Content-Type", "name");
+	if (raw && strstr(raw, "=?")) {
+		s = mime_words_decode(raw, strlen(raw), &why);
+		free(raw);
+		return s;
+	}
+	free(raw);
+	return gname ? xstrdup(gname) : NULL;
+}
+
 /* An image the HTML shows by "cid:" (RFC 2392): inline, not attached. */
 static int
 is_inline(struct walk *w, GMimeObject *o, int attached)
@@ -482,8 +525,7 @@ leaf(struct walk *w, GMimePart *part)
 	GMimeContentType *ct = g_mime_object_get_content_type(o);
 	GMimeContentDisposition *cd = g_mime_object_get_content_disposition(o);
 	int attached = cd && g_mime_content_disposition_is_attachment(cd);
-	const char *name = g_mime_part_get_filename(part);
-	char *type = g_mime_content_type_get_mime_type(ct);
+	char *type = g_mime_content_type_get_mime_type(ct), *name;
 	GByteArray *ba;
 
 	if (is_body_text(ct, "plain", attached))
@@ -503,7 +545,10 @@ leaf(struct walk *w, GMimePart *part)
 		if ((ba = part_bytes(w, part)) != NULL)	/* checks base64 */
 			g_byte_array_free(ba, TRUE);
 	} else if ((ba = part_bytes(w, part)) != NULL) {
-		keep_att(w, name ? name : "attachment", type, ba->data, ba->len);
+		name = file_name(part);
+		keep_att(w, name && *name ? name : "attachment", type, ba->data,
+		    ba->len);
+		free(name);
 		g_byte_array_free(ba, TRUE);
 	}
 	g_free(type);

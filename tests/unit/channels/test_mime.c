@@ -381,6 +381,15 @@ test_encoded_subjects(void **state)
 	assert_string_equal(m.from_name, "Олена Коваль");
 	assert_string_equal(m.from_addr, "olena@example.org");
 	mime_free(&m);
+	/* an attachment's name in encoded words (Outlook), the same defect */
+	parse_str(HDR MIME "Subject: f\r\nContent-Type: multipart/mixed; boundary=M\r\n\r\n"
+	    "--M\r\nContent-Type: text/plain\r\n\r\nhi\r\n--M\r\n"
+	    "Content-Type: application/pdf\r\nContent-Disposition: attachment;\r\n"
+	    " filename=\"=?UTF-8?B?0J/QvtCx0ZbRh9C90LAg0LTRltGPINC/0ZbRgdC70Y8=?= "
+	    "=?UTF-8?B?INC00YDRg9Cz0L7RlyDQtNC+0LfQuA==?=.pdf\"\r\n\r\n%PDF\r\n--M--\r\n", &m);
+	assert_int_equal(m.natt, 1);
+	assert_string_equal(m.att[0].name, "Побічна дія після другої дози.pdf");
+	mime_free(&m);
 	/* broken base64 in a word: what decodes stays, the rest is U+FFFD, flagged */
 	parse_str(HDR "Subject: =?utf-8?B?0LTR!ltGP?= =?utf-8?B?/w==?=\r\n\r\nx\r\n", &m);
 	assert_non_null(strstr(m.subject, "дія"));
