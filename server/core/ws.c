@@ -61,6 +61,7 @@ static struct {
 	struct event_base *base;
 	char node[64];
 	char *origins;
+	char own_origin[256];	/* server.public_url's scheme://host[:port] */
 	size_t max_message, max_queue;
 	int ping_s, pong_s;
 	struct connq conns;
@@ -106,20 +107,17 @@ ws_key_valid(const char *key)
 	return EVP_DecodeBlock(raw, (const unsigned char *)key, 24) == 18;
 }
 
-/* Compare "host[:port]" parts ignoring case. */
-static int
-host_equal(const char *a, size_t alen, const char *b)
-{
-	return strlen(b) == alen && strncasecmp(a, b, alen) == 0;
-}
-
 int
-ws_origin_allowed(const char *origin, const char *host, const char *allowed)
+ws_origin_allowed(const char *origin, const char *own, const char *allowed)
 {
 	const char *p, *s, *e;
 	size_t n;
 
 	if (origin == NULL)
+		return 1;
+	/* The console's own origin, scheme and port included: never the
+	 * request's Host, which a DNS-rebinding page chooses. */
+	if (own && *own && strcasecmp(origin, own) == 0)
 		return 1;
 	n = strlen(origin);
 	for (s = allowed ? allowed : ""; *s; s = *e ? e + 1 : e) {
@@ -133,11 +131,7 @@ ws_origin_allowed(const char *origin, const char *host, const char *allowed)
 		    ((size_t)(p - s) == n && strncasecmp(s, origin, n) == 0))
 			return 1;
 	}
-	/* Same origin: the Origin's authority is the Host the browser asked. */
-	if ((p = strstr(origin, "://")) == NULL || host == NULL)
-		return 0;
-	p += 3;
-	return strchr(p, '/') == NULL && host_equal(p, strlen(p), host);
+	return 0;
 }
 
 int
@@ -218,7 +212,7 @@ ws_check(struct http_req *r)
 		    "Sec-WebSocket-Key must be base64 of 16 bytes", NULL);
 		return -1;
 	}
-	if (!ws_origin_allowed(http_header(r, "Origin"), http_header(r, "Host"),
+	if (!ws_origin_allowed(http_header(r, "Origin"), W.own_origin,
 	    W.origins)) {
 		http_error(r, 403, "origin_refused",
 		    "this Origin may not open a WebSocket here", NULL);
@@ -621,9 +615,15 @@ ws_attach(struct bufferevent *bev, const char *peer, const struct ws_handler *h,
 static void
 set_limits(const struct config *cf)
 {
+	const char *u = strstr(cf->public_url, "://");
+	size_t n = u ? (size_t)(u + 3 - cf->public_url) + strcspn(u + 3, "/?#") : 0;
+
 	free(W.origins);
 	if ((W.origins = strdup(cf->http_allowed_origins)) == NULL)
 		log_fatalx("ws: out of memory");
+	if (n >= sizeof(W.own_origin))
+		n = 0;
+	snprintf(W.own_origin, sizeof(W.own_origin), "%.*s", (int)n, cf->public_url);
 	W.max_message = cf->ws_max_message;
 	W.max_queue = cf->ws_max_queue;
 	W.ping_s = cf->ws_ping_interval;

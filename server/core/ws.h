@@ -45,9 +45,10 @@ void ws_stop(void);
 
 /*
  * Check that R is a WebSocket upgrade we accept: GET, "Upgrade: websocket",
- * version 13, a well-formed key, and an Origin that is allowed (listed in
- * http.allowed_origins, or naming the same host as the Host header; no
- * Origin at all is a non-browser client and is allowed). Otherwise answer R
+ * version 13, a well-formed key, and an Origin that is allowed (server.
+ * public_url's origin, or listed in http.allowed_origins; never judged by
+ * the Host header; no Origin at all is a non-browser client and is
+ * allowed). Otherwise answer R
  * (400, 403, 426) and return -1.
  */
 int ws_check(struct http_req *r);
@@ -99,11 +100,11 @@ void ws_accept_key(const char *key, char *out, size_t outlen);
 /* 1 when KEY is base64 of 16 bytes (RFC 6455 section 4.1), else 0. */
 int ws_key_valid(const char *key);
 /*
- * 1 when ORIGIN may open a WebSocket: it is listed in ALLOWED (a comma
- * list of "scheme://host[:port]", "*" for any), or its host[:port] equals
- * HOST (the request's Host header). ORIGIN NULL is a non-browser: allowed.
+ * 1 when ORIGIN may open a WebSocket: it equals OWN (the console's origin,
+ * "scheme://host[:port]", compared whole) or is listed in ALLOWED (a comma
+ * list of origins, "*" for any). ORIGIN NULL is a non-browser: allowed.
  */
-int ws_origin_allowed(const char *origin, const char *host,
+int ws_origin_allowed(const char *origin, const char *own,
     const char *allowed);
 /* 1 when BUF is valid UTF-8 (RFC 3629: no overlongs, no surrogates). */
 int ws_utf8_valid(const char *buf, size_t len);

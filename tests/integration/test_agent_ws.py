@@ -116,6 +116,18 @@ def test_refused(t):
     r = c.opened()
     t.ok(r and r["ev"] == "refused" and r["status"] == 403,
          "same host, another port: 403", r)
+    # issue 18: the Host header is never the reference (DNS rebinding sends
+    # the attacker's name as Host and Origin), nor is another scheme.
+    c = WsClient(url(d), headers={"Cookie": "rxsession=" + E.tok["ann"],
+                                  "Host": "evil.example"}, origin="http://evil.example")
+    r = c.opened()
+    t.ok(r and r["ev"] == "refused" and r["status"] == 403,
+         "Host and Origin both evil.example (DNS rebinding): 403", r)
+    c = WsClient(url(d), headers={"Cookie": "rxsession=" + E.tok["ann"]},
+                 origin="https://127.0.0.1:%d" % d.http_port)
+    r = c.opened()
+    t.ok(r and r["ev"] == "refused" and r["status"] == 403,
+         "an https Origin for the http console: 403", r)
     c = WsClient(url(d), origin=same_origin(d))
     r = c.opened()
     t.ok(r and r["ev"] == "refused" and r["status"] == 401, "no session: 401", r)

@@ -45,13 +45,18 @@ test_origin(void **state)
 	const char *allowed = "https://desk.example.com, http://localhost:3000";
 
 	assert_true(ws_origin_allowed(NULL, "h:1", ""));
-	assert_true(ws_origin_allowed("http://127.0.0.1:8080", "127.0.0.1:8080", ""));
-	assert_true(ws_origin_allowed("http://DESK.example.com", "desk.example.com", ""));
-	assert_false(ws_origin_allowed("http://evil.example", "127.0.0.1:8080", ""));
-	assert_false(ws_origin_allowed("http://127.0.0.1:8081", "127.0.0.1:8080", ""));
-	assert_false(ws_origin_allowed("http://127.0.0.1:8080/x", "127.0.0.1:8080", ""));
-	assert_false(ws_origin_allowed("null", "127.0.0.1:8080", ""));
+	assert_true(ws_origin_allowed("http://127.0.0.1:8080", "http://127.0.0.1:8080", ""));
+	assert_true(ws_origin_allowed("http://DESK.example.com", "http://desk.example.com", ""));
+	assert_false(ws_origin_allowed("http://evil.example", "http://127.0.0.1:8080", ""));
+	assert_false(ws_origin_allowed("http://127.0.0.1:8081", "http://127.0.0.1:8080", ""));
+	assert_false(ws_origin_allowed("http://127.0.0.1:8080/x", "http://127.0.0.1:8080", ""));
+	assert_false(ws_origin_allowed("null", "http://127.0.0.1:8080", ""));
 	assert_false(ws_origin_allowed("http://a.example", NULL, ""));
+	/* issue 18: an https origin for an http console, and the shape of DNS
+	 * rebinding (Host and Origin both the attacker's) */
+	assert_false(ws_origin_allowed("https://127.0.0.1:8080", "http://127.0.0.1:8080", ""));
+	assert_false(ws_origin_allowed("http://evil.example", "http://desk.example.com", ""));
+	assert_false(ws_origin_allowed("http://evil.example", "", ""));
 	assert_true(ws_origin_allowed("https://desk.example.com", "x", allowed));
 	assert_true(ws_origin_allowed("http://localhost:3000", "x", allowed));
 	assert_false(ws_origin_allowed("http://localhost:30000", "x", allowed));
