@@ -34,17 +34,25 @@ def skip(t, name, why):
     print("ok %d - %s # SKIP %s" % (t.n, name, why), flush=True)
 
 
+def make_env():
+    """A make of our own: not the jobserver or flags of `make check`'s."""
+    return {k: v for k, v in os.environ.items()
+            if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
+
+
 def make_vars(builddir):
     """The build's installation directories, fully expanded by make."""
     rule = "rxvars:\n\t@echo " + " ".join("'%s=$(%s)'" % (v, v) for v in VARS) + "\n"
     r = subprocess.run(["make", "-s", "--no-print-directory", "-C", builddir, "-f", "Makefile",
-                        "-f", "-", "rxvars"], input=rule, capture_output=True, text=True)
-    return dict(w.split("=", 1) for w in r.stdout.split())
+                        "-f", "-", "rxvars"], input=rule, capture_output=True, text=True,
+                       env=make_env())
+    pairs = (w.split("=", 1) for w in r.stdout.split() if "=" in w)
+    return {k: v for k, v in pairs if k in VARS}
 
 
 def make(*args):
     return subprocess.run(["make", "-s", "--no-print-directory", "-C", BUILDDIR] + list(args),
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=600, env=make_env())
 
 
 def under(path):
@@ -132,7 +140,8 @@ def test_debian_layout(t):
         return
     gen = ["etc/rxdeskd.service", "etc/sysusers.d/rxdesk.conf", "etc/tmpfiles.d/rxdesk.conf",
            "etc/rxdesk.conf.installed"]
-    r = subprocess.run(["make", "-s", "-C", d] + gen, capture_output=True, text=True)
+    r = subprocess.run(["make", "-s", "-C", d] + gen, capture_output=True, text=True,
+                       env=make_env())
     t.ok(r.returncode == 0, "the unit, sysusers, tmpfiles and rxdesk.conf generated", r.stderr)
     v = make_vars(d)
     t.eq([v.get(k) for k in ("sbindir", "rxconfdir", "rxstatedir", "systemdsystemunitdir")],
