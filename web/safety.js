@@ -188,9 +188,30 @@
   async function openCase(id) {
     try {
       renderCase(await api("GET", "/api/v1/cases/" + id));
+      await offerDuplicates(id);
     } catch (e) {
       say("Case: " + e.message);
     }
+  }
+
+  // Possible duplicates, each with a button that links this case to it as
+  // its master (and closes this one, with the reason said).
+  async function offerDuplicates(id) {
+    const d = await api("GET", "/api/v1/cases/" + id + "/duplicates");
+    if (!d.duplicates.length || S.open.duplicate_of) return;
+    const link = (m) => el("button", { type: "button", class: "link-dup", "data-master": String(m),
+      text: "Link to CASE-" + m + " as a duplicate",
+      onclick: async () => {
+        try {
+          renderCase(await api("PATCH", "/api/v1/cases/" + id, { duplicate_of: m, master: m,
+            status: "closed", reason: "duplicate of CASE-" + m }));
+          say("Linked to CASE-" + m);
+        } catch (e) {
+          say("Case: " + e.message);
+        }
+      } });
+    $("#case-validity").after(el("p", { id: "case-duplicates" }, "Possible duplicates: ",
+      ...d.duplicates.map(link)));
   }
 
   function patchOf(form, c) {

@@ -172,13 +172,13 @@ def test_cases(t):
     # an ae-report form opens its case at once, its fields mapped
     s, b = d.post(FORMS + "ae-report", {
         "name": "Dr Taras Koval", "email": "taras@clinic.example.org", "phone": "+380441234567",
-        "patient_initials": "QZ", "patient_age": "34", "patient_sex": "female",
+        "patient_initials": "Q.Z.", "patient_age": "34", "patient_sex": "female",
         "product": "Cardiolex", "lot": "A123", "reaction": "Generalised urticaria",
         "onset_date": "2026-12-01", "outcome": "recovering"})
     t.eq(s, 201, "ae-report form accepted")
     form_ticket = b["id"]
     c = wait_case(d, sv, lambda c: c["ticket"] == form_ticket, "the ae-report's case")
-    t.ok(c["number"] == "CASE-%d" % c["id"] and c["patient"]["initials"] == "QZ" and
+    t.ok(c["number"] == "CASE-%d" % c["id"] and c["patient"]["initials"] == "Q.Z." and
          c["patient"]["age"] == {"value": 34, "unit": "a"} and c["patient"]["sex"] == "F" and
          c["products"][0]["name"] == "Cardiolex" and c["products"][0]["lot"] == "A123" and
          c["reactions"][0]["verbatim"] == "Generalised urticaria" and
@@ -220,7 +220,7 @@ def test_cases(t):
     s, b = api(d, "PATCH", "/api/v1/cases/%d" % mc["id"], sv, {"status": "forwarded"})
     t.ok(s == 422 and b["error"]["field"] == "status", "an invalid case cannot be forwarded", b)
     s, b = api(d, "PATCH", "/api/v1/cases/%d" % mc["id"], sv, {
-        "patient": {"initials": "QZ", "age": {"value": 34, "unit": "a"}, "sex": "F"},
+        "patient": {"initials": "Q.Z.", "age": {"value": 34, "unit": "a"}, "sex": "F"},
         "products": [{"name": "Cardiolex"}], "reactions": [{"verbatim": "Generalised urticaria"}]})
     t.ok(s == 200 and b["status"] == "valid" and b["day0"] is not None,
          "completed by a person: valid, Day 0 set", b)
@@ -265,7 +265,7 @@ def test_cases(t):
     xml = body.decode() if isinstance(body, bytes) else str(body)
     t.ok(s == 200 and h["content-type"].startswith("application/xml") and
          "MCCI_IN200100UV01" in xml and xml.count("PORR_IN049016UV") >= 1 and
-         "QZ" in xml, "E2B of one case: a batch from e2b_batch, patient opened", (s, xml[:300]))
+         "Q.Z." in xml, "E2B of one case: a batch from e2b_batch, patient opened", (s, xml[:300]))
     s, body, h = d.request("GET", "/api/v1/cases/e2b?from=2000-01-01&to=2100-01-01", None,
                            bearer(sv))
     xml = body.decode() if isinstance(body, bytes) else str(body)
@@ -279,19 +279,19 @@ def test_cases(t):
          b"rxdesk_cases_overdue" in m, "/metrics: overdue and due-soon cases")
     # the safety mailbox hears of a new case without patient details
     jobs = raw_values(redis, "rx:outbox")
-    t.ok("pv@example.com" in jobs and "CASE-%d" % c["id"] in jobs and "QZ" not in jobs and
+    t.ok("pv@example.com" in jobs and "CASE-%d" % c["id"] in jobs and "Q.Z." not in jobs and
          "urticaria" not in jobs, "the safety mailbox's notice: number and link only", jobs[-600:])
     # at rest: no patient or reporter value in clear under any case key
     raw = raw_values(redis, "rx:case*") + raw_values(redis, "rx:audit")
-    t.ok("QZ" not in raw and "taras@clinic.example.org" not in raw and "Dr Taras" not in raw
+    t.ok("Q.Z." not in raw and "taras@clinic.example.org" not in raw and "Dr Taras" not in raw
          and "enc:k1:" in raw, "Redis holds case patient fields only sealed", raw[:300])
     # ... nor the form's message they came from: sealed in its fields, masked in its text
     log = raw_values(redis, "rx:t:%d:log" % form_ticket)
-    t.ok("QZ" not in log and "female" not in log and "patient_initials: **" in log and
+    t.ok("Q.Z." not in log and "female" not in log and "patient_initials: **" in log and
          '"patient_initials":"enc:k1:' in log, "the ae-report's patient fields are not in clear "
          "in the ticket's log", log[:600])
     everything = raw_values(redis, "rx:*")
-    t.ok("QZ" not in everything, "no patient initials anywhere in Redis")
+    t.ok("Q.Z." not in everything, "no patient initials anywhere in Redis")
     audit = raw_values(redis, "rx:audit")
     t.ok("case:%d" % c["id"] in audit and "[protected]" in audit and "sent to the EMA" in audit,
          "every change to a case is audited; patient values as [protected]")
@@ -363,7 +363,7 @@ def test_key_rotate(t):
     d.stop()
     d.start()
     s, b = api(d, "GET", "/api/v1/cases/%d" % c["id"], login(d, "iryna@example.com"))
-    t.ok(s == 200 and b["patient"]["initials"] == "QZ", "after rotation the case opens", b)
+    t.ok(s == 200 and b["patient"]["initials"] == "Q.Z.", "after rotation the case opens", b)
     r = d.ctl("case", "export", "--csv", str(c["id"]))
     t.ok(r.returncode == 0 and "CASE-%d" % c["id"] in r.stdout, "rxdeskctl case export --csv",
          r.stdout + r.stderr)
@@ -396,7 +396,7 @@ def test_events_redacted(t):
     n = json.loads(redis.cmd("FCALL", "rx_ingest", 0, "rx:", json.dumps(base)))["ticket"]
     ag.send({"type": "subscribe", "ticket": n, "id": 1})
     t.ok(ag.message(lambda m: m.get("type") == "subscribed"), "a plain agent follows a general ticket")
-    follow = dict(base, ticket=n, text="My patient QZ has a rash", category="ae", flags=["ae"],
+    follow = dict(base, ticket=n, text="My patient Q.Z. has a rash", category="ae", flags=["ae"],
                   dedup="x:2")
     redis.cmd("FCALL", "rx_ingest", 0, "rx:", json.dumps(follow))
     m = ag.message(lambda m: m.get("ticket") == n and m.get("type") == "ticket.message")

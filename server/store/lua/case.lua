@@ -204,18 +204,23 @@ local function case_stats(keys, argv)
   return rx.encode({ open = redis.call('ZCARD', k),
     overdue = redis.call('ZCOUNT', k, '-inf', '(' .. now),
     due_soon = redis.call('ZCOUNT', k, now, now + soon),
-    todo = redis.call('ZCARD', p .. 'case:todo') })
+    todo = redis.call('ZCOUNT', p .. 'case:todo', '-inf', now) })
 end
 
 -- {limit} -> {tickets:[n...]}: ae-report tickets waiting for their case.
+-- Each one taken is leased to the caller for TODO_LEASE_MS (its score moves
+-- on), so that two nodes sweeping at once do not both open it; one whose
+-- node died is taken again when the lease ends.
+local TODO_LEASE_MS = 60000
 local function case_todo(keys, argv)
   local p, a = argv[1], rx.args(argv, 2)
-  local out = {}
-  for _, n in ipairs(redis.call('ZRANGE', p .. 'case:todo', 0,
-      math.max(0, math.min(tonumber(a.limit) or 10, 100) - 1))) do
+  local out, now = {}, rx.now()
+  for _, n in ipairs(redis.call('ZRANGEBYSCORE', p .. 'case:todo', '-inf', now, 'LIMIT', 0,
+      math.max(1, math.min(tonumber(a.limit) or 10, 100)))) do
     if redis.call('EXISTS', p .. 'case:t:' .. n) == 1 then
       redis.call('ZREM', p .. 'case:todo', n)
     else
+      redis.call('ZADD', p .. 'case:todo', now + TODO_LEASE_MS, n)
       out[#out + 1] = tonumber(n)
     end
   end

@@ -56,12 +56,12 @@ const check = (ok, name, diag) => console.log(JSON.stringify({ ok: !!ok, name, d
     check(narrative.includes("<img src=x onerror=alert(1)>") &&
       (await page.$("#case img")) === null, "customer text stays text in the editor", narrative);
 
-    await page.fill("#case-form input[name=initials]", "OK");
-    await page.fill("#case-form input[name=age]", "34");
-    await page.selectOption("#case-form select[name=sex]", "F");
+    await page.fill("#case-form input[name=initials]", "TK");
+    await page.fill("#case-form input[name=age]", "61");
+    await page.selectOption("#case-form select[name=sex]", "M");
     await page.fill("#case-form input[name=product]", "Cardiolex");
     await page.fill("#case-form input[name=lot]", "A123");
-    await page.fill("#case-form input[name=reaction]", "rash");
+    await page.fill("#case-form input[name=reaction]", "Dizziness");
     await page.check("#case-form input[name=s_hospitalisation]");
     await page.click("#case-form button[type=submit]");
     await page.waitForFunction(() => document.querySelector("#case-status") &&
@@ -76,6 +76,16 @@ const check = (ok, name, diag) => console.log(JSON.stringify({ ok: !!ok, name, d
     await page.waitForFunction(() => document.querySelector("#case-status").textContent === "forwarded",
       null, { timeout: 10000 });
     check(true, "the case is forwarded with a reason");
+    // the ae-report's case and this one are the same patient, product and
+    // reaction: the editor proposes the other as a possible duplicate
+    await page.click("#cases-toggle");
+    await page.click("#cases-toggle");
+    await page.waitForSelector("#cases tbody tr", { timeout: 10000 });
+    const newest = await page.$eval("#cases tbody tr", (tr) => tr.getAttribute("data-id"));
+    await page.click("#cases tbody tr[data-id='" + newest + "']");
+    const dup = await page.waitForSelector("#case-duplicates button.link-dup", { timeout: 10000 })
+      .catch(() => null);
+    check(dup !== null, "a possible duplicate is proposed in the editor");
     if (shots) await page.screenshot({ path: shots + "/safety.png", fullPage: true });
     check(errors.length === 0, "no script errors in the page", errors);
   } catch (e) {
