@@ -150,6 +150,8 @@ set_params(const struct config *cf)
 	S.params.max_errors = cf->smtp_max_errors;
 	S.params.idle_timeout = cf->smtp_idle_timeout;
 	S.params.session_timeout = cf->smtp_session_timeout;
+	S.params.command_timeout = cf->smtp_command_timeout;
+	S.params.data_timeout = cf->smtp_data_timeout;
 	S.params.tls = S.ssl;
 	S.params.deliver = smtp_deliver;
 	S.max_sessions = cf->smtp_max_sessions;

@@ -40,6 +40,7 @@ struct session {
 	const struct smtp_params *p;
 	struct event *resume;	/* deferred: read on, or free when closing */
 	struct event *deadline;	/* smtp.session_timeout */
+	struct event *bound;	/* a command line or DATA in progress */
 	char peer[64];
 	char helo[SMTP_LINE_MAX];
 	int esmtp, tls, errors, skip_line;
@@ -124,6 +125,7 @@ session_free(struct session *s)
 	count_sessions();
 	event_free(s->resume);
 	event_free(s->deadline);
+	event_free(s->bound);
 	bufferevent_free(s->bev);
 	log_debug("smtp=%llu closed", (unsigned long long)s->id);
 	free(s);
@@ -188,6 +190,30 @@ on_deadline(evutil_socket_t fd, short ev, void *arg)
 	close_later(s);
 }
 
+/* A command line not complete within smtp.command_timeout of its first
+ * byte, or a message within smtp.data_timeout of the 354: the idle timeout
+ * restarts on every byte, so a client sending one byte a minute would
+ * otherwise hold the session (and its per-address place) for good. */
+static void
+on_bound(evutil_socket_t fd, short ev, void *arg)
+{
+	struct session *s = arg;
+
+	if (s->state == S_CLOSING || s->state == S_DELIVER)
+		return;
+	reply(s, "421 4.4.2 %s %s not complete in time, closing", s->p->hostname,
+	    s->state == S_DATA ? "Message" : "Command");
+	close_later(s);
+}
+
+static void
+bound_arm(struct session *s, int seconds)
+{
+	struct timeval tv = { seconds, 0 };
+
+	evtimer_add(s->bound, &tv);
+}
+
 /* A bad command: 5xx now, and after smtp.max_errors of them, goodbye. */
 static void
 reject(struct session *s, const char *fmt, ...)
@@ -223,6 +249,7 @@ smtp_session_new(struct bufferevent *bev, const char *peer,
 	snprintf(s->peer, sizeof(s->peer), "%s", peer);
 	s->resume = event_new(base, -1, 0, on_resume, s);
 	s->deadline = evtimer_new(base, on_deadline, s);
+	s->bound = evtimer_new(base, on_bound, s);
 	evtimer_add(s->deadline, &all);
 	TAILQ_INSERT_TAIL(&sessions, s, entry);
 	nsessions++;
@@ -472,6 +499,7 @@ cmd_data(struct session *s, const char *arg)
 	add_received(s);
 	s->msg_off = evbuffer_get_length(s->data);
 	s->state = S_DATA;
+	bound_arm(s, s->p->data_timeout);
 	reply(s, "354 End data with <CR><LF>.<CR><LF>");
 }
 
@@ -569,6 +597,7 @@ deliver(struct session *s)
 		return;
 	}
 	s->state = S_DELIVER;
+	evtimer_del(s->bound);
 	bufferevent_disable(s->bev, EV_READ);
 	env.id = s->id;
 	env.helo = s->helo;
@@ -652,10 +681,17 @@ process(struct session *s)
 		    EVBUFFER_EOL_LF : EVBUFFER_EOL_CRLF)) == NULL) {
 			if (evbuffer_get_length(in) > max)
 				line_too_long(s, in);
-			else
+			else {
+				/* part of a command: its clock runs */
+				if (s->state != S_DATA && evbuffer_get_length(in) &&
+				    !evtimer_pending(s->bound, NULL))
+					bound_arm(s, s->p->command_timeout);
 				return;
+			}
 			continue;
 		}
+		if (s->state != S_DATA)
+			evtimer_del(s->bound);
 		if (s->state == S_DATA)
 			data_line(s, line, n);
 		else if (n + 2 > max || memchr(line, '\0', n))

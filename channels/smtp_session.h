@@ -44,6 +44,8 @@ struct smtp_params {
 	size_t max_size;
 	int max_rcpt, max_errors;
 	int idle_timeout, session_timeout;	/* seconds */
+	int command_timeout;	/* seconds from a command's first byte to its CRLF */
+	int data_timeout;	/* seconds from 354 to the final dot */
 	struct ssl_ctx_st *tls;		/* NULL: no STARTTLS */
 	smtp_deliver_fn *deliver;
 };

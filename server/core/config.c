@@ -72,6 +72,8 @@ static const struct ckey keys[] = {
 	{ "smtp", "idle_timeout", C_INT, O(smtp_idle_timeout), "300", 1, 3600, NULL },
 	{ "smtp", "max_errors", C_INT, O(smtp_max_errors), "10", 1, 1000, NULL },
 	{ "smtp", "session_timeout", C_INT, O(smtp_session_timeout), "1800", 1, 86400, NULL },
+	{ "smtp", "command_timeout", C_INT, O(smtp_command_timeout), "60", 1, 3600, NULL },
+	{ "smtp", "data_timeout", C_INT, O(smtp_data_timeout), "600", 1, 86400, NULL },
 	{ "smtp", "queues", C_STR, O(smtp_queues), "", KMAX },
 	{ "smtp", "cert", C_STR, O(smtp_cert), "", KMAX },
 	{ "smtp", "key", C_STR, O(smtp_key), "", KMAX },

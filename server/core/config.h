@@ -57,6 +57,8 @@ struct config {
 	int smtp_idle_timeout;
 	int smtp_max_errors;	/* bad commands before 421 */
 	int smtp_session_timeout; /* seconds a whole session may last */
+	int smtp_command_timeout; /* seconds from a command's first byte to its end */
+	int smtp_data_timeout;	/* seconds from 354 to the end of the message */
 	char *smtp_queues;	/* "local:queue,..." address -> queue */
 	char *smtp_cert;
 	char *smtp_key;

@@ -13,7 +13,8 @@ import time
 from rxtest import Daemon, Redis, Tap, wait_until
 
 CONF = "[http]\nheader_timeout = 2\nbody_timeout = 2\nmax_per_ip = 8\n" \
-       "max_body = 4096\nrate_limit = 0\n"
+       "max_body = 4096\nrate_limit = 0\n" \
+       "[smtp]\ncommand_timeout = 2\ndata_timeout = 3\nmax_per_ip = 4\n"
 
 
 def raw(d, data, wait=5.0):
@@ -141,6 +142,55 @@ def test_cap(t, d):
     t.ok(True, "once they close, the address may connect again")
 
 
+def smtp_slow(d, prelude, drip):
+    """Say PRELUDE, then a byte of DRIP every 0.5 s; (seconds until the
+    server closed, everything it said)."""
+    s = socket.create_connection(("127.0.0.1", d.smtp_port))
+    s.settimeout(0.5)
+    said = b""
+    for line in prelude:
+        s.sendall(line)
+        time.sleep(0.2)
+    t0 = time.time()
+    for b in drip:
+        try:
+            s.sendall(bytes([b]))
+            chunk = s.recv(4096)
+            said += chunk
+            if chunk == b"" or b"421" in chunk:
+                return time.time() - t0, said
+        except socket.timeout:
+            continue
+        except OSError:
+            return time.time() - t0, said
+    return None, said
+
+
+def test_smtp(t, d):
+    took, said = smtp_slow(d, [], b"EHLO " + b"x" * 40)
+    t.ok(took is not None and 1.5 < took < 4 and b"421 4.4.2" in said,
+         "SMTP: a command a byte every 0.5 s gets 421 after command_timeout (%s s)" % took,
+         said[-200:])
+    took, said = smtp_slow(d, [b"EHLO a\r\n", b"MAIL FROM:<a@example.org>\r\n",
+                               b"RCPT TO:<support@example.com>\r\n", b"DATA\r\n"],
+                           b"Subject: x\r\n\r\n" + b"y" * 40)
+    t.ok(took is not None and 1.5 < took < 5 and b"421 4.4.2" in said,
+         "SMTP: a message a byte every 0.5 s gets 421 after data_timeout (%s s)" % took,
+         said[-200:])
+    held = [socket.create_connection(("127.0.0.1", d.smtp_port)) for _ in range(4)]
+    time.sleep(0.3)
+    x = socket.create_connection(("127.0.0.1", d.smtp_port))
+    x.settimeout(3)
+    try:
+        got = x.recv(200)
+    except OSError:
+        got = b""
+    t.ok(not got.startswith(b"220"), "SMTP: the 5th session from one address (max_per_ip = 4) "
+         "is refused", got)
+    for s in held + [x]:
+        s.close()
+
+
 def test_drain(t):
     redis = Redis()
     d = Daemon(redis, conf="[http]\nbody_timeout = 60\n[server]\nshutdown_timeout = 1\n")
@@ -172,7 +222,7 @@ def main():
     redis = Redis()
     d = Daemon(redis, conf=CONF)
     t.run([lambda t: test_errors_json(t, d), lambda t: test_framing(t, d),
-           lambda t: test_slow(t, d), lambda t: test_cap(t, d), test_drain])
+           lambda t: test_slow(t, d), lambda t: test_cap(t, d), lambda t: test_smtp(t, d), test_drain])
 
 
 if __name__ == "__main__":
