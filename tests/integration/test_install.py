@@ -11,6 +11,7 @@ nothing but a changed configuration; the unit passes `systemd-analyze
 verify`, rates under 3 in `systemd-analyze security`, and every system call
 rxdeskd and its Redis make is inside the unit's SystemCallFilter.
 """
+import json
 import os
 import re
 import shutil
@@ -218,6 +219,10 @@ def test_private_files(t):
     queues = [redis_cli("HGET", "rx:t:%d" % n, "queue") for n in (1, 2, 3)]
     t.eq(queues, ["safety", "safety", "general"],
          "the shipped configuration: AE mail to support@ and safety@ lands in [queue safety]")
+    got = json.loads(redis_cli("FCALL", "rx_ticket_get", "0", "rx:", '{"ticket":3}') or "{}")
+    fields = [e.get("fields") for e in got.get("log", []) if e.get("fields")]
+    t.ok(fields and fields[0].get("cc") == [] and fields[0].get("to") == ["support@example.com"],
+         "a mail without Cc: fields.cc is an empty list, like to", fields)
     bad = []
     for root, dirs, files in os.walk(S["data"]):
         for n in dirs:

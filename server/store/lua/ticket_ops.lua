@@ -44,6 +44,12 @@ local function log_entry(e)
   if o.fields then
     local ok, v = pcall(cjson.decode, o.fields)
     o.fields = ok and v or nil
+    -- a mail's address lists are lists when empty too (cjson writes {})
+    for _, k in ipairs({ 'to', 'cc', 'rcpt', 'malformed_reasons' }) do
+      if type(o.fields) == 'table' and type(o.fields[k]) == 'table' and next(o.fields[k]) == nil then
+        o.fields[k] = rx.list({})
+      end
+    end
   end
   -- what screening found in the message, and where (docs/screening.md):
   -- whoever may see the ticket sees why it was flagged
