@@ -26,6 +26,8 @@ breach_overflow = yes
 breach_raise = yes
 [queue slow]
 strategy = rrmemory
+[queue medinfo-uk]
+strategy = leastrecent
 [product aspirin]
 names = Aspirin, Аспірин
 [rule hcp-uk]
