@@ -59,6 +59,18 @@ ROWS = [
      "401 200 200 404 200"),
     ("PATCH", "/api/v1/tickets/{}", "/api/v1/tickets/{ae_ticket}", {"priority": "urgent"},
      "401 404 200 200 200"),
+    # A ticket assigned to another agent (issue 18): a plain agent may not
+    # change it (403); safety staff do not see a general ticket (404).
+    ("PATCH", "/api/v1/tickets/{}", "/api/v1/tickets/{others_ticket}", {"priority": "high"},
+     "401 403 200 404 200"),
+    ("PATCH", "/api/v1/tickets/{}", "/api/v1/tickets/{others_ticket}", {"status": "pending"},
+     "401 403 200 404 200"),
+    ("PATCH", "/api/v1/tickets/{}", "/api/v1/tickets/{others_ticket}", {"category": "medinfo"},
+     "401 403 200 404 200"),
+    ("PATCH", "/api/v1/tickets/{}", "/api/v1/tickets/{others_ticket}", {"tags": ["x"]},
+     "401 403 200 404 200"),
+    ("PATCH", "/api/v1/tickets/{}", "/api/v1/tickets/{ticket}", {"colour": "red"},
+     "401 422 422 422 422"),
     ("POST", "/api/v1/tickets/{}/notes", "/api/v1/tickets/{ticket}/notes", {"text": "a note"},
      "401 201 201 404 201"),
     ("POST", "/api/v1/tickets/{}/replies", "/api/v1/tickets/{ae_ticket}/replies",
@@ -145,6 +157,9 @@ def fixtures(redis):
          "ae_ticket": str(ingest(redis, "c2@example.org", category="ae", flags=["ae"])),
          "ae_ticket2": str(ingest(redis, "c5@example.org", category="ae", flags=["ae"]))}
     ingest(redis, "c3@example.org")
+    f["others_ticket"] = str(ingest(redis, "c4@example.org"))
+    redis.cmd("FCALL", "rx_ticket_update", 0, "rx:", json.dumps(
+        {"ticket": int(f["others_ticket"]), "actor": "system", "set": {"agent": f["victim"]}}))
     f["customer"] = redis.cmd("GET", "rx:ix:email:c1@example.org")
     return ids, f
 
@@ -231,6 +246,33 @@ def test_content_hidden(t, d, ids, fx):
              "customer search as %s: no ticket content" % role, found)
 
 
+def test_ticket_rules(t, d, ids, fx):
+    """Closed is final for everyone; an agent changes their own ticket but
+    only safety staff take the AE category off one (docs/api.md)."""
+    redis = fx["redis"]
+    sup = bearer(login(d, "supervisor@example.com", PW))
+    n = ingest(redis, "c6@example.org")
+    s, _, _ = d.request("PATCH", "/api/v1/tickets/%d" % n, {"status": "closed"}, sup)
+    t.eq(s, 200, "a supervisor closes a ticket")
+    for role in ("supervisor", "admin"):
+        s, b, _ = d.request("PATCH", "/api/v1/tickets/%d" % n, {"status": "open"},
+                            bearer(login(d, role + "@example.com", PW)))
+        t.ok(s == 409 and b["error"]["code"], "closed is final, even for %s: 409" % role, b)
+    ag = bearer(login(d, "agent@example.com", PW))
+    n = ingest(redis, "c7@example.org")
+    redis.cmd("FCALL", "rx_ticket_update", 0, "rx:", json.dumps(
+        {"ticket": n, "actor": "system", "set": {"agent": ids["agent"]}}))
+    s, b, _ = d.request("PATCH", "/api/v1/tickets/%d" % n, {"priority": "high", "category": "ae"},
+                        ag)
+    t.eq(s, 200, "an agent changes priority and flags AE on their own ticket")
+    s, b, _ = d.request("PATCH", "/api/v1/tickets/%d" % n, {"category": "general"}, ag)
+    t.ok(s == 403 and b["error"]["code"] == "forbidden",
+         "but may not take the AE category off again: 403", b)
+    s, b, _ = d.request("POST", "/api/v1/tickets/%s/replies" % fx["others_ticket"],
+                        {"text": "hello", "status": "resolved"}, ag)
+    t.ok(s in (403, 404), "a reply that would resolve another agent's ticket: refused", b)
+
+
 def main():
     redis = Redis()
     d = Daemon(redis, conf="[auth]\nscrypt_n = 1024\nslowdown_ms = 1\nslowdown_max_ms = 2\n"
@@ -243,7 +285,7 @@ def main():
     if s != 201:
         raise AssertionError("case fixture: %s %r" % (s, b))
     fx["case_id"] = str(b["id"])
-    tests = [test_table_covers_routes, test_matrix, test_content_hidden]
+    tests = [test_table_covers_routes, test_matrix, test_content_hidden, test_ticket_rules]
     wrapped = []
     for fn in tests:
         w = (lambda fn: lambda t: fn(t, d, ids, fx))(fn)

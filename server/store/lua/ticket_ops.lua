@@ -350,6 +350,25 @@ local function check_assign(t, who, ag)
   end
 end
 
+-- Who may change the rest (issue 18, docs/api.md): supervisors and admins
+-- any ticket; anyone else only one that is unassigned or theirs; and only
+-- safety staff take the AE or complaint category off a ticket (that would
+-- show a possible adverse event to every agent and hide it from safety).
+local function check_fields(t, who, set)
+  if who == nil then return end
+  local roles = rx.split(who.roles)
+  if has_value(roles, 'supervisor') or has_value(roles, 'admin') then return end
+  local me = tostring(who.agent or '')
+  if (set.status ~= nil or set.priority ~= nil or set.category ~= nil or
+      set.queue ~= nil or set.tags ~= nil) and t.agent ~= '' and t.agent ~= me then
+    rx.fail('FORBIDDEN', 'RX-' .. t.n .. ' is assigned to another agent: a supervisor changes it')
+  end
+  if set.category ~= nil and set.category ~= t.category and not has_value(roles, 'safety')
+      and (t.category == 'ae' or t.category == 'complaint') then
+    rx.fail('FORBIDDEN', 'only safety staff change the category of an AE or complaint ticket')
+  end
+end
+
 -- {ticket, actor, who, set:{status,category,priority,tags,queue,agent}}
 local function ticket_update(keys, argv)
   local p, a = argv[1], rx.args(argv, 2)
@@ -359,6 +378,7 @@ local function ticket_update(keys, argv)
   local n = t.n
   update_check(t, set)
   check_assign(t, who_of(a), set.agent)
+  check_fields(t, who_of(a), set)
   if set.agent ~= nil and set.agent ~= '' and
       redis.call('EXISTS', p .. 'a:' .. tostring(set.agent)) == 0 then
     rx.fail('BADARG', 'no agent ' .. tostring(set.agent))
@@ -461,7 +481,10 @@ local function ticket_reply(keys, argv)
   if #text > MAX_NOTE * 16 then rx.fail('BADARG', 'text is too long') end
   if t.status == 'closed' then rx.fail('CONFLICT', 'RX-' .. t.n .. ' is closed') end
   local status = a.status
-  if status ~= nil then update_check(t, { status = status }) end
+  if status ~= nil then
+    update_check(t, { status = status })
+    check_fields(t, who_of(a), { status = status })
+  end
   local n, now, author = t.n, rx.now(), tostring(a.author or 'system')
   local domain = (type(a.domain) == 'string' and a.domain ~= '') and a.domain or 'rxdesk.invalid'
   local msgid = '<RX-' .. n .. '.' .. redis.call('INCR', p .. 'seq:msg') .. '.' .. now ..
