@@ -119,12 +119,13 @@ test_lexicon_config(void **state)
 	char big[100];
 
 	assert_int_equal(screen_load(screen_default_dir(), &cause), 0);
-	assert_int_equal(scan("the tablets fizz in the box"), 0);
-	assert_int_equal(screen_extra_add(SCREEN_KIND_COMPLAINT, "Fizz", &cause), 0);
+	/* A made-up word: no vocabulary has it ("fizz" is a paraesthesia). */
+	assert_int_equal(scan("the tablets zorble in the box"), 0);
+	assert_int_equal(screen_extra_add(SCREEN_KIND_COMPLAINT, "Zorble", &cause), 0);
 	/* Not in force before the commit. */
-	assert_int_equal(scan("the tablets fizz in the box"), 0);
+	assert_int_equal(scan("the tablets zorble in the box"), 0);
 	screen_commit();
-	assert_int_equal(scan("the tablets FIZZ in the box"), SCREEN_KIND_COMPLAINT);
+	assert_int_equal(scan("the tablets ZORBLE in the box"), SCREEN_KIND_COMPLAINT);
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	assert_int_equal(screen_extra_add(SCREEN_KIND_AE, big, &cause), -1);
@@ -132,7 +133,7 @@ test_lexicon_config(void **state)
 	assert_int_equal(screen_extra_add(SCREEN_KIND_AE, "", &cause), -1);
 	/* A reload without the term drops it. */
 	screen_commit();
-	assert_int_equal(scan("the tablets fizz in the box"), 0);
+	assert_int_equal(scan("the tablets zorble in the box"), 0);
 	screen_free();
 }
 
