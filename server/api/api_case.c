@@ -14,7 +14,6 @@
 #include "server/cases/cases.h"
 #include "server/core/config.h"
 #include "server/core/http.h"
-#include "server/core/ws.h"
 #include "server/store/store.h"
 #include "server/store/ticket.h"
 
@@ -29,7 +28,6 @@
 #define CASE_EXPORT_MAX	500	/* cases in one CSV or E2B batch */
 
 static struct {
-	char public_origin[256];
 	char country[8], company[64], org[128];
 } A;
 
@@ -74,24 +72,14 @@ on_case(json_t *res, const char *err, void *arg)
 
 /* --- requests ------------------------------------------------------------ */
 
-/* A state change on a cookie session must come from the console's origin
- * (DESIGN.md 7), its body JSON; 1 after a refusal. */
+/* A state change's body must be JSON; 1 after a refusal. (That a cookie
+ * session's state change comes from the console is auth's check, made
+ * for every endpoint before this runs: server/auth/auth.c.) */
 int
 api_case_refused(struct http_req *r)
 {
-	const char *site = http_header(r, "Sec-Fetch-Site");
-	const char *origin = http_header(r, "Origin");
 	const char *t = http_header(r, "Content-Type");
-	int ok = http_header(r, "Authorization") != NULL || (site ?
-	    strcasecmp(site, "same-origin") == 0 : origin && ((*A.public_origin &&
-	    strcasecmp(origin, A.public_origin) == 0) ||
-	    ws_origin_allowed(origin, http_header(r, "Host"), NULL)));
 
-	if (!ok) {
-		http_error(r, 403, "origin_refused", "a cookie session may change a "
-		    "case only from the console's own origin", NULL);
-		return 1;
-	}
 	if (t == NULL || strncasecmp(t, "application/json", 16) ||
 	    (t[16] && t[16] != ';' && t[16] != ' ')) {
 		http_error(r, 415, "unsupported_media_type",
@@ -571,14 +559,8 @@ int
 api_case_start(struct event_base *base, const struct config *cf,
     const char **cause)
 {
-	const char *u = cf->public_url, *s = u ? strstr(u, "://") : NULL;
-
 	(void)base;
 	(void)cause;
-	A.public_origin[0] = '\0';
-	if (s)
-		snprintf(A.public_origin, sizeof(A.public_origin), "%.*s",
-		    (int)(s + 3 - u + strcspn(s + 3, "/?#")), u);
 	snprintf(A.country, sizeof(A.country), "%s", cf->default_country);
 	snprintf(A.company, sizeof(A.company), "%s", cf->safety_company);
 	snprintf(A.org, sizeof(A.org), "%s", cf->safety_sender_org);
