@@ -384,7 +384,10 @@ auth_start(struct event_base *base, const struct config *cf, const char **cause)
 		*cause = err;
 		return -1;
 	}
-	secure_cookie = cf->http_cert[0] != '\0';
+	/* Behind a TLS proxy the browser speaks HTTPS though we do not:
+	 * public_url says so (docs/operations.md). */
+	secure_cookie = cf->http_cert[0] != '\0' ||
+	    strncmp(cf->public_url, "https://", 8) == 0;
 	origin_of(cf->public_url, console_origin, sizeof(console_origin));
 	free(allowed_origins);
 	if ((allowed_origins = strdup(cf->http_allowed_origins ?

@@ -285,6 +285,23 @@ def test_uninstall(t):
          "install then uninstall: no file and no directory of ours left", (left, dirs))
 
 
+def test_secure_cookie(t):
+    """Behind a TLS proxy (docs/operations.md) public_url is https://: the
+    session cookie must be Secure though rxdeskd itself speaks HTTP."""
+    from rxtest import Daemon, Redis, add_agent
+    redis = Redis()
+    for url, secure in (("https://support.example.com", True), ("http://127.0.0.1:1", False)):
+        d = Daemon(redis, conf="[server]\npublic_url = %s\n" % url)
+        email = "admin%d@example.com" % secure
+        add_agent(redis, email, roles="agent")
+        s, _, h = d.request("POST", "/api/v1/session", {"email": email, "password": "correct horse"},
+                            headers={"Origin": url})
+        t.ok(s == 201 and ("; Secure" in h.get("set-cookie", "")) == secure,
+             "public_url %s: the session cookie is %sSecure" % (url, "" if secure else "not "),
+             (s, h.get("set-cookie")))
+        d.stop()
+
+
 def analyze_copy():
     """The installed unit with its binaries under DESTDIR, for verify."""
     v, d = S["v"], tmpdir()
@@ -377,4 +394,5 @@ def test_syscalls(t):
 
 if __name__ == "__main__":
     Tap().run([test_tree, test_man_pages, test_debian_layout, test_private_files,
-               test_check_config_secrets, test_systemd_analyze, test_uninstall])
+               test_check_config_secrets, test_secure_cookie, test_systemd_analyze,
+               test_uninstall])
