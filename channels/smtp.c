@@ -20,6 +20,7 @@
 #include "channels/smtp_session.h"
 #include "server/core/config.h"
 #include "server/core/log.h"
+#include "server/core/tls.h"
 
 static struct {
 	struct event_base *base;
@@ -52,6 +53,8 @@ smtp_check(const struct config *cf, char *err, size_t errlen)
 		cause = "smtp.domains must name at least one domain";
 	else if ((cf->smtp_cert[0] == '\0') != (cf->smtp_key[0] == '\0'))
 		cause = "smtp.cert and smtp.key go together";
+	else if (cf->smtp_require_tls && cf->smtp_cert[0] == '\0')
+		cause = "smtp.require_tls needs smtp.cert and smtp.key";
 	else if (smtp_deliver_setup(cf->smtp_hostname, cf->mailout_domain,
 	    cf->smtp_domains, cf->smtp_queues, cf->smtp_max_size, &cause) == 0)
 		smtp_deliver_free();
@@ -66,15 +69,32 @@ setup_tls(const struct config *cf, const char **cause)
 {
 	if (cf->smtp_cert[0] == '\0')
 		return 0;
-	if ((S.ssl = SSL_CTX_new(TLS_server_method())) == NULL ||
-	    SSL_CTX_use_certificate_chain_file(S.ssl, cf->smtp_cert) != 1 ||
-	    SSL_CTX_use_PrivateKey_file(S.ssl, cf->smtp_key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(S.ssl) != 1) {
-		*cause = "smtp.cert/smtp.key cannot be loaded";
+	if ((S.ssl = tls_server_ctx(cf->smtp_cert, cf->smtp_key, cause)) == NULL)
 		return -1;
-	}
-	SSL_CTX_set_min_proto_version(S.ssl, TLS1_2_VERSION);
 	return 0;
+}
+
+/* New certificate and key on SIGHUP for the next STARTTLS; sessions already
+ * in TLS keep theirs (each SSL holds a reference to its context). */
+static void
+reload_tls(const struct config *cf)
+{
+	const char *cause = NULL;
+	SSL_CTX *ctx;
+
+	if ((S.ssl == NULL) != (cf->smtp_cert[0] == '\0')) {
+		log_warnx("smtp reload: turning STARTTLS on or off needs a restart");
+		return;
+	}
+	if (S.ssl == NULL)
+		return;
+	if ((ctx = tls_server_ctx(cf->smtp_cert, cf->smtp_key, &cause)) == NULL) {
+		log_warnx("smtp reload: %s; keeping the old certificate", cause);
+		return;
+	}
+	SSL_CTX_free(S.ssl);
+	S.ssl = ctx;
+	log_info("smtp tls certificate reloaded cert=\"%s\"", cf->smtp_cert);
 }
 
 static void
@@ -153,6 +173,7 @@ set_params(const struct config *cf)
 	S.params.command_timeout = cf->smtp_command_timeout;
 	S.params.data_timeout = cf->smtp_data_timeout;
 	S.params.tls = S.ssl;
+	S.params.require_tls = cf->smtp_require_tls;
 	S.params.deliver = smtp_deliver;
 	S.max_sessions = cf->smtp_max_sessions;
 	S.max_per_ip = cf->smtp_max_per_ip;
@@ -194,7 +215,8 @@ smtp_reload(const struct config *cf)
 	const char *cause = NULL;
 	int lmtp;
 
-	/* listen, mode and TLS need a restart; the rest applies to new commands */
+	/* listen and mode need a restart; the certificate applies to the next
+	 * STARTTLS, the rest to new commands */
 	if (smtp_deliver_setup(cf->smtp_hostname, cf->mailout_domain,
 	    cf->smtp_domains, cf->smtp_queues, cf->smtp_max_size, &cause) == -1) {
 		log_warnx("smtp reload: %s; keeping the old settings", cause);
@@ -203,6 +225,7 @@ smtp_reload(const struct config *cf)
 		return;
 	}
 	lmtp = S.params.lmtp;
+	reload_tls(cf);
 	set_params(cf);
 	S.params.lmtp = lmtp;
 	log_info("smtp reloaded domains=\"%s\"", S.domains);

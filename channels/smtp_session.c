@@ -395,6 +395,11 @@ cmd_mail(struct session *s, const char *arg)
 		reject(s, "503 5.5.1 Say %s first", s->p->lmtp ? "LHLO" : "EHLO");
 		return;
 	}
+	if (s->p->require_tls && !s->tls) {
+		/* RFC 3207 section 4: a server may insist on TLS first */
+		reject(s, "530 5.7.0 Must issue a STARTTLS command first");
+		return;
+	}
 	if (s->state != S_HELO) {
 		reject(s, "503 5.5.1 Nested MAIL command");
 		return;

@@ -47,6 +47,7 @@ struct smtp_params {
 	int command_timeout;	/* seconds from a command's first byte to its CRLF */
 	int data_timeout;	/* seconds from 354 to the final dot */
 	struct ssl_ctx_st *tls;		/* NULL: no STARTTLS */
+	int require_tls;		/* MAIL only after STARTTLS */
 	smtp_deliver_fn *deliver;
 };
 

@@ -77,6 +77,7 @@ static const struct ckey keys[] = {
 	{ "smtp", "queues", C_STR, O(smtp_queues), "", KMAX },
 	{ "smtp", "cert", C_STR, O(smtp_cert), "", KMAX },
 	{ "smtp", "key", C_STR, O(smtp_key), "", KMAX },
+	{ "smtp", "require_tls", C_BOOL, O(smtp_require_tls), "no", 0, 0, NULL },
 	{ "mail_out", "relay", C_STR, O(mailout_relay), "", KMAX },
 	{ "mail_out", "from", C_STR, O(mailout_from), "support@example.com", KMAX },
 	{ "mail_out", "starttls", C_STR, O(mailout_starttls), "optional", 0, 0, tls_modes },

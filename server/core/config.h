@@ -62,6 +62,7 @@ struct config {
 	char *smtp_queues;	/* "local:queue,..." address -> queue */
 	char *smtp_cert;
 	char *smtp_key;
+	int smtp_require_tls;	/* refuse MAIL before STARTTLS */
 	/* [mail_out] */
 	char *mailout_relay;	/* host:port; empty disables sending */
 	char *mailout_from;

@@ -26,6 +26,7 @@
 #include "server/core/idtab.h"
 #include "server/core/log.h"
 #include "server/core/metrics.h"
+#include "server/core/tls.h"
 
 #define MAX_ROUTES	128
 #define MAX_PARAMS	4
@@ -332,6 +333,9 @@ finish(struct http_req *r, int status, struct evbuffer *body)
 		evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
 	if (evhttp_find_header(h, "Cache-Control") == NULL)
 		evhttp_add_header(h, "Cache-Control", "no-store");
+	/* RFC 6797: on HTTPS, browsers stay on HTTPS for a year */
+	if (H.ssl)
+		evhttp_add_header(h, "Strict-Transport-Security", "max-age=31536000");
 	http_conn_end(r->conn);
 	count_reply(r, status);
 	evhttp_send_reply(r->req, status, NULL, body);
@@ -499,14 +503,32 @@ setup_tls(const struct config *cf, const char **cause)
 {
 	if (cf->http_cert[0] == '\0')
 		return 0;
-	if ((H.ssl = SSL_CTX_new(TLS_server_method())) == NULL ||
-	    SSL_CTX_use_certificate_chain_file(H.ssl, cf->http_cert) != 1 ||
-	    SSL_CTX_use_PrivateKey_file(H.ssl, cf->http_key, SSL_FILETYPE_PEM) != 1) {
-		*cause = "http.cert or http.key cannot be loaded";
+	if ((H.ssl = tls_server_ctx(cf->http_cert, cf->http_key, cause)) == NULL)
 		return -1;
-	}
-	SSL_CTX_set_min_proto_version(H.ssl, TLS1_2_VERSION);
 	return 0;
+}
+
+/* New certificate and key on SIGHUP: new connections take them, open ones
+ * keep the context they were made with (each SSL holds a reference). */
+static void
+reload_tls(const struct config *cf)
+{
+	const char *cause = NULL;
+	SSL_CTX *ctx;
+
+	if ((H.ssl == NULL) != (cf->http_cert[0] == '\0')) {
+		log_warnx("http reload: turning HTTPS on or off needs a restart");
+		return;
+	}
+	if (H.ssl == NULL)
+		return;
+	if ((ctx = tls_server_ctx(cf->http_cert, cf->http_key, &cause)) == NULL) {
+		log_warnx("http reload: %s; keeping the old certificate", cause);
+		return;
+	}
+	SSL_CTX_free(H.ssl);
+	H.ssl = ctx;
+	log_info("http tls certificate reloaded cert=\"%s\"", cf->http_cert);
 }
 
 struct http_hold {
@@ -612,6 +634,7 @@ void
 http_reload(const struct config *cf)
 {
 	http_conn_reload(cf);
+	reload_tls(cf);
 }
 
 void

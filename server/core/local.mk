@@ -14,6 +14,7 @@ librxcore_la_SOURCES += \
 	server/core/redis.c server/core/redis.h \
 	server/core/status.c server/core/status.h \
 	server/core/ws.c server/core/ws.h \
+	server/core/tls.c server/core/tls.h \
 	server/core/ingest.c server/core/ingest.h \
 	server/core/interaction.c server/core/interaction.h \
 	server/core/queue_names.c server/core/queue_names.h
