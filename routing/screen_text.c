@@ -335,6 +335,13 @@ normalise(struct screen_doc *d, const char *text, size_t len)
 			i += n;
 			continue;
 		}
+		if (cp == 0x2116) {	/* № is not "no" (NFKC): a mark */
+			out[0] = '#';
+			if (norm_put(d, out, 1, (uint32_t)i) == -1)
+				return -1;
+			i += n;
+			continue;
+		}
 		un = 0;
 		U16_APPEND_UNSAFE(u, un, cp);
 		for (m = i + n; m < len && un < 60; m += k) {

@@ -232,7 +232,7 @@ static const char tiny_en[] =
     "[question]\nasking\ncan .. cause\n[exposure]\ntook\n[report]\nis it normal\n"
     "[list]\nand\nor\n[history]\nhistory of\n[history_after]\nfor years\n"
     "[not_yet]\nnot started .. yet\n[improvement]\nis gone\n"
-    "[not_negation]\nnot sure\n[experience]\nsince i started .. i\n"
+    "[not_negation]\nnot sure\nno {n}\n[experience]\nsince i started .. i\n"
     "[error]\ntook {n} instead of {n}\n[lab]\nglucose {n>13}\n{n>169}/{n>99}\n"
     "[defect_pack]\ntorn\n[pack]\nbox\n[delivery]\ncourier's box\n";
 static const char tiny_zh[] =
@@ -409,6 +409,9 @@ test_rule_numbers(void **state)
 	assert_int_not_equal(ae("It was 190/110 today"), SCREEN_AE_NONE);
 	assert_int_equal(ae("It was 120/80 today"), SCREEN_AE_NONE);
 	assert_int_equal(ae("It was 190 110 today"), SCREEN_AE_NONE);
+	/* "no 28" and "№28" are numbers, not denials. */
+	assert_int_not_equal(ae("Pack no 28 rash all over"), SCREEN_AE_NONE);
+	assert_int_not_equal(ae("Pack №28 rash all over"), SCREEN_AE_NONE);
 	tiny_drop();
 }
 
