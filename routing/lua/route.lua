@@ -79,41 +79,51 @@ local function set_names(p, kind, skill)
   return p .. 'av:' .. b, p .. 'avl:' .. b, p .. 'avw:' .. b, p .. 'avr:' .. b
 end
 
--- Take the agent out of every availability set it was in.
-local function unindex(p, r)
-  for skill in pairs(r.indexed) do
-    for _, k in ipairs(KINDS) do
-      local a, b, c, d = set_names(p, k, skill)
-      redis.call('ZREM', a, r.id); redis.call('ZREM', b, r.id)
-      redis.call('ZREM', c, r.id); redis.call('ZREM', d, r.id)
-    end
-  end
-  r.indexed = {}
+-- The kinds agent R is indexed under (`indexed_kinds`; every kind for a
+-- record written before it was kept).
+local function indexed_kinds(r)
+  if not r.indexed_kinds then return { voice = true, chat = true, mail = true } end
+  local out = {}
+  for _, k in ipairs(rx.split(r.indexed_kinds)) do out[k] = true end
+  return out
 end
 
 -- Put an available agent in the sets of every kind they have room for:
 -- one sorted set per kind, skill and strategy order, so that picking an
--- agent is one ZRANGE (O(log n)).
+-- agent is one ZRANGE (O(log n)). Only what changed is written: sets the
+-- agent leaves lose them, the others get their new scores in place.
 rx.agent_index = function(p, id)
   local r = rx.agent_state(p, id)
-  unindex(p, r)
   local prof = agent_profile(p, id)
   local total = r.load_voice + r.load_chat + r.load_mail
+  local want, kinds = {}, {}
   if r.state == 'available' then
     for _, k in ipairs(KINDS) do
-      if r['load_' .. k] < prof.cap[k] then
-        for skill, level in pairs(prof.skills) do
-          local a, b, c, d = set_names(p, k, skill)
-          redis.call('ZADD', a, r.idle_since, id)
-          redis.call('ZADD', b, total, id)
-          redis.call('ZADD', c, -level * LEVEL_WEIGHT + r.idle_since, id)
-          redis.call('ZADD', d, tonumber(id) or 0, id)
-        end
+      if r['load_' .. k] < prof.cap[k] then want[k] = true; kinds[#kinds + 1] = k end
+    end
+  end
+  local skills = #kinds > 0 and prof.skills or {}
+  local had = indexed_kinds(r)
+  for skill in pairs(r.indexed) do
+    for _, k in ipairs(KINDS) do
+      if had[k] and not (want[k] and skills[skill]) then
+        local a, b, c, d = set_names(p, k, skill)
+        redis.call('ZREM', a, id); redis.call('ZREM', b, id)
+        redis.call('ZREM', c, id); redis.call('ZREM', d, id)
       end
     end
-    r.indexed = prof.skills
   end
-  redis.call('HSET', akey(p, id), 'indexed', cjson.encode(r.indexed))
+  for _, k in ipairs(kinds) do
+    for skill, level in pairs(skills) do
+      local a, b, c, d = set_names(p, k, skill)
+      redis.call('ZADD', a, r.idle_since, id)
+      redis.call('ZADD', b, total, id)
+      redis.call('ZADD', c, -level * LEVEL_WEIGHT + r.idle_since, id)
+      if not (had[k] and r.indexed[skill]) then redis.call('ZADD', d, tonumber(id) or 0, id) end
+    end
+  end
+  redis.call('HSET', akey(p, id), 'indexed', cjson.encode(skills),
+    'indexed_kinds', table.concat(kinds, ','))
   return prof
 end
 
