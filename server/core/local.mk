@@ -36,3 +36,10 @@ tests_fuzz_fuzz_ws_SOURCES = tests/fuzz/fuzz_ws.c
 tests_fuzz_fuzz_ws_LDADD = $(FUZZ_LIBS)
 tests_fuzz_fuzz_ws_LDFLAGS = $(FUZZ_LINK)
 EXTRA_DIST += tests/fuzz/ws.dict tests/fuzz/corpus/ws
+
+# libFuzzer harness: the HTTP connection guard's scan of request heads.
+FUZZ_TARGETS += tests/fuzz/fuzz_http_conn
+tests_fuzz_fuzz_http_conn_SOURCES = tests/fuzz/fuzz_http_conn.c
+tests_fuzz_fuzz_http_conn_LDADD = $(FUZZ_LIBS)
+tests_fuzz_fuzz_http_conn_LDFLAGS = $(FUZZ_LINK)
+EXTRA_DIST += tests/fuzz/http_conn.dict tests/fuzz/corpus/http_conn
