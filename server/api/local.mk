@@ -6,6 +6,7 @@ librxcore_la_SOURCES += \
 	server/api/api_agent.c server/api/api_agent.h \
 	server/api/api_case.c server/api/api_case.h \
 	server/api/api_complaint.c server/api/api_complaint.h \
+	server/api/api_console.c server/api/api_console.h \
 	server/api/api_customer.c server/api/api_customer.h \
 	server/api/api_screening.c server/api/api_screening.h \
 	server/api/api_supervisor.c server/api/api_supervisor.h \

@@ -11,6 +11,7 @@
 #include "server/api/api_agent.h"
 #include "server/api/api_case.h"
 #include "server/api/api_complaint.h"
+#include "server/api/api_console.h"
 #include "server/api/api_supervisor.h"
 #include "server/api/api_customer.h"
 #include "server/api/api_ticket.h"
@@ -66,6 +67,7 @@ static const struct module modules[] = {
 	    cases_stop },
 	{ "api_case", NULL, NULL, api_case_start, NULL, NULL, NULL, NULL },
 	{ "api_complaint", NULL, NULL, api_complaint_start, NULL, NULL, NULL, NULL },
+	{ "api_console", NULL, NULL, api_console_start, NULL, NULL, NULL, NULL },
 	{ "webform", webform_config, webform_check, webform_start, webform_reload,
 	    NULL, webform_busy, webform_stop },
 	{ "outbox", NULL, outbox_check, outbox_start, NULL, outbox_quiesce,

@@ -91,6 +91,11 @@ ROWS = [
      "401 200 200 200 200"),
     ("POST", "/api/v1/agents/{}/presence", "/api/v1/agents/{victim}/presence",
      {"state": "away"}, "401 403 200 403 200"),
+    # The console's own reads (server/api/api_console.c): the team by name for
+    # everyone, the dashboard's figures for supervisors.
+    ("GET", "/api/v1/team", "/api/v1/team", None, "401 200 200 200 200"),
+    ("GET", "/api/v1/stats", "/api/v1/stats?from=1796601600000&days=7", None,
+     "401 403 200 403 200"),
     # Customers (server/api/api_customer.c): fixtures make customer 1 (c1) and,
     # third, customer 3 (c3), which the merge folds into 1.
     ("GET", "/api/v1/customers", "/api/v1/customers?q=c1@example.org", None,
