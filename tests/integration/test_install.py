@@ -22,7 +22,7 @@ import time
 
 from rxtest import BUILDDIR, SRCDIR, Tap, free_port, tmpdir, wait_until, _procs
 
-VARS = ("prefix", "sbindir", "sysconfdir", "localstatedir", "pkgdatadir", "mandir",
+VARS = ("CFLAGS", "prefix", "sbindir", "sysconfdir", "localstatedir", "pkgdatadir", "mandir",
         "systemdsystemunitdir", "sysusersdir", "tmpfilesdir", "rxconfdir", "rxstatedir")
 SECRETS = {"RXDESK_MAIL_OUT_PASSWORD": "hunter2-mail-secret",
            "RXDESK_VOICE_TWILIO_AUTH_TOKEN": "twilio-secret-0f1e2d",
@@ -43,11 +43,11 @@ def make_env():
 
 def make_vars(builddir):
     """The build's installation directories, fully expanded by make."""
-    rule = "rxvars:\n\t@echo " + " ".join("'%s=$(%s)'" % (v, v) for v in VARS) + "\n"
+    rule = "rxvars:\n" + "".join("\t@echo '%s=$(%s)'\n" % (v, v) for v in VARS)
     r = subprocess.run(["make", "-s", "--no-print-directory", "-C", builddir, "-f", "Makefile",
                         "-f", "-", "rxvars"], input=rule, capture_output=True, text=True,
                        env=make_env())
-    pairs = (w.split("=", 1) for w in r.stdout.split() if "=" in w)
+    pairs = (w.split("=", 1) for w in r.stdout.splitlines() if "=" in w)
     return {k: v for k, v in pairs if k in VARS}
 
 
@@ -368,6 +368,11 @@ def test_syscalls(t):
     name = "the unit's SystemCallFilter holds every system call rxdeskd and redis-server made"
     if not shutil.which("strace"):
         skip(t, name, "strace is not installed")
+        return
+    if "-fsanitize" in S["v"].get("CFLAGS", ""):
+        # LeakSanitizer stops the threads with ptrace at exit: calls of the
+        # sanitizer's own, not of rxdeskd's (the plain build checks them)
+        skip(t, name, "a sanitizer build makes system calls of its own")
         return
     write_conf()
     trace = os.path.join(tmpdir(), "trace")
