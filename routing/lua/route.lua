@@ -10,6 +10,7 @@ local STRATEGIES = { leastrecent = 1, fewestcalls = 1, rrmemory = 1, skillweight
 local SCAN_BATCH = 32		-- candidates read per ZRANGE
 local SCAN_MAX = 512		-- candidates looked at per assignment at most
 local HEAD_SCAN = 64		-- waiting tickets looked at per queue for one agent
+local HEAD_FIRST = 4		-- of which read in the first ZRANGE
 local LEVEL_WEIGHT = 1e13	-- skill level outweighs any idle time (ms)
 
 -- The ticket's routing kind, set by the core from its channel table
@@ -346,17 +347,24 @@ local function best_for(p, q, id, room)
   local best = nil
   for _, k in ipairs(room) do
     local key = p .. 'qk:' .. q .. ':' .. k
-    local head = redis.call('ZRANGE', key, 0, HEAD_SCAN - 1, 'WITHSCORES')
-    for i = 1, #head, 2 do
-      local n, score = head[i], tonumber(head[i + 1])
-      if best and score >= best.score then break end
-      local t = rx.ticket_load(p, n)
-      if not t or t.agent ~= '' or t.queue ~= q then
-        redis.call('ZREM', key, n)
-      elseif (t.sticky_agent or '') == '' and can_take(p, d, t, id) then
-        best = { n = n, t = t, score = score }
-        break
+    -- the head's first few first: usually the first one is taken
+    local from, to, found, stop = 0, HEAD_FIRST - 1, false, false
+    while not found and not stop and from < HEAD_SCAN do
+      local head = redis.call('ZRANGE', key, from, to, 'WITHSCORES')
+      for i = 1, #head, 2 do
+        local n, score = head[i], tonumber(head[i + 1])
+        if best and score >= best.score then stop = true; break end
+        local t = rx.ticket_load(p, n)
+        if not t or t.agent ~= '' or t.queue ~= q then
+          redis.call('ZREM', key, n)
+        elseif (t.sticky_agent or '') == '' and can_take(p, d, t, id) then
+          best = { n = n, t = t, score = score }
+          found = true
+          break
+        end
       end
+      if #head < 2 * (to - from + 1) then stop = true end
+      from, to = to + 1, HEAD_SCAN - 1
     end
   end
   return best
