@@ -111,6 +111,7 @@ class Ctx:
         with open(conf, "w") as f:
             f.write("[server]\ndata_dir = %s\nlog_level = warn\n"
                     "[http]\nlisten = 127.0.0.1:%d\nrate_limit = 0\nmax_per_ip = 0\n"
+                    "[form contact]\ndedup_window = 0\n"
                     "[smtp]\nlisten = 127.0.0.1:%d\ndomains = example.com\nmax_sessions = 1000\n"
                     "[redis]\nurl = redis://127.0.0.1:%d/0\n%s\n"
                     % (os.path.join(self.tmp, "data"), self.http_port, self.smtp_port,

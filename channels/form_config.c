@@ -167,6 +167,7 @@ form_defaults(struct form *f, const char *name)
 	f->max_files = 5;
 	f->max_file_size = 10 * MIB;
 	f->max_files_size = 20 * MIB;
+	f->dedup_window = 600;
 }
 
 /* Fill F from builtin NAME; 0 if there is none (F keeps the defaults). */
@@ -250,6 +251,20 @@ set_size(size_t *dst, const char *v, const char **cause)
 }
 
 static int
+set_seconds(size_t *dst, const char *v, const char **cause)
+{
+	char *end;
+	long long n = strtoll(v, &end, 10);
+
+	if (*v == '\0' || *end != '\0' || n < 0 || n > 30 * 86400) {
+		*cause = "seconds from 0 to 2592000 (30 days)";
+		return -1;
+	}
+	*dst = (size_t)n;
+	return 0;
+}
+
+static int
 set_bool(int *dst, const char *v, const char **cause)
 {
 	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1"))
@@ -312,6 +327,8 @@ on_section(const char *name, const char *key, const char *v, const char **cause)
 		return set_size(&f->max_file_size, v, cause);
 	if (!strcmp(key, "max_files_size"))
 		return set_size(&f->max_files_size, v, cause);
+	if (!strcmp(key, "dedup_window"))
+		return set_seconds(&f->dedup_window, v, cause);
 	*cause = "unknown key";
 	return -1;
 }

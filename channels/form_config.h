@@ -37,6 +37,8 @@ struct form {
 	size_t max_files;	/* attachments per submission */
 	size_t max_file_size;
 	size_t max_files_size;	/* all attachments together */
+	size_t dedup_window;	/* seconds a resent submission is the same
+				 * one (no Idempotency-Key); 0: off */
 };
 
 /* Register the "[form NAME]" section hook (before the config is read). */

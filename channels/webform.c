@@ -7,6 +7,7 @@
 
 #include <event2/buffer.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "channels/form_check.h"
 #include "channels/form_config.h"
@@ -148,6 +149,63 @@ read_lang(struct http_req *r, struct job *j)
 }
 
 static void
+digest_add(EVP_MD_CTX *md, const void *p, size_t n)
+{
+	EVP_DigestUpdate(md, p ? p : "", p ? n : 0);
+	EVP_DigestUpdate(md, "", 1);	/* a separator no value contains */
+}
+
+static void
+digest_str(EVP_MD_CTX *md, const char *s)
+{
+	digest_add(md, s, s ? strlen(s) : 0);
+}
+
+/*
+ * No Idempotency-Key: the same form, sender and content within the form's
+ * dedup_window is the same submission (a browser re-posting after a
+ * timeout or a reset, which cannot know whether the first one was
+ * stored). The key is a digest of what is stored, so a multipart body's
+ * new boundary or a field order does not make a resend look new.
+ */
+static void
+derive_key(struct job *j, const struct form *f)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned dlen = 0;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	char tn[24];
+	int off;
+
+	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+		log_fatalx("webform: out of memory");
+	snprintf(tn, sizeof(tn), "%llu", (unsigned long long)j->in.ticket);
+	digest_str(md, f->name);
+	digest_str(md, j->in.email);
+	digest_str(md, j->in.phone);
+	digest_str(md, tn);
+	digest_str(md, j->in.subject);
+	digest_str(md, j->text);
+	for (int i = 0; i < j->fd.nf; i++) {
+		digest_str(md, j->fd.f[i].field);
+		digest_str(md, j->fd.f[i].name);
+		digest_str(md, j->fd.f[i].type);
+		digest_add(md, j->fd.f[i].data, j->fd.f[i].size);
+	}
+	EVP_DigestFinal_ex(md, d, &dlen);
+	EVP_MD_CTX_free(md);
+	off = snprintf(j->dedup, sizeof(j->dedup), "formauto:%s:", f->name);
+	for (unsigned i = 0; i < dlen && off + 2 < (int)sizeof(j->dedup); i++) {
+		j->dedup[off++] = hex[d[i] >> 4];
+		j->dedup[off++] = hex[d[i] & 15];
+	}
+	j->dedup[off] = '\0';
+	j->in.dedup = j->dedup;
+	j->in.dedup_ttl = (unsigned)f->dedup_window;
+}
+
+static void
 build_interaction(struct job *j, const struct form *f)
 {
 	struct interaction *in = &j->in;
@@ -173,6 +231,8 @@ build_interaction(struct job *j, const struct form *f)
 	for (int i = 0; i < j->fd.nf && i < INTERACTION_MAX_ATT; i++)
 		in->att[in->natt++] = (struct interaction_blob){ j->fd.f[i].name,
 		    j->fd.f[i].type, j->fd.f[i].data, j->fd.f[i].size };
+	if (j->dedup[0] == '\0' && f->dedup_window && !in->discard)
+		derive_key(j, f);
 }
 
 static int

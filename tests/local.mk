@@ -30,6 +30,7 @@ INTEGRATION_TESTS = \
 	tests/integration/test_smtp_limits.py \
 	tests/integration/test_slow.py \
 	tests/integration/test_tls.py \
+	tests/integration/test_fault.py \
 	tests/integration/test_tickets.py \
 	tests/integration/test_customers.py \
 	tests/integration/test_auth.py \

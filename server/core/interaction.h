@@ -43,6 +43,7 @@ struct interaction {
 	int outbound;			/* 0: from the customer */
 	int discard;			/* a bot (honeypot): answer, store nothing */
 	const char *dedup;		/* idempotency key, e.g. "mail:<msgid>" */
+	unsigned dedup_ttl;		/* seconds the key holds; 0: 30 days */
 	const char *source;		/* the form's name, the mailbox, the line */
 	/* who: any subset; store matches in the order of DESIGN.md */
 	const char *customer_id;

@@ -236,6 +236,8 @@ interaction_json(const struct interaction *in)
 	    interaction_kind(in->channel))));
 	json_object_set_new(o, "direction", json_string(in->outbound ? "out" : "in"));
 	set_str(o, "dedup", in->dedup);
+	if (in->dedup_ttl)
+		json_object_set_new(o, "dedup_ttl", json_integer(in->dedup_ttl));
 	set_str(o, "source", in->source);
 	json_object_set_new(o, "ident", ident_json(in));
 	if (in->ticket)

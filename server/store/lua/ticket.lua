@@ -171,6 +171,9 @@ local function ingest_args(json, blobs)
       'author', 'agent', 'source' }) do
     i[k] = str(a[k], k, k == 'text' and 16777216 or 4096)
   end
+  -- a key derived by the channel holds for its window only (docs/forms.md)
+  local ttl = tonumber(a.dedup_ttl)
+  i.dedup_ttl = (ttl and ttl >= 1 and ttl < DEDUP_TTL) and math.floor(ttl) or DEDUP_TTL
   i.flags = type(a.flags) == 'table' and a.flags or rx.split(str(a.flags, 'flags', 256))
   i.ident = type(a.ident) == 'table' and a.ident or {}
   i.thread = type(a.thread) == 'table' and a.thread or {}
@@ -406,7 +409,7 @@ local function ingest_one(p, json, blobs)
     linked = tonumber(linked), log = logid, ack = ack }
   local text = rx.encode(ans)
   if i.dedup ~= '' then
-    redis.call('SET', p .. 'dedup:' .. i.dedup, text, 'EX', DEDUP_TTL)
+    redis.call('SET', p .. 'dedup:' .. i.dedup, text, 'EX', i.dedup_ttl)
   end
   rx.publish(p, { type = fresh and 'ticket.new' or 'ticket.message', ticket = tonumber(n),
     customer = cid, channel = i.channel, direction = i.direction, queue = t.queue,
