@@ -2,10 +2,12 @@
  * hold some (screen_scope.c); the decision weighs what is left. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "routing/lang.h"
 #include "routing/screen.h"
+#include "routing/screen_model.h"
 #include "routing/screen_data.h"
 #include "routing/screen_dirs.h"
 #include "routing/screen_match.h"
@@ -265,6 +267,45 @@ screen_field(const char *text, int field, unsigned langs, int translit)
 	screen_scope_apply(&S.scope);
 }
 
+/* Add a hit that covers FIELD's whole text. */
+static void
+model_hit(struct screen_result *r, enum screen_kind kind, const char *subject,
+    const char *text, const char *cue)
+{
+	struct screen_hit *h;
+	const char *s = text ? text : subject;
+
+	if (r->nhits == SCREEN_HITS_MAX || s == NULL)
+		return;
+	h = &r->hits[r->nhits++];
+	*h = (struct screen_hit){ (uint8_t)kind, text ? SCREEN_FIELD_TEXT :
+	    SCREEN_FIELD_SUBJECT, 1, cue, "", "model", 0, (uint32_t)strlen(s) };
+}
+
+/*
+ * The statistical second signal (screen_model.h, docs/screening.md): where
+ * the lexicon raised no AE or no complaint, a model that is sure enough
+ * says "possible", for a person to confirm. It never clears a flag.
+ */
+static void
+second_signal(const char *subject, const char *text, struct screen_result *r)
+{
+	float pae, ppqc;
+
+	if (!screen_model_loaded() || (r->ae != SCREEN_AE_NONE && r->complaint) ||
+	    screen_model_score(text ? text : subject ? subject : "", &pae,
+	    &ppqc) == -1)
+		return;
+	if (r->ae == SCREEN_AE_NONE && pae >= SCREEN_MODEL_AE_THRESHOLD) {
+		r->ae = SCREEN_AE_POSSIBLE;
+		model_hit(r, SCREEN_KIND_AE, subject, text, "statistical");
+	}
+	if (!r->complaint && ppqc >= SCREEN_MODEL_COMPLAINT_THRESHOLD) {
+		r->complaint = 1;
+		model_hit(r, SCREEN_KIND_COMPLAINT, subject, text, "statistical");
+	}
+}
+
 void
 screen_message(const char *subject, const char *text, const char *lang_hint,
     struct screen_result *r)
@@ -292,6 +333,7 @@ screen_message(const char *subject, const char *text, const char *lang_hint,
 	r->ae = decide_ae(&t);
 	r->complaint = decide_complaint(&t);
 	explain(r);
+	second_signal(subject, text, r);
 }
 
 void
@@ -349,6 +391,22 @@ add_extras(struct screen_kb *kb, const char **cause)
 	return 0;
 }
 
+/* The model beside the knowledge files goes with them: a folder without
+ * one screens with the lexicon alone; one that does not load is an error
+ * (and the model in force stays). */
+static int
+model_load(const char *dir, const char **cause)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, SCREEN_MODEL_FILE);
+	if (access(path, R_OK) != 0) {
+		screen_model_free();
+		return 0;
+	}
+	return screen_model_load(path, cause);
+}
+
 int
 screen_load(const char *dir, const char **cause)
 {
@@ -362,7 +420,7 @@ screen_load(const char *dir, const char **cause)
 			screen_text_lang(l, S.kb->code[l]);
 		return -1;
 	}
-	if (add_extras(kb, cause) == -1) {
+	if (add_extras(kb, cause) == -1 || model_load(dir, cause) == -1) {
 		screen_data_free(kb);
 		return -1;
 	}
@@ -483,4 +541,5 @@ screen_free(void)
 	screen_scope_free(&S.scope);
 	screen_text_free(&S.doc);
 	screen_text_free(NULL);
+	screen_model_free();
 }

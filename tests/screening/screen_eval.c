@@ -16,8 +16,9 @@
  *
  * Enforced on the test part, all languages together: AE recall >= 0.95.
  * AE precision >= 0.85, complaint recall >= 0.90 and complaint precision
- * >= 0.85 are printed as TAP TODO until they are reached (then drop the
- * TODO: ENFORCE_ALL).
+ * >= 0.85 are the issue's targets too; until they are enforced (ENFORCE_ALL)
+ * each is printed as a diagnostic line saying whether it is reached, not as
+ * a TAP test (a TODO test that passes would count as a failure).
  */
 #include <dirent.h>
 #include <getopt.h>
@@ -202,7 +203,7 @@ report(const char *what, const struct counts *c)
 
 static int tapno;
 
-/* Targets not yet reached are TODO (reported, not failed) unless set. */
+/* Targets not enforced are reported as diagnostics unless this is set. */
 #define ENFORCE_ALL	0
 
 static int
@@ -210,9 +211,14 @@ check(const char *what, double v, double min, int enforced)
 {
 	int ok = v >= min;
 
-	printf("%s %d - %s %.3f >= %.2f%s\n", ok ? "ok" : "not ok", ++tapno, what, v,
-	    min, enforced || ENFORCE_ALL ? "" : " # TODO target not reached yet");
-	return ok || !(enforced || ENFORCE_ALL) ? 0 : 1;
+	if (!(enforced || ENFORCE_ALL)) {
+		printf("# target %s %.3f >= %.2f: %s (not enforced)\n", what, v, min,
+		    ok ? "reached" : "not reached");
+		return 0;
+	}
+	printf("%s %d - %s %.3f >= %.2f\n", ok ? "ok" : "not ok", ++tapno, what, v,
+	    min);
+	return ok ? 0 : 1;
 }
 
 static int
@@ -310,7 +316,7 @@ main(int argc, char **argv)
 			memset(&langs[nlangs], 0, sizeof(langs[0]));
 	}
 	closedir(dir);
-	printf("1..4\n# part: %s\n", part);
+	printf("1..%d\n# part: %s\n", ENFORCE_ALL ? 4 : 1, part);
 	for (int i = 0; i < nlangs; i++) {
 		char what[400];
 		snprintf(what, sizeof(what), "%s ae", langs[i].lang);

@@ -10,8 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "routing/screen.h"
+#include "routing/screen_dirs.h"
+#include "routing/screen_model.h"
 #include "routing/screen_text.h"
 
 static int
@@ -23,6 +26,8 @@ setup(void **state)
 		print_message("screening data: %s\n", cause);
 		return -1;
 	}
+	/* the lexicon's rules alone; test_second_signal has the model */
+	screen_model_free();
 	return 0;
 }
 
@@ -219,6 +224,7 @@ test_bad_file(void **state)
 	rmdir(dir);
 	assert_int_equal(screen_load(dir, &cause), -1);
 	assert_int_equal(screen_load(screen_default_dir(), &cause), 0);
+	screen_model_free();
 }
 
 /*
@@ -284,6 +290,7 @@ tiny_drop(void)
 	}
 	remove(tiny);
 	assert_int_equal(screen_load(screen_default_dir(), &cause), 0);
+	screen_model_free();
 }
 
 /* The rule of the first hit of cue CUE, or "" when there is none. */
@@ -533,6 +540,70 @@ test_rule_language(void **state)
 	tiny_drop();
 }
 
+
+/* Every development text: the model only adds "possible" flags where the
+ * lexicon raised none, each with a hit that names it, and never clears
+ * one; and it does add some (it is loaded and in use). */
+#define SIGNAL_TEXTS	4096
+
+static int
+signal_pass(int with_model, unsigned char *flags, int *nmodel)
+{
+	static const char *const langs[] = { "en", "uk", "ru", "zh" };
+	struct screen_result r;
+	const char *cause = NULL;
+	char path[4096], line[65536];
+	int n = 0;
+
+	assert_int_equal(screen_load(screen_default_dir(), &cause), 0);
+	if (!with_model)
+		screen_model_free();
+	for (size_t l = 0; l < 4; l++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/../../tests/screening/corpus/%s/dev.jsonl",
+		    SCREEN_SOURCE_DIR, langs[l]);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		while (fgets(line, sizeof(line), f) && n < SIGNAL_TEXTS) {
+			json_t *j = json_loads(line, 0, NULL);
+			const char *t = json_string_value(json_object_get(j, "text"));
+
+			if (t) {
+				screen_text(t, NULL, &r);
+				flags[n++] = (unsigned char)((r.ae != SCREEN_AE_NONE) |
+				    (r.complaint ? 2 : 0));
+				for (size_t i = 0; i < r.nhits; i++)
+					if (strcmp(r.hits[i].rule, "model") == 0)
+						(*nmodel)++;
+			}
+			json_decref(j);
+		}
+		fclose(f);
+	}
+	return n;
+}
+
+static void
+test_second_signal(void **state)
+{
+	static unsigned char with[SIGNAL_TEXTS], without[SIGNAL_TEXTS];
+	int hits_with = 0, hits_without = 0, added = 0, n;
+
+	(void)state;
+	n = signal_pass(1, with, &hits_with);
+	assert_int_equal(signal_pass(0, without, &hits_without), n);
+	assert_true(n > 1000);
+	assert_int_equal(hits_without, 0);
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(without[i] & ~with[i], 0);	/* never cleared */
+		added += with[i] != without[i];
+	}
+	assert_int_equal(added > 0, hits_with > 0);
+	assert_true(added > 0);
+	screen_model_free();
+}
+
 int
 main(void)
 {
@@ -563,6 +634,7 @@ main(void)
 		cmocka_unit_test(test_rule_language),
 		cmocka_unit_test(test_rule_translit),
 		cmocka_unit_test(test_rule_traditional),
+		cmocka_unit_test(test_second_signal),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

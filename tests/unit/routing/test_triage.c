@@ -12,6 +12,7 @@
 
 #include "routing/lang.h"
 #include "routing/screen.h"
+#include "routing/screen_model.h"
 #include "routing/triage.h"
 #include "server/core/config.h"
 #include "server/core/interaction.h"
@@ -90,6 +91,7 @@ test_lexicon(void **state)
 	const char *cause;
 
 	assert_int_equal(screen_load(screen_default_dir(), &cause), 0);
+	screen_model_free();
 	assert_int_equal(scan("I got a rash after the second tablet"), SCREEN_KIND_AE);
 	assert_int_equal(scan("My mother was HOSPITALISED"), SCREEN_KIND_AE);
 	assert_int_equal(scan("Після таблетки з'явився висип"), SCREEN_KIND_AE);
@@ -119,6 +121,7 @@ test_lexicon_config(void **state)
 	char big[100];
 
 	assert_int_equal(screen_load(screen_default_dir(), &cause), 0);
+	screen_model_free();
 	/* A made-up word: no vocabulary has it ("fizz" is a paraesthesia). */
 	assert_int_equal(scan("the tablets zorble in the box"), 0);
 	assert_int_equal(screen_extra_add(SCREEN_KIND_COMPLAINT, "Zorble", &cause), 0);
@@ -180,6 +183,7 @@ setup_rules(void)
 	cf = load(rules_conf);
 	assert_non_null(cf);
 	triage_commit(cf);
+	screen_model_free();	/* the rules and the lexicon, without the model */
 	return cf;
 }
 
@@ -259,13 +263,21 @@ test_rules(void **state)
 	assert_string_equal(why.rule, "urgent-words");
 	assert_string_equal(in.priority, "urgent");
 
-	/* A configured complaint term; the channel's own queue is kept. */
+	/* A configured complaint term: the safety rule's queue wins over the
+	 * channel's (a mailbox's, a form's) default (issue 14) ... */
 	in_init(&in, CH_EMAIL, "The tablets crumble in the box");
 	in.queue = "from-channel";
 	triage_apply(&in, NULL, &why);
-	assert_string_equal(in.queue, "from-channel");
+	assert_string_equal(why.rule, "safety");
+	assert_string_equal(in.queue, "safety");
 	assert_string_equal(in.category, "complaint");
 	assert_string_equal(in.flags, "complaint");
+	/* ... and with no rule matching, the channel's queue is kept. */
+	in_init(&in, CH_EMAIL, "Please call me back tomorrow");
+	in.queue = "from-channel";
+	triage_apply(&in, NULL, &why);
+	assert_null(why.rule);
+	assert_string_equal(in.queue, "from-channel");
 	triage_free();
 	config_free(cf);
 }
