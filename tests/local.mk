@@ -25,6 +25,7 @@ INTEGRATION_TESTS = \
 	tests/integration/test_daemon.py \
 	tests/integration/test_valgrind.py \
 	tests/integration/test_console.py \
+	tests/integration/test_console_desk.py \
 	tests/integration/test_screening.py \
 	tests/integration/test_screening_feedback.py \
 	tests/integration/test_smtp_limits.py \
@@ -42,5 +43,5 @@ INTEGRATION_TESTS = \
 	tests/integration/test_install.py
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/rxtest.py \
-	tests/integration/browser/console.js tests/integration/ws/client.js \
+	tests/integration/browser/console.js tests/integration/browser/desk.js tests/integration/ws/client.js \
 	tests/package.json tests/package-lock.json

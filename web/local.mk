@@ -3,7 +3,11 @@
 webdir = $(pkgdatadir)/web
 dist_web_DATA = web/index.html web/console.js web/console.css web/favicon.svg web/safety.js \
 	web/widget.js web/chat-demo.html web/chat-demo-uk.html \
-	web/i18n.js web/dom.js web/dashboard.js
+	web/i18n.js web/dom.js web/dashboard.js web/thanks.html
+# The public forms: work without JavaScript (docs/forms.md).
+web_formsdir = $(webdir)/forms
+dist_web_forms_DATA = web/forms/contact.html web/forms/medinfo.html web/forms/complaint.html \
+	web/forms/ae-report.html web/forms/forms.css web/forms/forms.js web/forms/thanks.js
 # UI strings, one file per language (web/i18n.js).
 web_i18ndir = $(webdir)/i18n
 dist_web_i18n_DATA = web/i18n/en.json web/i18n/uk.json

@@ -110,6 +110,13 @@ on_index(struct http_req *r, void *arg)
 	serve_file(r, "index.html");
 }
 
+/* Where a plain HTML form's 303 lands by default (docs/forms.md). */
+static void
+on_thanks(struct http_req *r, void *arg)
+{
+	serve_file(r, "thanks.html");
+}
+
 static void
 on_static(struct http_req *r, void *arg)
 {
@@ -124,6 +131,7 @@ static_start(struct event_base *base, const struct config *cf, const char **caus
 	if ((root = strdup(cf->web_root)) == NULL)
 		log_fatalx("static: out of memory");
 	http_route("GET", "/", "console", on_index, NULL);
+	http_route("GET", "/thanks.html", "thanks", on_thanks, NULL);
 	http_route("GET", "/static/*", "static", on_static, NULL);
 	return 0;
 }
