@@ -13,4 +13,4 @@ librxcore_la_SOURCES += \
 	server/api/api_ticket.c server/api/api_ticket.h \
 	server/api/static.c server/api/static.h
 
-EXTRA_DIST += docs/api.md docs/live.md docs/customers.md
+EXTRA_DIST += docs/api.md docs/live.md docs/customers.md docs/console.md

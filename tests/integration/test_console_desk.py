@@ -80,6 +80,15 @@ def test_desk(t):
     ctl.stop()
 
 
+def test_strings(t):
+    """English and Ukrainian are complete: the same keys, no empty string."""
+    d = os.path.join(SRCDIR, "web", "i18n")
+    en = json.load(open(os.path.join(d, "en.json"), encoding="utf-8"))
+    uk = json.load(open(os.path.join(d, "uk.json"), encoding="utf-8"))
+    t.eq(sorted(set(en) ^ set(uk)), [], "en.json and uk.json have the same keys")
+    t.eq([k for k in uk if not uk[k].strip()], [], "no Ukrainian string is empty")
+
+
 if __name__ == "__main__":
     why = missing()
     if why:
@@ -90,4 +99,4 @@ if __name__ == "__main__":
     except ImportError:
         print("1..0 # SKIP python3-aiosmtpd is not installed (scripts/bootstrap)")
         sys.exit(0)
-    Tap().run([test_desk])
+    Tap().run([test_strings, test_desk])
