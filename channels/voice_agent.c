@@ -50,6 +50,11 @@ on_authed(struct http_req *r, const struct auth_agent *who, void *arg)
 	}
 	b = json_loadb(body, len, 0, NULL);
 	ident = json_string_value(json_object_get(b, "identity"));
+	if (json_is_object(b) && http_json_known(r, b,
+	    (const char *const[]){ "identity", NULL }) == -1) {
+		json_decref(b);
+		return;
+	}
 	if (!json_is_object(b) || ident == NULL) {
 		json_decref(b);
 		http_error(r, 400, "bad_request", "the body must be {\"identity\": "

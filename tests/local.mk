@@ -32,6 +32,7 @@ INTEGRATION_TESTS = \
 	tests/integration/test_slow.py \
 	tests/integration/test_tls.py \
 	tests/integration/test_fault.py \
+	tests/integration/test_sweep.py \
 	tests/integration/test_tickets.py \
 	tests/integration/test_customers.py \
 	tests/integration/test_auth.py \

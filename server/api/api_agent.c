@@ -324,8 +324,15 @@ on_create(struct http_req *r, const struct auth_agent *who, void *arg)
 	const char *pw;
 	json_t *j;
 
+	static const char *const fields[] = { "name", "email", "roles", "password",
+	    "skills", "capacity", "languages", "disabled", NULL };
+
 	if ((j = body_object(r)) == NULL)
 		return;
+	if (http_json_known(r, j, fields) == -1) {
+		json_decref(j);
+		return;
+	}
 	if (take_password(r, j, pwbuf, sizeof(pwbuf), &pw) == -1) {
 		json_decref(j);
 		return;

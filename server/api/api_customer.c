@@ -167,6 +167,10 @@ on_merge_authed(struct http_req *r, const struct auth_agent *a, void *arg)
 
 	if (id == NULL || (j = body_object(r)) == NULL)
 		return;
+	if (http_json_known(r, j, (const char *const[]){ "from", NULL }) == -1) {
+		json_decref(j);
+		return;
+	}
 	f = json_object_get(j, "from");
 	if (json_is_integer(f))
 		snprintf(loser, sizeof(loser), "%lld", (long long)json_integer_value(f));

@@ -29,8 +29,14 @@ answer_error(struct http_req *r, const char *err)
 		http_error(r, 404, "not_found", m + 10, NULL);
 	else if ((m = strstr(err, "CONFLICT: ")) != NULL)
 		http_error(r, 409, "conflict", m + 10, NULL);
-	else if ((m = strstr(err, "BADARG: ")) != NULL)
-		http_error(r, 422, "invalid", m + 8, NULL);
+	else if ((m = strstr(err, "BADARG: ")) != NULL) {
+		/* Redis appends " script: <where>": not for the client */
+		char msg[256];
+		snprintf(msg, sizeof(msg), "%.*s", (int)strcspn(m + 8, "\n"), m + 8);
+		if (strstr(msg, " script: "))
+			*strstr(msg, " script: ") = '\0';
+		http_error(r, 422, "invalid", msg, NULL);
+	}
 	else {
 		log_warnx("req=%s routing call failed: %s", http_req_tag(r), err);
 		http_error(r, 500, "internal", "the routing store failed", NULL);
@@ -131,6 +137,10 @@ on_assign(struct http_req *r, const struct auth_agent *who, void *arg)
 
 	if ((b = body_object(r)) == NULL)
 		return;
+	if (http_json_known(r, b, (const char *const[]){ "agent", NULL }) == -1) {
+		json_decref(b);
+		return;
+	}
 	agent = json_object_get(b, "agent");
 	if (!json_is_string(agent)) {
 		json_decref(b);
@@ -167,6 +177,10 @@ on_presence(struct http_req *r, const struct auth_agent *who, void *arg)
 	}
 	if ((b = body_object(r)) == NULL)
 		return;
+	if (http_json_known(r, b, (const char *const[]){ "state", NULL }) == -1) {
+		json_decref(b);
+		return;
+	}
 	st = json_string_value(json_object_get(b, "state"));
 	for (int i = 0; st && allowed[i]; i++)
 		ok |= strcmp(st, allowed[i]) == 0;

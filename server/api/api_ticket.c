@@ -352,9 +352,13 @@ on_post_authed(struct http_req *r, const struct auth_agent *a, void *arg)
 	uint64_t n;
 	int rc;
 
+	static const char *const note_fields[] = { "text", NULL };
+	static const char *const reply_fields[] = { "text", "status", NULL };
+
 	if ((n = path_ticket(r)) == 0 || (o = body_object(r)) == NULL)
 		return;
-	if (parse_text(r, o, &text, reply ? &status : NULL) == -1) {
+	if (http_json_known(r, o, reply ? reply_fields : note_fields) == -1 ||
+	    parse_text(r, o, &text, reply ? &status : NULL) == -1) {
 		json_decref(o);
 		return;
 	}

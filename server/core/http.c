@@ -395,6 +395,24 @@ http_error(struct http_req *r, int status, const char *code,
 	http_reply_json(r, status, json_pack("{s:o}", "error", e));
 }
 
+int
+http_json_known(struct http_req *r, json_t *o, const char *const *known)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(o, key, v) {
+		const char *const *k = known;
+		while (*k && strcmp(*k, key))
+			k++;
+		if (*k == NULL) {
+			http_error(r, 422, "invalid", "unknown field", key);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 void
 http_unavailable(struct http_req *r)
 {
@@ -613,6 +631,10 @@ http_start(struct event_base *base, const struct config *cf, const char **cause)
 	evhttp_set_timeout(H.http, cf->http_timeout);
 	evhttp_set_max_body_size(H.http, (ev_ssize_t)cf->http_max_body);
 	evhttp_set_max_headers_size(H.http, 64 * 1024);
+	/* A body over the limit is read and dropped before the 413, so that
+	 * a client still sending sees the answer, not a reset; body_timeout
+	 * bounds how long (http_conn.c). */
+	evhttp_set_flags(H.http, EVHTTP_SERVER_LINGERING_CLOSE);
 	evhttp_set_allowed_methods(H.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 	    EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);

@@ -84,6 +84,10 @@ void http_reply_json(struct http_req *, int status, json_t *j);
 /* {"error":{"code":CODE,"message":MESSAGE,"field":FIELD}}; FIELD may be NULL. */
 void http_error(struct http_req *, int status, const char *code,
     const char *message, const char *field);
+/* 0 when every member of the JSON object O is named in KNOWN (a NULL-
+ * terminated list); otherwise answer 422 "invalid" naming the first other
+ * one (docs/api.md: unknown fields are refused) and return -1. */
+int http_json_known(struct http_req *, json_t *o, const char *const *known);
 /* 503 with Retry-After, for "Redis is away". */
 void http_unavailable(struct http_req *);
 /* The request was taken over (WebSocket): count it and forget it. */

@@ -435,6 +435,7 @@ store_error_http(const char *err, const char **code, char *msg, size_t len)
 		{ "CONFLICT: ", "conflict", 409 },
 		{ "FORBIDDEN: ", "forbidden", 403 },
 		{ "BADARG: ", "bad_request", 400 },
+		{ "INVALID: ", "invalid", 422 },	/* a field the call does not take */
 	};
 	const char *p, *end;
 

@@ -333,7 +333,8 @@ def test_api(t, d, redis):
     t.ok(s == 200 and b["changed"] == ["region"] and b["customer"]["region"] == "Lviv",
          "api: an agent edits a field", b)
     s, b, _ = d.request("PATCH", "/api/v1/customers/" + cid, {"colour": "red"}, headers=ag)
-    t.ok(s == 400 and "colour" in b["error"]["message"], "api: an unknown field is 400", b)
+    t.ok(s == 422 and "colour" in b["error"]["message"], "api: an unknown field is 422 "
+         "(docs/api.md)", b)
     s, b, _ = d.request("PATCH", "/api/v1/customers/" + cid, "{not json", headers=ag)
     t.eq(s, 400, "api: a body that is not JSON is 400")
     s, b = d.post("/api/v1/customers/%s/merge" % cid, {"from": dup}, headers=ag)

@@ -26,7 +26,7 @@ local function live_or_fail(p, id)
 end
 
 local function check_field(k, v)
-  if not EDITABLE[k] then rx.fail('BADARG', 'unknown field "' .. tostring(k) .. '"') end
+  if not EDITABLE[k] then rx.fail('INVALID', 'unknown field "' .. tostring(k) .. '"') end
   if type(v) ~= 'string' then rx.fail('BADARG', k .. ' must be a string') end
   if #v > EDITABLE[k] then rx.fail('BADARG', k .. ' longer than ' .. EDITABLE[k] .. ' bytes') end
   if k == 'type' and not CTYPES[v] then rx.fail('BADARG', 'unknown type "' .. v .. '"') end
