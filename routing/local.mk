@@ -21,8 +21,9 @@ BUILT_SOURCES += routing/screen_dirs.h
 CLEANFILES += routing/screen_dirs.h
 routing/screen_dirs.h: Makefile
 	$(AM_V_GEN)mkdir -p routing && \
-	echo '#define SCREEN_SOURCE_DIR "$(abs_top_srcdir)/routing/screening"' > $@.tmp && \
-	mv $@.tmp $@
+	{ echo '#define SCREEN_SOURCE_DIR "$(abs_top_srcdir)/routing/screening"'; \
+	  echo '#define SCREEN_KNOWN_DIR "$(abs_top_builddir)/routing/screening-known"'; } \
+	  > $@.tmp && mv $@.tmp $@
 SCREEN_FILES = context.txt lists.txt quality.txt scopes.txt situations.txt symptoms.txt
 screening_endir = $(pkgdatadir)/screening/en
 dist_screening_en_DATA = $(addprefix routing/screening/en/,$(SCREEN_FILES))
@@ -33,6 +34,21 @@ dist_screening_ru_DATA = $(addprefix routing/screening/ru/,$(SCREEN_FILES))
 screening_zhdir = $(pkgdatadir)/screening/zh
 dist_screening_zh_DATA = $(addprefix routing/screening/zh/,$(SCREEN_FILES))
 EXTRA_DIST += docs/screening.md
+
+# Each language's known stems from its hunspell word list, computed once
+# by the build instead of at every start (routing/screen_data.h), and
+# installed beside the vocabularies.
+noinst_PROGRAMS += routing/screen-known
+routing_screen_known_SOURCES = routing/screen_known.c
+routing_screen_known_LDADD = librxcore.la $(RX_LIBS)
+SCREEN_KNOWN = routing/screening-known/known-en.bin \
+	routing/screening-known/known-uk.bin routing/screening-known/known-ru.bin
+screening_knowndir = $(pkgdatadir)/screening
+screening_known_DATA = $(SCREEN_KNOWN)
+CLEANFILES += $(SCREEN_KNOWN)
+routing/screening-known/known-%.bin: routing/screen-known$(EXEEXT)
+	$(AM_V_GEN)mkdir -p routing/screening-known && \
+	./routing/screen-known$(EXEEXT) $* $@.tmp && mv $@.tmp $@
 
 # The fastText second signal (routing/screen_model.cc, docs/screening.md):
 # the model is rebuilt from the dev corpus by scripts/train-screening-model;

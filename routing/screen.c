@@ -282,10 +282,25 @@ model_hit(struct screen_result *r, enum screen_kind kind, const char *subject,
 	    SCREEN_FIELD_SUBJECT, 1, cue, "", "model", 0, (uint32_t)strlen(s) };
 }
 
+/* Did the lexicon see anything of KIND (counted or held by a scope) or
+ * any context (exposure, a product, a pack) in the message? */
+static int
+lexicon_saw(const struct screen_result *r, unsigned kind)
+{
+	for (size_t i = 0; i < r->nhits; i++)
+		if (r->hits[i].kind & (kind | SCREEN_KIND_CONTEXT))
+			return 1;
+	return 0;
+}
+
 /*
  * The statistical second signal (screen_model.h, docs/screening.md): where
  * the lexicon raised no AE or no complaint, a model that is sure enough
- * says "possible", for a person to confirm. It never clears a flag.
+ * says "possible", for a person to confirm. It never clears a flag, and it
+ * only weighs messages in which the lexicon saw something of the kind or
+ * some context: on text with nothing of the domain in it ("when are you
+ * open?", "the courier was late again") a classifier trained on a few
+ * hundred messages per language is sure for the wrong reasons.
  */
 static void
 second_signal(const char *subject, const char *text, struct screen_result *r)
@@ -293,14 +308,17 @@ second_signal(const char *subject, const char *text, struct screen_result *r)
 	float pae, ppqc;
 
 	if (!screen_model_loaded() || (r->ae != SCREEN_AE_NONE && r->complaint) ||
+	    !lexicon_saw(r, SCREEN_KIND_AE | SCREEN_KIND_COMPLAINT) ||
 	    screen_model_score(text ? text : subject ? subject : "", &pae,
 	    &ppqc) == -1)
 		return;
-	if (r->ae == SCREEN_AE_NONE && pae >= SCREEN_MODEL_AE_THRESHOLD) {
+	if (r->ae == SCREEN_AE_NONE && pae >= SCREEN_MODEL_AE_THRESHOLD &&
+	    lexicon_saw(r, SCREEN_KIND_AE)) {
 		r->ae = SCREEN_AE_POSSIBLE;
 		model_hit(r, SCREEN_KIND_AE, subject, text, "statistical");
 	}
-	if (!r->complaint && ppqc >= SCREEN_MODEL_COMPLAINT_THRESHOLD) {
+	if (!r->complaint && ppqc >= SCREEN_MODEL_COMPLAINT_THRESHOLD &&
+	    lexicon_saw(r, SCREEN_KIND_COMPLAINT)) {
 		r->complaint = 1;
 		model_hit(r, SCREEN_KIND_COMPLAINT, subject, text, "statistical");
 	}

@@ -1,11 +1,13 @@
 /* screen_data: see screen_data.h. */
 #include <dirent.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "routing/screen_data.h"
+#include "routing/screen_dirs.h"
 
 const char *const screen_data_cues[CUE_N + 1] = {
 	"symptom", "vague", "generic",
@@ -125,7 +127,7 @@ screen_data_find(const struct screen_map *m, const char *key, size_t len)
 }
 
 static void fuzzy_free(struct screen_fuzzy *);
-static int known_load(struct screen_kb *, int, const char *);
+static int known_load(struct screen_kb *, int, const char *, const char *);
 
 static void
 term_free(struct screen_term *t)
@@ -524,7 +526,7 @@ read_lang(struct screen_kb *kb, const char *dir, const char *code, const char **
 	}
 	names_free(files, n);
 	if (rc == 0 && kb->script[slot] != SCREEN_SCRIPT_HAN &&
-	    known_load(kb, slot, code) == -1) {
+	    known_load(kb, slot, code, dir) == -1) {
 		*cause = "out of memory";
 		rc = -1;
 	}
@@ -665,36 +667,153 @@ screen_data_known(const struct screen_kb *kb, int l, const char *stem)
 	return 0;
 }
 
-/* Read SCREEN_DICT_DIR/CODE_*.dic (a count, then "word/FLAGS" lines) into
- * the stems of slot L; no list is no error. */
+/*
+ * The known stems come from hunspell's word list of the language: 560,000
+ * words for uk, ru and en together, whose folding and stemming were most
+ * of start-up. The build writes each language's table once
+ * (routing/screen-known, known-CODE.bin beside the vocabularies when
+ * installed, SCREEN_KNOWN_DIR in the build tree); start-up reads it when
+ * it was made from the same word list, and computes it otherwise.
+ */
+#define KNOWN_MAGIC	"RXKNOWN1"
+
+struct known_head {
+	char magic[8];
+	uint64_t dict_size, dict_mtime;	/* the word list it was made from */
+	uint64_t cap, n;
+};
+
+/* SCREEN_DICT_DIR's CODE_*.dic, the first by name (en_GB before en_US):
+ * 0 with PATH and its ST, -1 when the language has none. */
 static int
-known_load(struct screen_kb *kb, int l, const char *code)
+dict_find(const char *code, char *path, size_t len, struct stat *st)
 {
-	char path[512], line[256], stem[SCREEN_WORD_MAX + 1], *e;
-	struct dirent *de;
-	DIR *dir;
-	FILE *f = NULL;
+	struct dirent **names;
+	int n, found = -1;
+	size_t cl = strlen(code);
+
+	if ((n = scandir(SCREEN_DICT_DIR, &names, NULL, alphasort)) < 0)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		const char *d = names[i]->d_name;
+		size_t dl = strlen(d);
+
+		if (found == -1 && strncmp(d, code, cl) == 0 && d[cl] == '_' &&
+		    dl > 4 && strcmp(d + dl - 4, ".dic") == 0) {
+			snprintf(path, len, "%s/%s", SCREEN_DICT_DIR, d);
+			found = stat(path, st);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return found;
+}
+
+/* Fold and stem every word of the list at PATH (a count, then
+ * "word/FLAGS" lines) with slot L's stemmer into K. */
+static int
+known_compute(struct screen_known *k, int l, const char *path)
+{
+	char line[256], stem[SCREEN_WORD_MAX + 1], *e;
+	FILE *f = fopen(path, "r");
 	int rc = 0;
 
-	if ((dir = opendir(SCREEN_DICT_DIR)) == NULL)
-		return 0;
-	while (f == NULL && (de = readdir(dir)) != NULL)
-		if (strncmp(de->d_name, code, strlen(code)) == 0 &&
-		    de->d_name[strlen(code)] == '_' && strlen(de->d_name) > 4 &&
-		    strcmp(de->d_name + strlen(de->d_name) - 4, ".dic") == 0) {
-			snprintf(path, sizeof(path), "%s/%s", SCREEN_DICT_DIR, de->d_name);
-			f = fopen(path, "r");
-		}
-	closedir(dir);
 	if (f == NULL)
 		return 0;
 	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
 		if ((e = strpbrk(line, "/\t\r\n")) != NULL)
 			*e = '\0';
 		if (*line && screen_text_key(l, line, stem, sizeof(stem)) > 0)
-			rc = known_put(&kb->known[l], hash(stem, strlen(stem)));
+			rc = known_put(k, hash(stem, strlen(stem)));
 	}
 	fclose(f);
+	return rc;
+}
+
+/* The table in FILE if it was made from the word list DICT: 1 read, 0 not
+ * usable (missing, stale, damaged), -1 out of memory. */
+static int
+known_read(struct screen_known *k, const char *file, const struct stat *dict)
+{
+	struct known_head hd;
+	FILE *f = fopen(file, "rb");
+	int rc = 0;
+
+	if (f == NULL)
+		return 0;
+	if (fread(&hd, sizeof(hd), 1, f) == 1 &&
+	    memcmp(hd.magic, KNOWN_MAGIC, 8) == 0 &&
+	    hd.dict_size == (uint64_t)dict->st_size &&
+	    hd.dict_mtime == (uint64_t)dict->st_mtime &&
+	    hd.cap >= 2 && (hd.cap & (hd.cap - 1)) == 0 && hd.n < hd.cap &&
+	    hd.cap <= (1u << 26)) {
+		if ((k->h = malloc(hd.cap * sizeof(uint32_t))) == NULL)
+			rc = -1;
+		else if (fread(k->h, sizeof(uint32_t), hd.cap, f) == hd.cap) {
+			k->cap = hd.cap;
+			k->n = hd.n;
+			rc = 1;
+		} else {
+			free(k->h);
+			k->h = NULL;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+/* The known stems of slot L, language CODE, for the folder DIR. */
+static int
+known_load(struct screen_kb *kb, int l, const char *code, const char *dir)
+{
+	char dict[512], file[4096];
+	struct stat st;
+	int rc;
+
+	if (dict_find(code, dict, sizeof(dict), &st) == -1)
+		return 0;
+	snprintf(file, sizeof(file), "%s/known-%s.bin", dir, code);
+	if ((rc = known_read(&kb->known[l], file, &st)) != 0)
+		return rc == 1 ? 0 : -1;
+	snprintf(file, sizeof(file), "%s/known-%s.bin", SCREEN_KNOWN_DIR, code);
+	if ((rc = known_read(&kb->known[l], file, &st)) != 0)
+		return rc == 1 ? 0 : -1;
+	return known_compute(&kb->known[l], l, dict);
+}
+
+int
+screen_data_known_write(const char *code, const char *out, const char **cause)
+{
+	struct screen_known k = { NULL, 0, 0 };
+	struct known_head hd = { KNOWN_MAGIC, 0, 0, 0, 0 };
+	char dict[512];
+	struct stat st;
+	FILE *f;
+	int rc = 0;
+
+	if (screen_text_init(cause) == -1)
+		return -1;
+	screen_text_lang(0, code);
+	if (dict_find(code, dict, sizeof(dict), &st) == 0) {
+		if (known_compute(&k, 0, dict) == -1) {
+			*cause = "out of memory";
+			free(k.h);
+			return -1;
+		}
+		hd.dict_size = (uint64_t)st.st_size;
+		hd.dict_mtime = (uint64_t)st.st_mtime;
+	}
+	hd.cap = k.cap;
+	hd.n = k.n;
+	if ((f = fopen(out, "wb")) == NULL ||
+	    fwrite(&hd, sizeof(hd), 1, f) != 1 ||
+	    (k.cap && fwrite(k.h, sizeof(uint32_t), k.cap, f) != k.cap))
+		rc = -1;
+	if (f && fclose(f) != 0)
+		rc = -1;
+	if (rc == -1)
+		*cause = strerror(errno);
+	free(k.h);
 	return rc;
 }
 

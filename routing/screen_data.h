@@ -158,4 +158,12 @@ size_t screen_data_fuzzy(const struct screen_kb *kb, const char *word, int scrip
  * when L has no word list: then nothing is corrected.) */
 int screen_data_known(const struct screen_kb *kb, int l, const char *stem);
 
+/*
+ * Write the known stems of language CODE (its hunspell word list, folded
+ * and stemmed as screening does) to OUT, for start-up to read instead of
+ * computing them (routing/screen-known, run by the build). 0, or -1 with
+ * *cause.
+ */
+int screen_data_known_write(const char *code, const char *out, const char **cause);
+
 #endif
