@@ -688,6 +688,7 @@ http_free(void)
 	if (H.http)
 		evhttp_free(H.http);
 	H.http = NULL;
+	http_conn_stop();
 	while ((r = SLIST_FIRST(&H.freereqs)) != NULL) {
 		SLIST_REMOVE_HEAD(&H.freereqs, free_entry);
 		free(r);

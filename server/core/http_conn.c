@@ -54,6 +54,7 @@ static struct {
 	http_conn_close_fn *close;
 	int header_s, body_s, max_per_ip;
 	LIST_HEAD(, http_conn) conns[BUCKETS];
+	LIST_HEAD(, http_conn) unattached;	/* accepted this loop turn */
 	SLIST_HEAD(, addr) addrs[BUCKETS];
 	struct metric *slow, *capped, *framing;
 } G;
@@ -105,8 +106,7 @@ addr_put(struct addr *a)
 static void
 conn_drop(struct http_conn *c)
 {
-	if (c->evcon)
-		LIST_REMOVE(c, next);
+	LIST_REMOVE(c, next);
 	if (c->addr)
 		addr_put(c->addr);
 	if (c->watch)
@@ -238,6 +238,7 @@ attach(struct http_conn *c)
 	if (evcon == NULL)
 		log_fatalx("http_conn: a bufferevent evhttp did not take");
 	c->evcon = evcon;
+	LIST_REMOVE(c, next);
 	LIST_INSERT_HEAD(&G.conns[hash_ptr(evcon)], c, next);
 	evhttp_connection_set_closecb(c->evcon, on_close, c);
 	evhttp_connection_get_peer(c->evcon, &ip, &port);
@@ -288,6 +289,7 @@ http_conn_bev(struct event_base *base, struct ssl_ctx_st *ssl)
 	c->tls = ssl != NULL;
 	c->watch = evbuffer_add_cb(bufferevent_get_input(c->bev), on_input, c);
 	c->ev = evtimer_new(base, on_event, c);
+	LIST_INSERT_HEAD(&G.unattached, c, next);
 	/* Active now, it runs in this loop turn, after evhttp has set its
 	 * callbacks and before the new socket is ever read. */
 	event_active(c->ev, EV_TIMEOUT, 1);
@@ -385,4 +387,17 @@ http_conn_start(struct event_base *base, const struct config *cf,
 	    "HTTP connections refused: http.max_per_ip reached.", "");
 	G.framing = metrics_counter("rxdesk_http_bad_framing_total",
 	    "HTTP requests refused for an ambiguous length (RFC 9112 6.3).", "");
+}
+
+void
+http_conn_stop(void)
+{
+	struct http_conn *c;
+
+	/* evhttp_free() freed their bufferevents; only ours is left. */
+	while ((c = LIST_FIRST(&G.unattached)) != NULL) {
+		LIST_REMOVE(c, next);
+		event_free(c->ev);
+		free(c);
+	}
 }

@@ -49,6 +49,9 @@ void http_conn_end(struct http_conn *);
 void http_conn_release(struct http_conn *);
 /* Connections whose request is still arriving (headers or body). */
 unsigned http_conn_receiving(void);
+/* After evhttp_free(): free the guards of connections accepted in the
+ * loop turn that ended (evhttp never reported them). */
+void http_conn_stop(void);
 /* Shutdown bound reached: answer every request still arriving with a 503
  * and Connection: close (plain HTTP; a TLS one is closed). */
 void http_conn_refuse_receiving(void);
