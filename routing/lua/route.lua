@@ -761,7 +761,9 @@ local function route_reassign(keys, argv)
       rx.fail('CONFLICT', 'agent ' .. to .. ' has no room for ' .. kind)
     end
   end
-  if t.agent ~= '' then rx.route_unassign(p, n, t, t.agent, false, now) end
+  if to ~= '' and to == t.agent then return rx.encode({ ticket = tonumber(n), agent = to }) end
+  -- the old agent's place frees and takes their next work in this call
+  if t.agent ~= '' then rx.route_released(p, n, t, now) end
   if to == '' then
     rx.ticket_set(p, n, t, 'agent', '', actor, now)
     rx.route_queue(p, n, t, now, tonumber(t.queued_at) or now, true)

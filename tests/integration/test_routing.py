@@ -485,6 +485,22 @@ def test_released(t, redis):
     check_invariants(t, redis, "pending")
 
 
+def test_reassign_frees(t, redis):
+    reset(redis)
+    queue(redis, "ra")
+    agent(redis, 1, cap={"voice": 1, "chat": 1, "mail": 1})
+    a = ingest(redis, "ra1", "ra")
+    b = ingest(redis, "ra2", "ra")
+    t.eq((a["agent"], b["agent"]), ("1", ""), "reassign: one place, one waits")
+    fcall(redis, "rx_route_reassign", {"ticket": a["ticket"], "agent": "", "actor": "a:9"})
+    t.eq((ticket(redis, b["ticket"])["agent"], waiting(redis, "ra")), ("1", [a["ticket"]]),
+         "reassign: the old agent's place frees and takes the waiting ticket in the same call")
+    r = fcall(redis, "rx_route_reassign", {"ticket": b["ticket"], "agent": "1", "actor": "a:9"})
+    t.eq((r["agent"], waiting(redis, "ra")), ("1", [a["ticket"]]),
+         "reassign: to the agent who has it already changes nothing")
+    check_invariants(t, redis, "reassign")
+
+
 def test_capacity_raised(t, redis):
     reset(redis)
     queue(redis, "cr")
@@ -611,7 +627,8 @@ def main():
     tests = [test_leastrecent, test_fewestcalls, test_rrmemory, test_skillweighted,
              test_capacity, test_priority_aging, test_sticky, test_wrapup, test_drop,
              test_safety_and_lang, test_sla_calendar, test_sla_escalation,
-             test_overflow_timeout, test_stats_and_errors, test_released, test_capacity_raised,
+             test_overflow_timeout, test_stats_and_errors, test_released, test_reassign_frees,
+             test_capacity_raised,
              test_priority_rescore, test_gone, test_concurrent]
 
     def bind(fn):

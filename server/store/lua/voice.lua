@@ -132,7 +132,7 @@ end
 -- as work for any agent (kind mail: it is done later, not on the line).
 local function callback(p, n, t, now)
   if t.agent ~= '' then
-    rx.route_unassign(p, n, nil, t.agent, false, now)
+    rx.route_released(p, n, t, now)	-- the place frees: their next work now
     rx.ticket_set(p, n, t, 'agent', '', 'system', now)
   end
   rx.route_qrem(p, t.queue, n)
@@ -234,7 +234,7 @@ local function answered(p, key, rec, a, now)
   local t = (rec.ticket or '') ~= '' and rx.ticket_load(p, rec.ticket)
   if not t or (rec.end_at or '') ~= '' then return end
   if t.agent ~= id then
-    if t.agent ~= '' then rx.route_unassign(p, t.n, nil, t.agent, false, now) end
+    if t.agent ~= '' then rx.route_released(p, t.n, t, now) end
     rx.route_assign(p, t.n, t, id, 'system', now)
   end
   redis.call('HSET', p .. 'aw:' .. id, t.n, 'voice:1')
