@@ -79,7 +79,9 @@ uninstall-local:
 uninstall-hook:
 	-for d in '$(DESTDIR)$(pkgdatadir)/screening/en' '$(DESTDIR)$(pkgdatadir)/screening/uk' \
 	    '$(DESTDIR)$(pkgdatadir)/screening/ru' '$(DESTDIR)$(pkgdatadir)/screening/zh' \
-	    '$(DESTDIR)$(pkgdatadir)/screening' '$(DESTDIR)$(pkgdatadir)/web' \
+	    '$(DESTDIR)$(pkgdatadir)/screening' '$(DESTDIR)$(pkgdatadir)/web/forms' \
+	    '$(DESTDIR)$(pkgdatadir)/web/i18n' '$(DESTDIR)$(pkgdatadir)/web/vendor/uplot' \
+	    '$(DESTDIR)$(pkgdatadir)/web/vendor' '$(DESTDIR)$(pkgdatadir)/web' \
 	    '$(DESTDIR)$(pkgdatadir)/templates' '$(DESTDIR)$(pkgdatadir)' '$(DESTDIR)$(docdir)' \
 	    '$(DESTDIR)$(rxconfdir)' '$(DESTDIR)$(rxlogdir)'; do \
 	  test ! -d "$$d" || rmdir "$$d" 2>/dev/null || :; done
