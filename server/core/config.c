@@ -262,6 +262,10 @@ on_ini(void *arg, const char *section, const char *key, const char *value)
 	const struct ckey *k;
 	const char *sp;
 
+	/* inih reads on after an error and reports the first one's line:
+	 * keep the first one's key and reason with it. */
+	if (p->reason)
+		return 0;
 	snprintf(p->where, sizeof(p->where), "[%s] %s", section, key);
 	if ((sp = strchr(section, ' ')) != NULL) {
 		for (size_t i = 0; i < nhooks; i++)
