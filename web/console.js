@@ -633,8 +633,9 @@ function closeChat() {
 
 // --- collisions: who else has this ticket open ------------------------------
 
-// Following the open ticket (subscribe) brings its events; "viewing" tells
-// the others who follow it that I have it open or am replying.
+// Following the open ticket (subscribe) brings its events; "ticket.viewing"
+// tells the others who follow it that I have it open or am replying, and
+// its answer ("viewers") names those who had it open before me.
 function follow(old, x) {
   if (old) { wsSend({ type: "unsubscribe", ticket: Number(tid(old)) }); viewing("left", old); }
   state.viewers = new Map();
@@ -652,9 +653,14 @@ function onViewing(ev) {
   if (!state.ticket || String(ev.ticket) !== String(tid(state.ticket)) || String(ev.agent) === String(state.me.id)) return;
   if (ev.state === "left") state.viewers.delete(String(ev.agent));
   else state.viewers.set(String(ev.agent), { state: ev.state, name: ev.name || agentName(ev.agent), at: Date.now() });
-  // A colleague who opened it after me learns that I have it too.
-  if (ev.state !== "left" && !ev.echo) wsSend({ type: "ticket.viewing", ticket: ev.ticket, state: state.viewingNow || "viewing", echo: true });
   renderCollision();
+}
+
+function onViewers(ev) {
+  if (!state.ticket || String(ev.ticket) !== String(tid(state.ticket))) return;
+  for (const v of ev.viewers || []) {
+    if (String(v.agent) !== String(state.me.id)) onViewing({ ticket: ev.ticket, agent: v.agent, name: v.name, state: v.state });
+  }
 }
 
 function renderCollision() {
@@ -729,7 +735,8 @@ function onEvent(ev) {
   const type = ev.type || "";
   if (type === "hello") return;
   if (type.startsWith("call.")) { onCall(ev); return; }
-  if (type === "ticket.viewing") { onViewing(ev); return; }
+  if (type === "viewing") { onViewing(ev); return; }
+  if (type === "viewers") { onViewers(ev); return; }
   if (type.startsWith("chat.") || (type === "error" && ev.ref)) onChat(ev);
   if (type === "agent.presence") {
     const a = state.team.get(String(ev.agent));

@@ -31,6 +31,8 @@ struct agent_conn {
 	char roles[64];			/* "agent,safety" for Redis functions */
 	long long follow[MAX_FOLLOW];
 	int nfollow;
+	long long viewing;		/* the ticket it has open, 0 for none */
+	char vstate[16];		/* "viewing" or "replying" */
 	TAILQ_ENTRY(agent_conn) entry;
 };
 TAILQ_HEAD(agentq, agent_conn);
@@ -141,13 +143,19 @@ presence_drop(const char *agent)
 	json_decref(args);
 }
 
+static void viewing_call(const struct agent_conn *, long long, const char *,
+    int, void *);
+
 static void
 on_presence_tick(evutil_socket_t fd, short ev, void *arg)
 {
 	struct agent_conn *ac;
 
-	TAILQ_FOREACH(ac, &A.conns, entry)
+	TAILQ_FOREACH(ac, &A.conns, entry) {
 		presence_set(ac);
+		if (ac->viewing > 0)	/* the viewer outlives us by the TTL */
+			viewing_call(ac, ac->viewing, ac->vstate, 1, NULL);
+	}
 }
 
 /* --- delivery ---------------------------------------------------------- */
@@ -382,6 +390,95 @@ cmd_unsubscribe(struct ws_conn *c, const struct auth_agent *who, json_t *cmd,
 	    "ticket", (json_int_t)n));
 }
 
+/* --- who has a ticket open (the console's collision notice) ----------- */
+
+static void
+on_viewing(json_t *result, const char *err, void *arg)
+{
+	struct pending_follow *pf = arg;
+	struct ws_conn *c = pf ? ws_find(pf->ws) : NULL;
+	json_t *v;
+
+	if (c == NULL)
+		goto done;
+	if (err && strncmp(err, "NOTFOUND", 8) == 0)
+		agentws_error(c, pf->cmd, "not_found", "no such ticket");
+	else if (err && strcmp(err, "unavailable") == 0)
+		agentws_reply(c, pf->cmd, json_pack("{s:s, s:s, s:s, s:b}",
+		    "type", "error", "code", "unavailable", "message",
+		    "storage is unavailable; retry shortly", "retry", 1));
+	else if (err)
+		agentws_error(c, pf->cmd, "bad_request", err);
+	else {
+		v = json_object_get(result, "viewers");
+		agentws_reply(c, pf->cmd, json_pack("{s:s, s:I, s:o}", "type",
+		    "viewers", "ticket", (json_int_t)pf->ticket, "viewers",
+		    json_is_array(v) ? json_incref(v) : json_array()));
+	}
+done:
+	if (pf) {
+		json_decref(pf->cmd);
+		free(pf);
+	}
+}
+
+/* rx_console_viewing: record AC on ticket N in STATE and publish it to
+ * every node (QUIET: refresh only). PF (may be NULL) gets the answer. */
+static void
+viewing_call(const struct agent_conn *ac, long long n, const char *state,
+    int quiet, void *pf)
+{
+	json_t *args = json_pack("{s:I, s:s, s:s, s:s, s:i, s:b}", "ticket",
+	    (json_int_t)n, "agent", ac->who.id, "name", ac->who.name, "state",
+	    state, "ttl", AGENTWS_PRESENCE_TTL, "quiet", quiet);
+
+	if (store_call("rx_console_viewing", args, on_viewing, pf) == -1)
+		on_viewing(NULL, "unavailable", pf);
+	json_decref(args);
+}
+
+/*
+ * {"type":"ticket.viewing","ticket":17,"state":"viewing|replying|left"}:
+ * tell those who follow ticket 17 on any node; the answer lists the others
+ * who have it open. The notice carries no ticket content, so the ticket
+ * number is all it needs. One ticket per connection: opening another
+ * leaves the first.
+ */
+static void
+cmd_viewing(struct ws_conn *c, const struct auth_agent *who, json_t *cmd,
+    void *arg)
+{
+	struct agent_conn *ac = ws_conn_arg(c);
+	long long n = json_id(json_object_get(cmd, "ticket"));
+	const char *st = json_string_value(json_object_get(cmd, "state"));
+	struct pending_follow *pf;
+	int left;
+
+	if (n <= 0) {
+		agentws_error(c, cmd, "bad_request", "ticket must be a ticket number");
+		return;
+	}
+	if (st == NULL || (strcmp(st, "viewing") && strcmp(st, "replying") &&
+	    strcmp(st, "left"))) {
+		agentws_error(c, cmd, "bad_request",
+		    "state must be viewing, replying or left");
+		return;
+	}
+	left = strcmp(st, "left") == 0;
+	if (ac->viewing > 0 && ac->viewing != n && !left)
+		viewing_call(ac, ac->viewing, "left", 0, NULL);
+	if (left && ac->viewing == n)
+		ac->viewing = 0;
+	else if (!left) {
+		ac->viewing = n;
+		snprintf(ac->vstate, sizeof(ac->vstate), "%s", st);
+	}
+	if ((pf = calloc(1, sizeof(*pf))) == NULL)
+		log_fatalx("agentws: out of memory");
+	*pf = (struct pending_follow){ ws_conn_id(c), n, json_incref(cmd) };
+	viewing_call(ac, n, st, 0, pf);
+}
+
 static void
 on_text(struct ws_conn *c, const char *msg, size_t len, void *arg)
 {
@@ -422,6 +519,8 @@ on_close(struct ws_conn *c, int code, void *arg)
 			break;
 	if (o == NULL)
 		presence_drop(ac->who.id);
+	if (ac->viewing > 0)
+		viewing_call(ac, ac->viewing, "left", 0, NULL);
 	free(ac);
 }
 
@@ -522,6 +621,7 @@ agentws_start(struct event_base *base, const struct config *cf,
 	agentws_command("ping", cmd_ping, NULL);
 	agentws_command("subscribe", cmd_subscribe, NULL);
 	agentws_command("unsubscribe", cmd_unsubscribe, NULL);
+	agentws_command("ticket.viewing", cmd_viewing, NULL);
 	events_listen(on_event, NULL);
 	http_route("GET", "/agent/ws", "agent_ws", on_upgrade, NULL);
 	A.presence = event_new(base, -1, EV_PERSIST, on_presence_tick, NULL);

@@ -270,6 +270,64 @@ def test_two_nodes(t):
     on_b.stop()
 
 
+def test_viewing(t):
+    """The collision notice: ticket.viewing on one node reaches the
+    followers of the ticket on the other, through Redis; the answer names
+    who else has it open; a closed socket leaves; a viewer lapses."""
+    n = ingest("general", "who else has it open?")["ticket"]
+    ann, bob = E.ag["ann"]["id"], E.ag["bob"]["id"]
+    on_a, _ = connect(E.a, E.tok["ann"])
+    on_b, _ = connect(E.b, E.tok["bob"])
+    sam, _ = connect(E.a, E.tok["sam"])
+    for c in (on_a, on_b):
+        c.send({"type": "subscribe", "ticket": n, "id": "s"})
+        t.ok(c.message(lambda m: m.get("ref") == "s", timeout=10)["type"] == "subscribed",
+             "following the ticket")
+    on_a.send({"type": "ticket.viewing", "ticket": n, "state": "viewing", "id": "v1"})
+    m = on_a.message(lambda m: m.get("ref") == "v1")
+    t.ok(m and m["type"] == "viewers" and m["ticket"] == n and m["viewers"] == [],
+         "the first viewer hears of nobody else", m)
+    seen = lambda who, st: lambda m: (m.get("type") == "viewing" and m.get("ticket") == n
+                                      and m.get("agent") == who and m.get("state") == st)
+    m = on_b.message(seen(ann, "viewing"), timeout=10)
+    t.ok(m is not None and m.get("name") == "ann" and m.get("restricted") in (None, False),
+         "an agent on node B sees that ann (node A) is viewing", on_b.seen[-3:])
+    t.ok(set(m or {}) <= {"type", "ticket", "agent", "name", "state", "restricted"},
+         "the notice carries no ticket content", m)
+    on_b.send({"type": "ticket.viewing", "ticket": n, "state": "viewing", "id": "v2"})
+    m = on_b.message(lambda m: m.get("ref") == "v2")
+    t.eq(m and m["viewers"], [{"agent": ann, "name": "ann", "state": "viewing"}],
+         "who opens it second learns who had it open")
+    t.ok(on_a.message(seen(bob, "viewing"), timeout=10) is not None, "and ann hears of bob")
+    on_a.send({"type": "ticket.viewing", "ticket": n, "state": "replying"})
+    t.ok(on_b.message(seen(ann, "replying"), timeout=10) is not None,
+         "ann replying reaches node B")
+    t.ok(quiet(sam, lambda m: m.get("type") == "viewing"),
+         "an agent not following the ticket hears nothing of it")
+    key = P + "t:%d:viewers" % n
+    t.eq(sorted(E.redis.cmd("HKEYS", key)), sorted([ann, bob]), "both viewers in Redis")
+    ttl = int(E.redis.cmd("PTTL", key))
+    t.ok(0 < ttl <= 30000, "the viewers' key lapses within the bound", ttl)
+    on_a.stop()
+    t.ok(on_b.message(seen(ann, "left"), timeout=10) is not None,
+         "ann's socket closing on node A tells node B she left")
+    t.eq(E.redis.cmd("HKEYS", key), [bob], "only bob left in Redis")
+    E.redis.cmd("FCALL", "rx_console_viewing", 0, P, json.dumps(
+        {"ticket": n, "agent": "77", "name": "Gone", "state": "viewing", "ttl": 1, "quiet": True}))
+    time.sleep(1.2)
+    on_b.send({"type": "ticket.viewing", "ticket": n, "state": "viewing", "id": "v3"})
+    m = on_b.message(lambda m: m.get("ref") == "v3")
+    t.eq(m and m["viewers"], [], "a viewer nobody refreshes lapses after its bound")
+    on_b.send({"type": "ticket.viewing", "ticket": n, "state": "dancing", "id": "b1"})
+    m = on_b.message(lambda m: m.get("ref") == "b1")
+    t.ok(m and m["type"] == "error" and m["code"] == "bad_request", "a bad state: bad_request", m)
+    on_b.send({"type": "ticket.viewing", "ticket": 987654321, "state": "viewing", "id": "b2"})
+    m = on_b.message(lambda m: m.get("ref") == "b2")
+    t.ok(m and m["type"] == "error" and m["code"] == "not_found", "no such ticket: not_found", m)
+    on_b.stop()
+    sam.stop()
+
+
 def raw_upgrade(d, token):
     """The handshake alone over a plain socket: (status, socket)."""
     s = socket.create_connection(("127.0.0.1", d.http_port), timeout=10)
@@ -372,11 +430,11 @@ def main():
     E.a = Daemon(E.redis, conf=CONF + "[server]\nnode_id = node-a\n")
     E.b = Daemon(E.redis, conf=CONF + "[server]\nnode_id = node-b\n")
     E.ag, E.tok = {}, {}
-    for name, roles in (("ann", "agent"), ("sam", "safety"), ("sue", "supervisor")):
+    for name, roles in (("ann", "agent"), ("bob", "agent"), ("sam", "safety"), ("sue", "supervisor")):
         E.ag[name] = add_agent(E.redis, name + "@example.com", roles=roles)
         E.tok[name] = login(E.a, name + "@example.com")
     tests = [test_upgrade, test_refused, test_events, test_commands, test_dead_peer,
-             test_bad_frames, test_two_nodes, test_per_agent_cap, test_tls, test_shutdown]
+             test_bad_frames, test_two_nodes, test_viewing, test_per_agent_cap, test_tls, test_shutdown]
     Tap().run(tests)
 
 

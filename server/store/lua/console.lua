@@ -111,7 +111,63 @@ local function stats(keys, argv)
   return cjson.encode(s)
 end
 
+-- Who has a ticket open (the console's collision notice, docs/live.md):
+-- <prefix>t:<n>:viewers hash, agent -> {"s":state,"u":until ms,"name":...}.
+-- Each entry lapses at its own "u" (the node refreshes it while the socket
+-- lives), the key with the newest; a node that dies leaves nothing behind
+-- for longer than the bound. The event carries no ticket content, so it
+-- is never "restricted": a follower already passed rx_ticket_get.
+local VIEW_STATES = { viewing = 1, replying = 1, left = 1 }
+local VIEW_TTL_MAX = 300	-- seconds
+
+-- The live entries of KEY as a list without agent SKIP; lapsed ones go.
+local function viewers_live(key, now, skip)
+  local f, out = redis.call('HGETALL', key), {}
+  for i = 1, #f, 2 do
+    local ok, v = pcall(cjson.decode, f[i + 1])
+    if not ok or type(v) ~= 'table' or (tonumber(v.u) or 0) <= now then
+      redis.call('HDEL', key, f[i])
+    elseif f[i] ~= skip then
+      out[#out + 1] = { agent = f[i], name = v.name, state = v.s }
+    end
+  end
+  table.sort(out, function(x, y) return x.agent < y.agent end)
+  return out
+end
+
+-- FCALL rx_console_viewing 0 <prefix> {ticket, agent, name, state, ttl,
+-- quiet} -> {"viewers":[{agent,name,state}]}, the others who have it open.
+-- state viewing|replying records the agent for ttl seconds and publishes
+-- {"type":"viewing",ticket,agent,name,state}; left removes them and says
+-- so; quiet (the node's heartbeat) refreshes without an event.
+local function viewing(keys, argv)
+  local p, a = argv[1], rx.args(argv, 2)
+  local n = tonumber(a.ticket)
+  if not n or n < 1 or n ~= math.floor(n) then rx.fail('BADARG', 'bad ticket') end
+  local id, name = tostring(a.agent or ''), tostring(a.name or '')
+  if not string.match(id, '^[%w_.-]+$') or #id > 64 then rx.fail('BADARG', 'bad agent id') end
+  if not VIEW_STATES[a.state] then rx.fail('BADARG', 'bad state') end
+  if #name > 200 then name = string.sub(name, 1, 200) end
+  local ttl = math.max(1, math.min(tonumber(a.ttl) or 30, VIEW_TTL_MAX))
+  n = string.format('%d', n)
+  if redis.call('EXISTS', p .. 't:' .. n) == 0 then rx.fail('NOTFOUND', 'no ticket ' .. n) end
+  local key, now = p .. 't:' .. n .. ':viewers', rx.now()
+  if a.state == 'left' then
+    redis.call('HDEL', key, id)
+  else
+    redis.call('HSET', key, id, cjson.encode({ s = a.state, u = now + ttl * 1000, name = name }))
+    redis.call('PEXPIRE', key, ttl * 1000, 'GT')
+    if redis.call('PTTL', key) < 0 then redis.call('PEXPIRE', key, ttl * 1000) end
+  end
+  if not a.quiet then
+    rx.publish(p, { type = 'viewing', ticket = tonumber(n), agent = id, name = name,
+      state = a.state, restricted = false })
+  end
+  return cjson.encode({ viewers = rx.array(viewers_live(key, now, id)) })
+end
+
 redis.register_function { function_name = 'rx_console_team', callback = team,
   flags = { 'no-writes' } }
 redis.register_function { function_name = 'rx_console_stats', callback = stats,
   flags = { 'no-writes' } }
+redis.register_function { function_name = 'rx_console_viewing', callback = viewing }
