@@ -259,6 +259,8 @@ ring_interaction(const struct voice_call *c, struct interaction *in,
 	in->dedup = c->dedup;
 	in->source = c->to;
 	in->phone = known ? e164 : NULL;
+	/* a repeat call goes on the caller's open call ticket (docs/voice.md) */
+	in->continue_open = known && V.cf ? (unsigned)V.cf->voice_continue_window : 0;
 	in->name = known ? e164 : "Unknown caller";
 	in->queue = c->queue ? c->queue : voice_queue();
 	in->lang = voice_lang(known ? e164 : NULL);

@@ -464,6 +464,21 @@ rx.route_resume = function(p, n, t, actor, now)
   rx.route_enqueue(p, n, t, now)
 end
 
+-- Ticket N, continued by a new contact that needs an agent now (a repeat
+-- call, rx_ingest's continue_open): it waits and is offered like a fresh
+-- one. The agent it names, whose place was freed when the last call ended,
+-- is let go of it: sticky routing still gives it to them if they can take
+-- it now (available, with room, connected), never to an agent away, in
+-- wrap-up or offline. Still held (the agent is on the line): unchanged.
+rx.route_ring = function(p, n, t, now)
+  local id = t.agent or ''
+  if id ~= '' then
+    if redis.call('HEXISTS', p .. 'aw:' .. id, n) == 1 then return end
+    rx.ticket_set(p, n, t, 'agent', '', 'system', now)
+  end
+  rx.route_queue(p, n, t, now)
+end
+
 -- Agent ID's record changed (capacity, skills, languages, roles): their
 -- sets follow, and room that grew is filled at once.
 rx.route_agent_changed = function(p, id, now)
@@ -660,6 +675,22 @@ local function route_accept(keys, argv)
   return rx.encode({ agent = id, ticket = tonumber(n), kind = kind })
 end
 
+-- Agent ID finished a call or a chat they were on (available or oncall):
+-- wrap-up for routing's `wrapup` seconds, out of every set, until the sweep
+-- (sla.lua) makes them available. False when wrap-up is off (0) or they
+-- were away or offline: the caller decides what comes instead. For
+-- rx_route_done and the end of a call (voice.lua), a hook of head.lua.
+rx.route_wrapup = function(p, id, now)
+  local r = rx.agent_state(p, id)
+  local wrap = rx.route_cfg(p).wrapup
+  if wrap <= 0 or (r.state ~= 'available' and r.state ~= 'oncall') then return false end
+  set_state(p, id, 'wrapup', now)
+  redis.call('HSET', akey(p, id), 'wrapup_until', now + wrap * 1000)
+  redis.call('ZADD', p .. 'wrapup', now + wrap * 1000, id)
+  rx.agent_index(p, id)
+  return true
+end
+
 -- {agent, ticket, requeue}: the agent is done with a ticket (or gives it
 -- back with requeue=true). After a call or chat comes wrap-up.
 local function route_done(keys, argv)
@@ -672,17 +703,11 @@ local function route_done(keys, argv)
   local kind = string.match(w, '^(%a+)')
   local t = rx.ticket_load(p, n)
   rx.route_unassign(p, n, t, id, a.requeue == true, now)
-  local r = rx.agent_state(p, id)
-  local wrap = rx.route_cfg(p).wrapup
-  if kind ~= 'mail' and a.requeue ~= true and wrap > 0 and
-      (r.state == 'available' or r.state == 'oncall') then
-    set_state(p, id, 'wrapup', now)
-    redis.call('HSET', akey(p, id), 'wrapup_until', now + wrap * 1000)
-    redis.call('ZADD', p .. 'wrapup', now + wrap * 1000, id)
-    rx.agent_index(p, id)
+  if kind ~= 'mail' and a.requeue ~= true and rx.route_wrapup(p, id, now) then
     return rx.encode({ agent = id, ticket = tonumber(n), state = 'wrapup', assigned = rx.list({}) })
   end
   local out
+  local r = rx.agent_state(p, id)
   if r.state == 'oncall' then
     out = rx.route_agent_set(p, id, 'available', now)
   else

@@ -106,6 +106,7 @@ static const struct ckey keys[] = {
 	{ "voice", "hold_attempts", C_INT, O(voice_hold_attempts), "4", 1, 100, NULL },
 	{ "voice", "dial_timeout", C_INT, O(voice_dial_timeout), "20", 5, 600, NULL },
 	{ "voice", "voicemail_seconds", C_INT, O(voice_voicemail_seconds), "120", 5, 3600, NULL },
+	{ "voice", "continue_window", C_INT, O(voice_continue_window), "86400", 0, 2592000, NULL },
 	{ "chat", "max_sessions", C_INT, O(chat_max_sessions), "20000", 1, 1000000, NULL },
 	{ "chat", "max_message", C_SIZE, O(chat_max_message), "16384", 64, 1 << 20, NULL },
 	{ "chat", "max_per_ip", C_INT, O(chat_max_per_ip), "20", 0, 1000000, NULL },

@@ -93,6 +93,7 @@ struct config {
 	int voice_hold_attempts; /* holds before voicemail */
 	int voice_dial_timeout;	/* seconds an agent's phone rings */
 	int voice_voicemail_seconds; /* longest voicemail */
+	int voice_continue_window; /* a call continues an open call ticket this recent; 0: never */
 	/* [chat] */
 	int chat_max_sessions;
 	size_t chat_max_message;

@@ -60,6 +60,10 @@ struct interaction {
 	const char *msgids[INTERACTION_MAX_MSGIDS]; /* In-Reply-To, References */
 	int nmsgids;
 	uint64_t subject_tag;		/* [RX-n] in the subject, 0: none */
+	/* none of the above: continue the customer's newest open ticket of
+	 * this routing kind active within these seconds (a repeat call);
+	 * 0: open a new ticket */
+	unsigned continue_open;
 	/* what */
 	const char *subject;
 	const char *text;

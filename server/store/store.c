@@ -243,6 +243,8 @@ interaction_json(const struct interaction *in)
 	if (in->ticket)
 		json_object_set_new(o, "ticket", json_integer((json_int_t)in->ticket));
 	json_object_set_new(o, "thread", thread_json(in));
+	if (in->continue_open)
+		json_object_set_new(o, "continue_open", json_integer(in->continue_open));
 	set_str(o, "subject", in->subject);
 	set_str(o, "text", in->text);
 	set_str(o, "msgid", in->msgid);

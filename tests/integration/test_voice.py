@@ -363,6 +363,104 @@ def test_group_pop(t):
     ws.stop()
 
 
+# --- a repeat call continues the caller's open call ticket -------------------
+
+def answer_and_end(sid, frm, agent_client="client:ann"):
+    """The agent's leg answers, then the call ends (Twilio's callbacks)."""
+    leg = "CA" + sid[2:-1] + "L"
+    twilio({"CallSid": leg, "ParentCallSid": sid, "CallStatus": "in-progress",
+            "To": agent_client, "From": frm}, "?event=leg")
+    twilio({"CallSid": leg, "ParentCallSid": sid, "CallStatus": "completed",
+            "CallDuration": "20", "To": agent_client}, "?event=leg")
+    twilio(ring_params(sid, frm, CallStatus="completed", CallDuration="25"), "?event=status")
+
+
+def free_of_calls(agent_id):
+    """End the voice work the earlier tests left with the agent (calls that
+    rang and never ended); each end may hand them the next waiting call."""
+    for _ in range(20):
+        w = E.redis.cmd("HGETALL", P + "aw:" + agent_id)
+        calls = [n for n, v in zip(w[::2], w[1::2]) if v.startswith("voice:")]
+        if not calls:
+            return
+        for n in calls:
+            E.redis.cmd("FCALL", "rx_route_done", 0, P,
+                        json.dumps({"agent": agent_id, "ticket": int(n)}))
+
+
+def test_repeat_call(t):
+    frm = "+380442220001"
+    away(E.bob)
+    available(E.ann)
+    free_of_calls(E.ann)
+    # the caller's open form ticket is mail, not a call: not continued
+    E.d.post("/api/v1/forms/contact", {"name": "Taras Bondar", "phone": frm,
+                                       "email": "taras@example.org", "subject": "Leaflet",
+                                       "message": "Where is the leaflet?"})
+    s1 = "CA" + "1" * 31 + "r"
+    twilio(ring_params(s1, frm))
+    n1 = ticket_of_twiml_call(s1)
+    t.eq(ticket(n1)["kind"], "voice", "the first call opens a call ticket")
+    answer_and_end(s1, frm)
+    before = E.redis.cmd("GET", P + "seq:t")
+    s2 = "CA" + "2" * 31 + "r"
+    s, body, _ = twilio(ring_params(s2, frm))
+    t.ok(ticket_of_twiml_call(s2) == n1 and E.redis.cmd("GET", P + "seq:t") == before,
+         "a second call of the same caller continues the open call ticket",
+         (ticket_of_twiml_call(s2), n1))
+    t.ok(">ann</Client>" in body, "and rings the agent who had it (sticky)", body)
+    msgs = log_entries(n1, "message")
+    t.eq(len(msgs), 2, "the ticket's log has both calls")
+    answer_and_end(s2, frm)
+    t.eq(len(log_entries(n1, "call")), 2, "and both call records")
+    # outside the window (last active two days ago): a new ticket
+    E.redis.cmd("HSET", "%st:%s" % (P, n1), "updated", int(time.time() * 1000) - 2 * 86400000)
+    s3 = "CA" + "3" * 31 + "r"
+    twilio(ring_params(s3, frm))
+    n3 = ticket_of_twiml_call(s3)
+    t.ok(n3 != n1, "a call after the window opens a new ticket", (n1, n3))
+    answer_and_end(s3, frm)
+    # a resolved call ticket is not continued
+    s, b, _ = E.d.request("PATCH", "/api/v1/tickets/%d" % n3, {"status": "resolved"},
+                          bearer(E.tok_ann))
+    t.eq(s, 200, "the agent resolves the call ticket")
+    s4 = "CA" + "4" * 31 + "r"
+    twilio(ring_params(s4, frm))
+    n4 = ticket_of_twiml_call(s4)
+    t.ok(n4 not in (n1, n3), "a call after the ticket was resolved opens a new one", n4)
+    answer_and_end(s4, frm)
+
+
+# --- after a call: wrap-up --------------------------------------------------
+
+def test_wrapup_after_call(t):
+    away(E.bob)
+    available(E.ann)
+    free_of_calls(E.ann)
+    E.redis.cmd("HSET", P + "rcfg", "wrapup", "30")   # what [routing] wrapup_seconds writes
+    try:
+        frm = "+380442220002"
+        sid = "CA" + "5" * 31 + "w"
+        s, body, _ = twilio(ring_params(sid, frm))
+        t.ok(">ann</Client>" in body, "the call rings ann", (body, E.redis.cmd(
+            "HGETALL", P + "ar:" + E.ann), E.redis.cmd("HGETALL", P + "aw:" + E.ann)))
+        answer_and_end(sid, frm)
+        st = E.redis.cmd("HMGET", P + "ar:" + E.ann, "state", "wrapup_until")
+        now = time.time() * 1000
+        t.ok(st[0] == "wrapup" and now + 25000 < float(st[1]) < now + 31000,
+             "after the call the agent is in wrap-up for routing's 30 s", st)
+        t.ok(E.redis.cmd("ZSCORE", P + "wrapup", E.ann) is not None,
+             "and the sweep will make them available")
+        sid2 = "CA" + "6" * 31 + "w"
+        s, body, _ = twilio(ring_params(sid2, "+380442220003"))
+        t.ok("<Dial" not in body and "<Pause" in body,
+             "a call meanwhile does not ring the agent in wrap-up", body)
+        twilio(ring_params(sid2, "+380442220003", CallStatus="canceled"), "?event=status")
+    finally:
+        E.redis.cmd("HSET", P + "rcfg", "wrapup", "0")
+        available(E.ann)
+
+
 def main():
     tap = Tap()
     if not os.path.isdir(os.path.join(SRCDIR, "tests", "node_modules", "twilio")):
@@ -375,7 +473,8 @@ def main():
     E.tok_ann = login(E.d, "ann@example.com")
     E.tok_bob = login(E.d, "bob@example.com")
     tap.run([test_signature_vectors, test_answered_call, test_voicemail,
-             test_busy_and_no_answer, test_cti, test_group_pop, test_slow_redis])
+             test_busy_and_no_answer, test_cti, test_group_pop, test_slow_redis,
+             test_repeat_call, test_wrapup_after_call])
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ rx.HOOKS = {
   'route_released', 'route_message', 'sla_start', 'outbox_add', 'outbox_ack',
   'audit', 'customer_identify', 'customer_history_add', 'customer_live', 'ticket_load',
   'case_intake', 'route_rescore', 'route_resume', 'route_pending', 'route_agent_changed',
+  'route_ring', 'route_wrapup',
 }
 
 -- Unix milliseconds from the server's clock: one clock for every node.

@@ -189,6 +189,8 @@ local function ingest_args(json, blobs)
     if not i.raw then rx.fail('BADARG', 'raw_blob names no blob of the call') end
   end
   i.ticket = tonumber(a.ticket)
+  local win = tonumber(a.continue_open)
+  i.continue_open = (win and win >= 1) and math.floor(win) or nil
   i.received_at = tonumber(a.received_at)
   i.fields = type(a.fields) == 'table' and a.fields or nil
   i.screening = type(a.screening) == 'table' and a.screening or nil
@@ -200,6 +202,24 @@ end
 -- Is ticket T the customer CID's (a merged-away owner counts as its survivor)?
 local function owned_by(p, t, cid)
   return t and (t.customer == cid or rx.customer_live(p, t.customer) == cid)
+end
+
+local OPEN = { new = 1, open = 1, pending = 1 }
+local RECENT_MAX = 20	-- the customer's newest tickets looked at
+
+-- continue_open: the customer's newest open ticket of the interaction's
+-- routing kind (a repeat call goes on the call's ticket, not a mail's or a
+-- call-back task's) active within the window; nil if none.
+local function ingest_recent(p, i, cid)
+  local since = rx.now() - i.continue_open * 1000
+  for _, n in ipairs(redis.call('ZREVRANGE', p .. 'c:' .. cid .. ':tickets', 0, RECENT_MAX - 1)) do
+    local t = rx.ticket_load(p, n)
+    if t and OPEN[t.status] and (t.kind or rx.CHANNELS[t.channel]) == i.kind
+        and (tonumber(t.updated) or 0) >= since then
+      return t
+    end
+  end
+  return nil
 end
 
 -- The ticket this interaction continues (docs/datamodel.md, rx_ingest).
@@ -222,6 +242,7 @@ local function ingest_find(p, i, cid)
     local t = rx.ticket_load(p, tag)
     if owned_by(p, t, cid) then return t end
   end
+  if i.continue_open then return ingest_recent(p, i, cid) end
   return nil
 end
 
@@ -366,6 +387,10 @@ local function ingest_route(p, n, t, i, now, fresh, reopened)
     rx.ticket_enqueue(p, n, t, now)
   elseif reopened then
     rx.ticket_reopened(p, n, t, 'system', now)
+  elseif not fresh and i.continue_open and i.direction == 'in' then
+    -- a repeat call rings like a new one (rx.route_ring)
+    rx.route_ring(p, n, t, now)
+    rx.route_message(p, n, t, now)
   elseif not fresh and i.direction == 'in' then
     -- an answer to a pending ticket whose place was freed: the agent's again
     if t.agent ~= '' then rx.route_resume(p, n, t, 'system', now) end

@@ -114,14 +114,16 @@ local function outcome_of(rec)
   return OUTCOME[rec.cause or ''] or 'abandoned'
 end
 
--- The agent's call is over: their voice place is free again.
+-- The agent's call is over: their voice place is free again. One who was
+-- on the line goes to wrap-up first, as after a chat (rx.route_wrapup);
+-- with wrap-up off, straight back to available.
 local function release(p, n, id, now)
   if not id or id == '' then return end
   local w = redis.call('HGET', p .. 'aw:' .. id, n)
   if not w or string.sub(w, 1, 6) ~= 'voice:' then return end
   rx.route_unassign(p, n, nil, id, false, now)
   if rx.agent_state(p, id).state == 'oncall' then
-    rx.route_agent_set(p, id, 'available', now)
+    if not rx.route_wrapup(p, id, now) then rx.route_agent_set(p, id, 'available', now) end
   else
     rx.agent_index(p, id)
     if rx.agent_state(p, id).state == 'available' then rx.agent_dispatch(p, id, now) end
