@@ -10,6 +10,7 @@
 #include "server/api/api_ticket.h"
 #include "server/auth/auth.h"
 #include "server/core/http.h"
+#include "server/core/ingest.h"
 #include "server/core/interaction.h"
 #include "server/core/log.h"
 #include "server/store/ticket.h"
@@ -366,8 +367,15 @@ on_post_authed(struct http_req *r, const struct auth_agent *a, void *arg)
 	p = http_hold(r);
 	if (reply)
 		rc = ticket_reply(n, actor, &who, text, status, on_created, p);
-	else
-		rc = ticket_note(n, actor, &who, text, on_created, p);
+	else {
+		/* every note is screened: what an agent heard on a call or
+		 * read elsewhere is safety information too (docs/voice.md) */
+		struct interaction in = { .channel = CH_AGENT, .text = text };
+
+		ingest_screen(&in);
+		rc = ticket_note(n, actor, &who, text, in.flags, in.screening,
+		    on_created, p);
+	}
 	http_hold_sent(r, p, rc);
 	json_decref(o);
 }

@@ -168,6 +168,13 @@ batch_open(void)
 	return I.open;
 }
 
+void
+ingest_screen(struct interaction *in)
+{
+	if (I.ops && I.ops->triage)
+		I.ops->triage(in);
+}
+
 int
 ingest_submit(struct interaction *in, ingest_cb *cb, uint64_t id)
 {

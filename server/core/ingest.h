@@ -63,6 +63,12 @@ void ingest_set_ops(const struct ingest_ops *ops);
 typedef void ingest_protect_fn(struct interaction *);
 void ingest_set_protect(ingest_protect_fn *fn);
 
+/* Triage IN without storing it: an agent's note is screened for adverse
+ * events and complaints like any text (docs/voice.md) but is no message.
+ * Fills IN's flags and screening (and what else triage fills, for the
+ * caller to ignore); they stay valid until the next triage. */
+void ingest_screen(struct interaction *in);
+
 int ingest_start(struct event_base *, const struct config *, const char **cause);
 /* Interactions submitted and not yet answered. */
 unsigned ingest_busy(void);

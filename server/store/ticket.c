@@ -165,12 +165,16 @@ ticket_update(uint64_t n, const char *actor, const struct ticket_who *who,
 
 int
 ticket_note(uint64_t n, const char *author, const struct ticket_who *who,
-    const char *text, store_json_cb *cb, void *arg)
+    const char *text, const char *flags, const char *screening,
+    store_json_cb *cb, void *arg)
 {
-	json_t *a = args_new(n, who);
+	json_t *a = args_new(n, who), *s;
 
 	json_object_set_new(a, "author", json_string(author));
 	json_object_set_new(a, "text", json_string(text ? text : ""));
+	set_str(a, "flags", flags);
+	if (screening && (s = json_loads(screening, 0, NULL)) != NULL)
+		json_object_set_new(a, "screening", s);
 	return call("rx_ticket_note", a, cb, arg);
 }
 

@@ -57,9 +57,11 @@ int ticket_list(const struct ticket_filter *, const struct ticket_who *,
 /* Apply CH to ticket N as ACTOR ("a:<id>"); every change is audited. */
 int ticket_update(uint64_t n, const char *actor, const struct ticket_who *,
     const struct ticket_change *ch, store_json_cb *, void *arg);
-/* Add an internal note by AUTHOR. */
+/* Add an internal note by AUTHOR; FLAGS ("ae,complaint", may be NULL)
+ * are raised on the ticket with SCREENING (JSON, may be NULL) as evidence. */
 int ticket_note(uint64_t n, const char *author, const struct ticket_who *,
-    const char *text, store_json_cb *, void *arg);
+    const char *text, const char *flags, const char *screening,
+    store_json_cb *, void *arg);
 /* Reply to the customer by AUTHOR; STATUS (may be NULL) is set with it. */
 int ticket_reply(uint64_t n, const char *author, const struct ticket_who *,
     const char *text, const char *status, store_json_cb *, void *arg);

@@ -461,6 +461,38 @@ def test_wrapup_after_call(t):
         available(E.ann)
 
 
+# --- the wrap-up note is screened -------------------------------------------
+
+def test_wrapup_note_screened(t):
+    away(E.bob)
+    available(E.ann)
+    free_of_calls(E.ann)
+    frm = "+380442220004"
+    sid = "CA" + "7" * 31 + "n"
+    twilio(ring_params(sid, frm))
+    n = ticket_of_twiml_call(sid)
+    answer_and_end(sid, frm)
+    t.ok("ae" not in ticket(n).get("flags", ""), "the call itself raised no flag", ticket(n))
+    msgs = len(log_entries(n, "message"))
+    s, b, _ = E.d.request("POST", "/api/v1/tickets/%d/notes" % n,
+                          {"text": "Asked about the dose schedule."}, bearer(E.tok_ann))
+    t.ok(s == 201 and b.get("flagged") == [] and "ae" not in ticket(n).get("flags", ""),
+         "a plain wrap-up note raises nothing", (s, b))
+    s, b, _ = E.d.request("POST", "/api/v1/tickets/%d/notes" % n,
+                          {"text": "After the second dose my patient developed a severe rash."},
+                          bearer(E.tok_ann))
+    t.ok(s == 201 and b.get("flagged") == ["ae"], "a note telling of an adverse event is "
+         "screened and says so", (s, b))
+    t.ok("ae" in ticket(n).get("flags", "").split(","), "the ticket's flags are raised",
+         ticket(n))
+    notes = log_entries(n, "note")
+    ev = json.loads(notes[-1].get("screening", "null") or "null")
+    t.ok(ev and "rash" in json.dumps(ev), "the note carries the evidence", notes[-1])
+    t.eq(len(log_entries(n, "message")), msgs, "and is no customer message")
+    t.ok(any(e.get("field") == "flags" and "ae" in e.get("new", "")
+             for e in log_entries(n, "event")), "the raise is on the ticket's log")
+
+
 def main():
     tap = Tap()
     if not os.path.isdir(os.path.join(SRCDIR, "tests", "node_modules", "twilio")):
@@ -474,7 +506,7 @@ def main():
     E.tok_bob = login(E.d, "bob@example.com")
     tap.run([test_signature_vectors, test_answered_call, test_voicemail,
              test_busy_and_no_answer, test_cti, test_group_pop, test_slow_redis,
-             test_repeat_call, test_wrapup_after_call])
+             test_repeat_call, test_wrapup_after_call, test_wrapup_note_screened])
 
 
 if __name__ == "__main__":

@@ -398,7 +398,22 @@ local function ticket_update(keys, argv)
   return rx.encode({ ticket = rx.ticket_public(t), changed = rx.list(changed) })
 end
 
--- {ticket, author, who, text} -> {ticket, log}
+-- A note's screening (the core's, as for any text) raises the ticket's
+-- ae/complaint flags, never lowers them; returns the flags it added.
+local function note_flags(p, t, a, now)
+  local have, added = rx.split(t.flags), {}
+  for _, f in ipairs(rx.split(type(a.flags) == 'string' and a.flags or '')) do
+    local known = false
+    for _, h in ipairs(have) do if h == f then known = true end end
+    if (f == 'ae' or f == 'complaint') and not known then
+      have[#have + 1] = f; added[#added + 1] = f
+    end
+  end
+  if #added > 0 then rx.ticket_set(p, t.n, t, 'flags', table.concat(have, ','), 'system', now) end
+  return added
+end
+
+-- {ticket, author, who, text, flags, screening} -> {ticket, log, flagged}
 local function ticket_note(keys, argv)
   local p, a = argv[1], rx.args(argv, 2)
   local t = visible_ticket(p, a)
@@ -406,13 +421,17 @@ local function ticket_note(keys, argv)
   if text == '' then rx.fail('BADARG', 'text is empty') end
   if #text > MAX_NOTE then rx.fail('BADARG', 'text is longer than ' .. MAX_NOTE .. ' bytes') end
   local now, author = rx.now(), tostring(a.author or 'system')
-  local id = redis.call('XADD', rx.tkey(p, t.n) .. ':log', '*', 'type', 'note',
-    'author', author, 'text', text, 'ts', now)
+  local entry = { 'type', 'note', 'author', author, 'text', text, 'ts', now }
+  if type(a.screening) == 'table' then
+    entry[#entry + 1] = 'screening'; entry[#entry + 1] = cjson.encode(a.screening)
+  end
+  local id = redis.call('XADD', rx.tkey(p, t.n) .. ':log', '*', unpack(entry))
   rx.audit(p, author, 'ticket:' .. t.n, 'note', '', id, now)
+  local added = note_flags(p, t, a, now)
   rx.ticket_touch(p, t.n, t, now)
   rx.publish(p, { type = 'ticket.message', kind = 'note', ticket = tonumber(t.n),
     queue = t.queue, agent = t.agent, log = id, author = author })
-  return rx.encode({ ticket = tonumber(t.n), log = id })
+  return rx.encode({ ticket = tonumber(t.n), log = id, flagged = rx.list(added) })
 end
 
 local function customer_email(p, cid)
