@@ -31,6 +31,16 @@
 
 enum state { ST_OPEN, ST_CLOSING, ST_DEAD };
 
+/* Where the peer's byte stream stands, frame by frame, beside wslay: at a
+ * frame boundary outside a fragmented message wslay's context holds
+ * nothing of the peer's, and an idle connection gives it back. */
+struct reader {
+	uint64_t left;		/* payload bytes of this frame still to come */
+	uint8_t hdr[14];	/* the header so far */
+	uint8_t hlen;
+	uint8_t in_msg;		/* a fragmented data message is open */
+};
+
 struct kind {
 	const char *name;
 	struct metric *gauge;
@@ -44,9 +54,14 @@ struct ws_conn {
 	enum state state;
 	int pong_due;		/* a ping is out and unanswered */
 	int dead_code;		/* on_close's code when the peer vanished */
+	int in_recv;		/* inside wslay_event_recv: keep ctx */
 	struct evhttp_connection *evcon;
 	struct bufferevent *bev;
+	/* wslay's context is 8 kB of frame buffers: made when bytes come or
+	 * go, freed when the connection is idle again (ctx_release). */
 	wslay_event_context_ptr ctx;
+	size_t max_message;
+	struct reader rd;
 	const struct ws_handler *h;
 	void *arg;
 	struct kind *kind;
@@ -73,6 +88,12 @@ static struct {
 
 static void conn_flush(struct ws_conn *);
 static void conn_start(struct ws_conn *, struct bufferevent *);
+static ssize_t on_wslay_recv(wslay_event_context_ptr, uint8_t *, size_t, int,
+    void *);
+static ssize_t on_wslay_send(wslay_event_context_ptr, const uint8_t *, size_t,
+    int, void *);
+static void on_wslay_msg(wslay_event_context_ptr,
+    const struct wslay_event_on_msg_recv_arg *, void *);
 
 void
 ws_accept_key(const char *key, char *out, size_t outlen)
@@ -255,13 +276,90 @@ const char *ws_conn_kind(const struct ws_conn *c) { return c->kind->name; }
 size_t
 ws_conn_queued(const struct ws_conn *c)
 {
-	return wslay_event_get_queued_msg_length(c->ctx) +
+	return (c->ctx ? wslay_event_get_queued_msg_length(c->ctx) : 0) +
 	    evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
+/* Follow the N bytes at P that wslay is handed (RFC 6455 5.2). */
+static void
+reader_track(struct reader *r, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		size_t need = 2;
+
+		if (r->left > 0) {
+			size_t k = n < r->left ? n : (size_t)r->left;
+			r->left -= k;
+			p += k;
+			n -= k;
+			continue;
+		}
+		r->hdr[r->hlen++] = *p++;
+		n--;
+		if (r->hlen >= 2) {
+			uint8_t l7 = r->hdr[1] & 0x7f;
+			need += (l7 == 126 ? 2 : l7 == 127 ? 8 : 0) +
+			    (r->hdr[1] & 0x80 ? 4 : 0);
+		}
+		if (r->hlen < need)
+			continue;
+		r->left = r->hdr[1] & 0x7f;
+		if (r->left >= 126) {
+			size_t w = r->left == 126 ? 2 : 8;
+			r->left = 0;
+			for (size_t i = 0; i < w; i++)
+				r->left = r->left << 8 | r->hdr[2 + i];
+		}
+		/* Control frames (opcode >= 8) may come between fragments. */
+		if ((r->hdr[0] & 0x0f) < 8)
+			r->in_msg = !(r->hdr[0] & 0x80);
+		r->hlen = 0;
+	}
+}
+
+/* wslay's context for C, made when needed; -1 when out of memory. */
+static int
+ctx_get(struct ws_conn *c)
+{
+	static const struct wslay_event_callbacks cbs = {
+		on_wslay_recv, on_wslay_send, NULL, NULL, NULL, NULL, on_wslay_msg
+	};
+
+	if (c->ctx)
+		return 0;
+	if (wslay_event_context_server_init(&c->ctx, &cbs, c) != 0) {
+		c->ctx = NULL;
+		return -1;
+	}
+	wslay_event_config_set_max_recv_msg_length(c->ctx, c->max_message);
+	return 0;
+}
+
+/*
+ * Free wslay's context when nothing is in it: the connection is open (no
+ * close went either way), the peer is between frames and messages, and
+ * nothing waits to be sent. A new context is then the same as the old.
+ * Never inside wslay_event_recv (an owner may send from on_text).
+ */
+static void
+ctx_release(struct ws_conn *c)
+{
+	if (c->ctx == NULL || c->in_recv || c->state != ST_OPEN ||
+	    c->rd.hlen || c->rd.left || c->rd.in_msg ||
+	    wslay_event_want_write(c->ctx) ||
+	    wslay_event_get_queued_msg_count(c->ctx) ||
+	    wslay_event_get_close_sent(c->ctx) ||
+	    wslay_event_get_close_received(c->ctx))
+		return;
+	wslay_event_context_free(c->ctx);
+	c->ctx = NULL;
 }
 
 static int
 close_code(const struct ws_conn *c)
 {
+	if (c->ctx == NULL)	/* freed only while open: no close either way */
+		return c->dead_code ? c->dead_code : WSLAY_CODE_ABNORMAL_CLOSURE;
 	if (wslay_event_get_close_received(c->ctx))
 		return wslay_event_get_status_code_received(c->ctx);
 	if (wslay_event_get_close_sent(c->ctx) && c->dead_code == 0)
@@ -283,7 +381,8 @@ conn_free(struct ws_conn *c)
 	log_debug("ws=%s kind=%s closed code=%d", c->tag, c->kind->name, code);
 	if (c->h->on_close)
 		c->h->on_close(c, code, c->arg);
-	wslay_event_context_free(c->ctx);
+	if (c->ctx)
+		wslay_event_context_free(c->ctx);
 	event_free(c->timer);
 	event_free(c->reap);
 	if (c->evcon) {
@@ -327,8 +426,8 @@ timer_arm(struct ws_conn *c, int seconds)
 static void
 conn_check_done(struct ws_conn *c)
 {
-	if (c->state == ST_DEAD || wslay_event_want_read(c->ctx) ||
-	    wslay_event_want_write(c->ctx))
+	if (c->state == ST_DEAD || c->ctx == NULL ||
+	    wslay_event_want_read(c->ctx) || wslay_event_want_write(c->ctx))
 		return;
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		conn_fail(c, 0);
@@ -337,7 +436,7 @@ conn_check_done(struct ws_conn *c)
 static void
 conn_flush(struct ws_conn *c)
 {
-	if (c->state == ST_DEAD)
+	if (c->state == ST_DEAD || c->ctx == NULL)
 		return;
 	if (wslay_event_want_write(c->ctx) && wslay_event_send(c->ctx) != 0) {
 		conn_fail(c, WSLAY_CODE_ABNORMAL_CLOSURE);
@@ -365,6 +464,10 @@ ws_close(struct ws_conn *c, int code, const char *reason)
 		return;
 	if (n > 123)
 		n = 123;	/* RFC 6455 5.5: control payloads are <= 125 */
+	if (ctx_get(c) == -1) {
+		conn_fail(c, WSLAY_CODE_INTERNAL_SERVER_ERROR);
+		return;
+	}
 	wslay_event_queue_close(c->ctx, (uint16_t)code,
 	    (const uint8_t *)reason, n);
 	conn_closing(c);
@@ -384,11 +487,12 @@ ws_send_text(struct ws_conn *c, const char *msg, size_t len)
 		ws_close(c, WSLAY_CODE_POLICY_VIOLATION, "slow consumer");
 		return -1;
 	}
-	if (wslay_event_queue_msg(c->ctx, &m) != 0) {
+	if (ctx_get(c) == -1 || wslay_event_queue_msg(c->ctx, &m) != 0) {
 		conn_fail(c, WSLAY_CODE_INTERNAL_SERVER_ERROR);
 		return -1;
 	}
 	conn_flush(c);
+	ctx_release(c);
 	return 0;
 }
 
@@ -403,6 +507,7 @@ on_wslay_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
 		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
 		return -1;
 	}
+	reader_track(&c->rd, buf, (size_t)n);
 	return n;
 }
 
@@ -455,9 +560,18 @@ on_read(struct bufferevent *bev, void *arg)
 {
 	struct ws_conn *c = arg;
 
+	int rv;
+
 	if (c->state == ST_DEAD)
 		return;
-	if (wslay_event_recv(c->ctx) != 0) {
+	if (ctx_get(c) == -1) {
+		conn_fail(c, WSLAY_CODE_INTERNAL_SERVER_ERROR);
+		return;
+	}
+	c->in_recv = 1;
+	rv = wslay_event_recv(c->ctx);
+	c->in_recv = 0;
+	if (rv != 0) {
 		conn_fail(c, WSLAY_CODE_ABNORMAL_CLOSURE);
 		return;
 	}
@@ -474,6 +588,7 @@ on_read(struct bufferevent *bev, void *arg)
 		else
 			conn_fail(c, WSLAY_CODE_POLICY_VIOLATION);
 	}
+	ctx_release(c);
 }
 
 static void
@@ -510,13 +625,14 @@ on_timer(evutil_socket_t fd, short ev, void *arg)
 		conn_fail(c, WSLAY_CODE_ABNORMAL_CLOSURE);
 		return;
 	}
-	if (wslay_event_queue_msg(c->ctx, &ping) != 0) {
+	if (ctx_get(c) == -1 || wslay_event_queue_msg(c->ctx, &ping) != 0) {
 		conn_fail(c, WSLAY_CODE_INTERNAL_SERVER_ERROR);
 		return;
 	}
 	c->pong_due = 1;
 	timer_arm(c, W.pong_s);
 	conn_flush(c);
+	ctx_release(c);
 }
 
 /* evhttp_free() closes connections it still knows, ours included. */
@@ -532,17 +648,11 @@ on_evhttp_close(struct evhttp_connection *evcon, void *arg)
 static struct ws_conn *
 conn_new(const char *peer, const struct ws_handler *h, void *arg)
 {
-	static const struct wslay_event_callbacks cbs = {
-		on_wslay_recv, on_wslay_send, NULL, NULL, NULL, NULL, on_wslay_msg
-	};
 	struct ws_conn *c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		log_fatalx("ws: out of memory");
-	if (wslay_event_context_server_init(&c->ctx, &cbs, c) != 0)
-		log_fatalx("ws: out of memory");
-	wslay_event_config_set_max_recv_msg_length(c->ctx,
-	    h->max_message ? h->max_message : W.max_message);
+	c->max_message = h->max_message ? h->max_message : W.max_message;
 	c->id = idtab_add(&W.ids, c);
 	snprintf(c->tag, sizeof(c->tag), "%s-w%llu", W.node,
 	    (unsigned long long)++W.seq);
@@ -591,14 +701,21 @@ ws_accept(struct http_req *r, const struct ws_handler *h, void *arg)
 static void
 conn_start(struct ws_conn *c, struct bufferevent *bev)
 {
+	struct evbuffer *in = bufferevent_get_input(bev);
+
 	c->bev = bev;
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
 	bufferevent_set_timeouts(c->bev, NULL, NULL);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, READ_HIGH_WM);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	/* Frames the client sent right behind its request are waiting. */
-	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+	if (evbuffer_get_length(in) > 0)
 		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+	else if (evbuffer_add(in, "", 1) == 0)
+		/* evhttp leaves an empty 2 kB chain behind the request, and
+		 * libevent frees chains only when a drain empties a buffer
+		 * that held bytes: give it one byte and take it back. */
+		evbuffer_drain(in, 1);
 	timer_arm(c, W.ping_s);
 }
 

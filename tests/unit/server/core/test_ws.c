@@ -364,6 +364,75 @@ test_ping_flood(void **state)
 		assert_true(ws_conn_queued(g->c) <= 4096 + 2 * 64);
 }
 
+/* wslay's 8 kB context exists only while something is in it. */
+static void
+test_idle_releases(void **state)
+{
+	struct rig *g = *state;
+	/* "hi", masked with 0: a text frame sent one byte at a time */
+	const unsigned char f[] = { 0x81, 0x82, 0, 0, 0, 0, 'h', 'i' };
+	unsigned char p[256];
+	size_t n;
+
+	assert_null(g->c->ctx);
+	client_frame(g, 1, WSLAY_TEXT_FRAME, "echo", 4, 1);
+	assert_int_equal(server_frame(g, p, &n), WSLAY_TEXT_FRAME);
+	assert_null(g->c->ctx);
+	for (size_t i = 0; i < sizeof(f); i++) {
+		assert_int_equal(g->peer.texts, 1);
+		bufferevent_write(g->pair[1], f + i, 1);
+		rig_run(g);
+		if (i + 1 < sizeof(f))
+			assert_non_null(g->c->ctx);
+	}
+	assert_int_equal(g->peer.texts, 2);
+	assert_memory_equal(g->peer.last, "hi", 2);
+	assert_null(g->c->ctx);
+	/* Kept through a fragmented message, a ping between its frames. */
+	client_frame(g, 0, WSLAY_TEXT_FRAME, "ab", 2, 1);
+	assert_non_null(g->c->ctx);
+	client_frame(g, 1, WSLAY_PING, "x", 1, 1);
+	assert_int_equal(server_frame(g, p, &n), WSLAY_PONG);
+	assert_non_null(g->c->ctx);
+	client_frame(g, 1, WSLAY_CONTINUATION_FRAME, "cd", 2, 1);
+	assert_int_equal(g->peer.texts, 3);
+	assert_memory_equal(g->peer.last, "abcd", 4);
+	assert_null(g->c->ctx);
+	/* Our pings, and a close after an idle spell, still work. */
+	on_timer(-1, EV_TIMEOUT, g->c);
+	assert_int_equal(server_frame(g, p, &n), WSLAY_PING);
+	assert_null(g->c->ctx);
+	client_frame(g, 1, WSLAY_PONG, "rx", 2, 1);
+	assert_int_equal(g->c->pong_due, 0);
+	ws_close(g->c, 1000, "done");
+	assert_int_equal(server_close_code(g), 1000);
+	client_frame(g, 1, WSLAY_CONNECTION_CLOSE, "\x03\xe8", 2, 1);
+	rig_run(g);
+	assert_int_equal(g->peer.closes, 1);
+	assert_int_equal(g->peer.close_code, 1000);
+}
+
+/* The frame follower reads 16- and 64-bit lengths (RFC 6455 5.2). */
+static void
+test_reader_lengths(void **state)
+{
+	struct reader r = { 0 };
+	const uint8_t h16[] = { 0x01, 0xfe, 0x01, 0x00, 1, 2, 3, 4 };
+	const uint8_t h64[] = { 0x80, 0x7f, 0, 0, 0, 1, 0, 0, 0, 5 };
+
+	(void)state;
+	reader_track(&r, h16, sizeof(h16));
+	assert_int_equal(r.left, 256);
+	assert_int_equal(r.in_msg, 1);
+	reader_track(&r, (const uint8_t *)"x", 1);
+	assert_int_equal(r.left, 255);
+	r.left = 0;
+	reader_track(&r, h64, sizeof(h64));
+	assert_int_equal(r.left, 0x100000005ULL);
+	assert_int_equal(r.in_msg, 0);
+	assert_int_equal(r.hlen, 0);
+}
+
 int
 main(void)
 {
@@ -381,6 +450,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_close_handshake, rig_setup, rig_teardown),
 		cmocka_unit_test_setup_teardown(test_slow_consumer, rig_setup, rig_teardown),
 		cmocka_unit_test_setup_teardown(test_ping_flood, rig_setup, rig_teardown),
+		cmocka_unit_test_setup_teardown(test_idle_releases, rig_setup, rig_teardown),
+		cmocka_unit_test(test_reader_lengths),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
