@@ -26,6 +26,7 @@ INTEGRATION_TESTS = \
 	tests/integration/test_valgrind.py \
 	tests/integration/test_console.py \
 	tests/integration/test_console_desk.py \
+	tests/integration/test_console_flows.py \
 	tests/integration/test_screening.py \
 	tests/integration/test_screening_feedback.py \
 	tests/integration/test_smtp_limits.py \
@@ -44,5 +45,5 @@ INTEGRATION_TESTS = \
 	tests/integration/test_install.py
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/rxtest.py \
-	tests/integration/browser/console.js tests/integration/browser/desk.js tests/integration/ws/client.js \
+	tests/integration/browser/console.js tests/integration/browser/desk.js tests/integration/browser/flows.js tests/integration/ws/client.js \
 	tests/package.json tests/package-lock.json

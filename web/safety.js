@@ -173,6 +173,9 @@
     box.replaceChildren(
       el("h2", {}, el("span", { id: "case-number", text: c.number }), " ",
         el("span", { id: "case-status", text: c.status })),
+      // the case as an E2B(R3) batch of one (GET /api/v1/cases/{id}/e2b)
+      el("p", {}, el("a", { id: "case-e2b", href: "/api/v1/cases/" + encodeURIComponent(c.number) + "/e2b",
+        download: c.number + "-e2b.xml", text: "Export E2B (R3) XML" })),
       el("p", { id: "case-validity", text: missing.length ? "Missing for a valid report: " +
         missing.join(", ") : "Valid: the four minimum criteria are met." }),
       el("dl", { class: "case-clock" },
