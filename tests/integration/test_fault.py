@@ -134,7 +134,8 @@ def stored(redis, markers):
 def test_resend(t):
     """A resend without an Idempotency-Key is recognised (docs/forms.md)."""
     redis = Redis()
-    d = Daemon(redis, conf="[http]\nrate_limit = 0\n[form quick]\ndedup_window = 1\n")
+    d = Daemon(redis, conf="[http]\nrate_limit = 0\n[form quick]\ndedup_window = 1\n",
+               start_timeout=60)
     form = {"name": "Re", "email": "re@example.org", "subject": "s", "message": "once"}
     acc = {"Accept": "application/json"}
     s1, a = d.post("/api/v1/forms/contact", form, acc)
@@ -165,7 +166,7 @@ def test_fault(t):
     random.seed(18)
     redis = Redis(fsync="always")
     d = Daemon(redis, conf="[http]\nrate_limit = 0\n[redis]\ntimeout_ms = 1000\n"
-               "[smtp]\nmax_per_ip = 0\n", start_timeout=30)
+               "[smtp]\nmax_per_ip = 0\n", start_timeout=60)
     load = Load(d)
     threads = [threading.Thread(target=load.client, args=(kind, k))
                for kind, k in (("k", 1), ("k", 2), ("u", 1), ("u", 2), ("m", 1), ("m", 2))]
