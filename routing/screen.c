@@ -305,20 +305,22 @@ lexicon_saw(const struct screen_result *r, unsigned kind)
 static void
 second_signal(const char *subject, const char *text, struct screen_result *r)
 {
-	float pae, ppqc;
+	float pae, ppqc, pnone;
 
 	if (!screen_model_loaded() || (r->ae != SCREEN_AE_NONE && r->complaint) ||
 	    !lexicon_saw(r, SCREEN_KIND_AE | SCREEN_KIND_COMPLAINT) ||
 	    screen_model_score(text ? text : subject ? subject : "", &pae,
-	    &ppqc) == -1)
+	    &ppqc, &pnone) == -1)
 		return;
+	/* each label is scored one against the rest: a label counts only
+	 * when the model also finds it likelier than "neither" */
 	if (r->ae == SCREEN_AE_NONE && pae >= SCREEN_MODEL_AE_THRESHOLD &&
-	    lexicon_saw(r, SCREEN_KIND_AE)) {
+	    pae > pnone && lexicon_saw(r, SCREEN_KIND_AE)) {
 		r->ae = SCREEN_AE_POSSIBLE;
 		model_hit(r, SCREEN_KIND_AE, subject, text, "statistical");
 	}
 	if (!r->complaint && ppqc >= SCREEN_MODEL_COMPLAINT_THRESHOLD &&
-	    lexicon_saw(r, SCREEN_KIND_COMPLAINT)) {
+	    ppqc > pnone && lexicon_saw(r, SCREEN_KIND_COMPLAINT)) {
 		r->complaint = 1;
 		model_hit(r, SCREEN_KIND_COMPLAINT, subject, text, "statistical");
 	}

@@ -163,9 +163,12 @@ screen_model_loaded(void)
 }
 
 extern "C" int
-screen_model_score(const char *text, float *p_ae, float *p_complaint)
+screen_model_score(const char *text, float *p_ae, float *p_complaint,
+    float *p_none)
 {
 	*p_ae = *p_complaint = 0.0f;
+	if (p_none)
+		*p_none = 0.0f;
 	auto m = current();
 	if (m == nullptr || text == nullptr)
 		return -1;
@@ -184,6 +187,8 @@ screen_model_score(const char *text, float *p_ae, float *p_complaint)
 				*p_ae = v;
 			else if (p.second == "__label__complaint")
 				*p_complaint = v;
+			else if (p.second == "__label__none" && p_none)
+				*p_none = v;
 		}
 		return 0;
 	} catch (...) {

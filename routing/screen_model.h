@@ -33,9 +33,12 @@ int screen_model_load(const char *path, const char **cause);
 /* Whether a model is loaded. */
 int screen_model_loaded(void);
 
-/* p(AE) and p(complaint) of a UTF-8 text, each in [0, 1]: 0, or -1 when
- * no model is loaded or the text cannot be read (both set to 0). */
-int screen_model_score(const char *text, float *p_ae, float *p_complaint);
+/* p(AE), p(complaint) and p(neither) of a UTF-8 text, each in [0, 1] (the
+ * labels are scored one against the rest, so they need not sum to 1;
+ * P_NONE may be NULL): 0, or -1 when no model is loaded or the text cannot
+ * be read (all set to 0). */
+int screen_model_score(const char *text, float *p_ae, float *p_complaint,
+    float *p_none);
 
 /* The text as the model sees it (NFKC case folding, ё as е, apostrophes as
  * ', ICU words, digits as 0, one space between words), as

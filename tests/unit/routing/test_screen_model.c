@@ -68,7 +68,7 @@ test_normalise(void **state)
 static void
 scores(const char *text, float *ae, float *pqc)
 {
-	assert_int_equal(screen_model_score(text, ae, pqc), 0);
+	assert_int_equal(screen_model_score(text, ae, pqc, NULL), 0);
 	assert_true(*ae >= 0.0f && *ae <= 1.0f);
 	assert_true(*pqc >= 0.0f && *pqc <= 1.0f);
 }
@@ -128,13 +128,13 @@ test_errors(void **state)
 	assert_true(screen_model_loaded());
 	scores("I threw up all night after the injection.", &ae, &pqc);
 	assert_true(ae >= SCREEN_MODEL_AE_THRESHOLD);
-	assert_int_equal(screen_model_score(NULL, &ae, &pqc), -1);
+	assert_int_equal(screen_model_score(NULL, &ae, &pqc, NULL), -1);
 
 	/* Without a model: -1 and zeros; loading again works. */
 	screen_model_free();
 	assert_false(screen_model_loaded());
 	ae = pqc = 1.0f;
-	assert_int_equal(screen_model_score("headache", &ae, &pqc), -1);
+	assert_int_equal(screen_model_score("headache", &ae, &pqc, NULL), -1);
 	assert_true(ae == 0.0f && pqc == 0.0f);
 	assert_int_equal(screen_model_load(model_path, &cause), 0);
 }
