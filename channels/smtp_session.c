@@ -206,12 +206,14 @@ on_bound(evutil_socket_t fd, short ev, void *arg)
 	close_later(s);
 }
 
+/* SECONDS 0: no bound (an embedding that sets none, as the unit tests). */
 static void
 bound_arm(struct session *s, int seconds)
 {
 	struct timeval tv = { seconds, 0 };
 
-	evtimer_add(s->bound, &tv);
+	if (seconds > 0)
+		evtimer_add(s->bound, &tv);
 }
 
 /* A bad command: 5xx now, and after smtp.max_errors of them, goodbye. */
