@@ -85,14 +85,15 @@ def run(ctx):
     node = relay(ctx, "ws://127.0.0.1:%d/chat" % node_port,
                  ["ws://127.0.0.1:%d/agent" % node_port] * AGENTS)
     srv.terminate()
-    cpu0 = proc_cpu_s(rx.pid)
+    cpu0, rcpu0 = proc_cpu_s(rx.pid), proc_cpu_s(ctx.redis.pid)
     r = relay(ctx, "ws://127.0.0.1:%d/chat/ws" % port, agents(ctx, port))
-    cpu = proc_cpu_s(rx.pid) - cpu0
+    cpu, rcpu = proc_cpu_s(rx.pid) - cpu0, proc_cpu_s(ctx.redis.pid) - rcpu0
     rx.terminate()
     note = ("%d chats, %d agents, %.0f msg/s offered; %d sent, %d answered, %d lost, "
-            "%d errors %s; durable ack p50 %.2f p99 %.2f ms; p99 target < %.0f ms: %s; "
+            "%d errors %s; Redis CPU %.0f us per message (both ways); durable ack p50 %.2f p99 %.2f ms; p99 target < %.0f ms: %s; "
             "node relay p50 %.2f p99 %.2f ms (no storage)"
             % (CHATS, AGENTS, r["rate"], r["sent"], r["replies"], r["lost"], r["errors"], json.dumps(r.get("codes") or {}),
+               rcpu * 1e6 / r["sent"] if r["sent"] else 0,
                r["ack_p50_ms"] or 0, r["ack_p99_ms"] or 0, TARGET_P99_MS,
                "met" if r["p99_ms"] < TARGET_P99_MS else "NOT met",
                node["p50_ms"], node["p99_ms"]))
