@@ -274,20 +274,28 @@ def test_busy_and_no_answer(t):
 
 # --- Redis slow ---------------------------------------------------------------
 
+def fallbacks():
+    text = E.d.request("GET", "/metrics")[1].decode()
+    m = re.search(r'rxdesk_voice_twilio_total\{result="fallback"\} (\d+)', text)
+    return int(m.group(1)) if m else 0
+
+
 def test_slow_redis(t):
     sid = "CA" + "f" * 32
-    # paused for less than redis.timeout_ms (1 s) and more than answer_ms
+    # Redis paused well past answer_ms (0.7 s) and within this node's
+    # redis.timeout_ms (3 s): the answer must come from the timer, whatever
+    # the machine's load; the metric says which path answered, not a clock.
     params = ring_params(sid, From="+380501234567")
     url = "http://127.0.0.1:%d/api/v1/voice/twilio" % E.d.http_port
     sig = sign_many([(url, params)])[0]
-    E.redis.cmd("CLIENT", "PAUSE", "950", "ALL")
-    t0 = time.monotonic()
+    before = fallbacks()
+    E.redis.cmd("CLIENT", "PAUSE", "2000", "ALL")
     s, body, _ = twilio(params, sig=sig)
-    took = time.monotonic() - t0
     t.ok(s == 200 and "<Response>" in body and ("<Redirect" in body or "<Record" in body),
-         "with Redis paused the call still gets TwiML (%.2f s)" % took, (s, body))
-    t.ok(took < 0.93, "from the timer, before Redis answers (%.2f s)" % took)
-    wait_until(lambda: record("twilio", sid).get("ticket"), what="the ring stored later")
+         "with Redis paused the call still gets TwiML", (s, body))
+    wait_until(lambda: record("twilio", sid).get("ticket"), timeout=20,
+               what="the ring stored later")
+    t.eq(fallbacks() - before, 1, "the answer came from the timer, before Redis answered")
     t.ok(True, "the call is stored once Redis is back")
 
 
@@ -499,7 +507,7 @@ def main():
         print("1..0 # SKIP tests/node_modules/twilio is missing (scripts/bootstrap)")
         return
     E.redis = Redis()
-    E.d = Daemon(E.redis, CONF)
+    E.d = Daemon(E.redis, CONF + "[redis]\ntimeout_ms = 3000\n")
     E.ann = add_agent(E.redis, "ann@example.com")["id"]
     E.bob = add_agent(E.redis, "bob@example.com")["id"]
     E.tok_ann = login(E.d, "ann@example.com")
