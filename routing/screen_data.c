@@ -939,7 +939,8 @@ fuzzy_words(struct screen_fuzzy *z)
 	char stem[SCREEN_WORD_MAX + 1];
 	size_t j = 0, n;
 
-	qsort(z->w, z->nw, sizeof(*z->w), cmp_vword);
+	if (z->nw > 0)		/* qsort's base may not be NULL, even for none */
+		qsort(z->w, z->nw, sizeof(*z->w), cmp_vword);
 	for (size_t i = 0; i < z->nw; i++) {
 		if (j > 0 && cmp_vword(&z->w[j - 1], &z->w[i]) == 0) {
 			free(z->w[i].word);

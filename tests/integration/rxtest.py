@@ -90,9 +90,9 @@ class Redis:
             self.proc.terminate()
             self.proc.wait(timeout=10)
 
-    def cmd(self, *args):
+    def cmd(self, *args, timeout=5):
         """One command over RESP; returns str, int, list or None."""
-        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as s:
             out = b"*%d\r\n" % len(args)
             for a in args:
                 a = a if isinstance(a, bytes) else str(a).encode()

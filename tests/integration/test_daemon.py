@@ -178,7 +178,8 @@ def test_redis_loading(t):
     redis = Redis()
     for part in range(6):
         redis.cmd("EVAL", "local v = string.rep('x', 200) for i = 1, 150000 do "
-                  "redis.call('SET', 'pad:' .. ARGV[1] .. ':' .. i, v) end", 0, part)
+                  "redis.call('SET', 'pad:' .. ARGV[1] .. ':' .. i, v) end", 0, part,
+                  timeout=120)  # a busy machine with the sanitizers' build beside it
     try:
         redis.cmd("BGREWRITEAOF")
     except RuntimeError:  # Redis started one by itself: wait for it as well
