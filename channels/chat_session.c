@@ -349,7 +349,7 @@ on_hello_stored(uint64_t id, const struct ingest_answer *a, const char *err)
 
 struct hello {
 	const char *name, *email, *phone, *topic, *lang;
-	char email_n[256], phone_n[32];
+	char email_n[256], phone_n[32], phone_ext[16];
 };
 
 /* The pre-chat fields, checked; -1 after an error frame. */
@@ -372,8 +372,9 @@ hello_read(struct chat_conn *cc, json_t *f, struct hello *h)
 		send_error(cc, "bad_email", cause, NULL);
 		return -1;
 	}
-	if (h->phone && phone_normalize(h->phone, chat_limits()->country, h->phone_n,
-	    sizeof(h->phone_n), &cause) == -1) {
+	if (h->phone && phone_normalize_ext(h->phone, chat_limits()->country,
+	    h->phone_n, sizeof(h->phone_n), h->phone_ext, sizeof(h->phone_ext),
+	    &cause) == -1) {
 		send_error(cc, "bad_phone", cause, NULL);
 		return -1;
 	}
@@ -411,6 +412,7 @@ hello_submit(struct chat_conn *cc, const struct hello *h)
 	in.source = "widget";
 	in.email = h->email ? h->email_n : NULL;
 	in.phone = h->phone ? h->phone_n : NULL;
+	in.phone_ext = h->phone && h->phone_ext[0] ? h->phone_ext : NULL;
 	in.chat_token = cc->token;
 	in.name = h->name;
 	in.subject = subject;

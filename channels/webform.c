@@ -216,6 +216,7 @@ build_interaction(struct job *j, const struct form *f)
 	in->dedup = j->dedup[0] ? j->dedup : NULL;
 	in->email = j->ck.email[0] ? j->ck.email : NULL;
 	in->phone = j->ck.phone[0] ? j->ck.phone : NULL;
+	in->phone_ext = j->ck.phone_ext[0] ? j->ck.phone_ext : NULL;
 	in->name = value(&j->fd, "name");
 	in->ticket = j->ck.ticket;
 	in->subject = value(&j->fd, "subject") ? value(&j->fd, "subject") : f->subject;

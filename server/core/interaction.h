@@ -51,6 +51,7 @@ struct interaction {
 	int next;
 	const char *email;		/* normalised (ident_email_normalise) */
 	const char *phone;		/* E.164 (phone_normalise) */
+	const char *phone_ext;		/* its extension's digits, or NULL */
 	const char *chat_token;
 	const char *name;		/* display name, for a new customer */
 	const char *customer_type;	/* for a new customer; NULL: other */

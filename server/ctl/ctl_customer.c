@@ -291,10 +291,15 @@ add_ident(json_t *row, int c, const char *v, char *why, size_t whylen)
 			goto bad;
 		add_unique(json_object_get(row, "emails"), json_string(a));
 	} else if (c == COL_PHONES) {
-		if (phone_normalize(v, ctl_config()->default_country, a,
-		    sizeof(a), &cause) == -1)
+		char ext[PHONE_EXT_MAX + 1];
+
+		if (phone_normalize_ext(v, ctl_config()->default_country, a,
+		    sizeof(a), ext, sizeof(ext), &cause) == -1)
 			goto bad;
 		add_unique(json_object_get(row, "phones"), json_string(a));
+		if (*ext)	/* the number is the identity, its extension beside it */
+			json_object_set_new(json_object_get(row, "phone_exts"), a,
+			    json_string(ext));
 	} else {
 		if (ident_ext_parse(v, a, IDENT_SCHEME_MAX, b, sizeof(b),
 		    &cause) == -1)
@@ -364,8 +369,8 @@ row_build(struct csv_record *rec, char *why, size_t whylen)
 		if (rec->field[I.col[c]][0] != '\0')
 			json_object_set_new(fields, columns[c],
 			    json_string(rec->field[I.col[c]]));
-	row = json_pack("{s:o, s:[], s:[], s:[], s:s}", "fields", fields,
-	    "emails", "phones", "ext", "actor", "import");
+	row = json_pack("{s:o, s:[], s:[], s:[], s:{}, s:s}", "fields", fields,
+	    "emails", "phones", "ext", "phone_exts", "actor", "import");
 	for (int c = COL_EMAILS; c <= COL_EXT; c++)
 		if (add_idents(row, c, rec->field[I.col[c]], why, whylen) == -1) {
 			json_decref(row);

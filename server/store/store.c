@@ -183,6 +183,7 @@ ident_json(const struct interaction *in)
 	json_object_set_new(id, "ext", ext);
 	set_str(id, "email", in->email);
 	set_str(id, "phone", in->phone);
+	set_str(id, "phone_ext", in->phone_ext);
 	set_str(id, "chat", in->chat_token);
 	set_str(id, "name", in->name);
 	set_str(id, "type", in->customer_type);

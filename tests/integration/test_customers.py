@@ -198,6 +198,16 @@ def test_identity_forms(t, d, redis):
              "forms: email %r finds the customer" % form, out)
     ids = call(redis, "rx_customer_get", {"id": cid})["customer"]["identities"]
     t.eq(len(ids), 1 + 1 + 1 + 6 + 5, "forms: every identity landed on one customer")
+    # An extension: the number is the identity, the extension kept beside it.
+    s, out = import_rows(d, 'hcp,,,,,ext1@example.com,"044 765 43 21 доб. 17",')
+    t.ok(s["updated"] == 1 and s["created"] == 0 and
+         redis.cmd("HGET", P + "c:" + cid, "ext:+380447654321") == "17",
+         "forms: a number with its extension finds the customer and keeps the extension", out)
+    a = json.loads(redis.cmd("FCALL", "rx_ingest", 0, P, json.dumps(
+        {"channel": "form", "direction": "in",
+         "ident": {"phone": "+380447654321", "phone_ext": "205"}, "text": "call me"})))
+    t.ok(a["customer"] == cid and redis.cmd("HGET", P + "c:" + cid, "ext:+380447654321") == "205",
+         "rx_ingest: the latest extension told is kept beside the number", a)
     # The daemon's own path (rx_ingest) finds the same customer.
     a = json.loads(redis.cmd("FCALL", "rx_ingest", 0, P, json.dumps(
         {"channel": "voice", "direction": "in", "ident": {"phone": "+380447654321"},

@@ -124,6 +124,13 @@ rx.customer_identify = function(p, ident, now)
   for k, id in ipairs(ids) do
     if owners[k] ~= cid then rx.identity_add(p, cid, id) end
   end
+  -- A telephone extension is not an identity (the number is): it is kept
+  -- beside the number it belongs to, the latest one told.
+  if type(ident.phone) == 'string' and ident.phone ~= '' and
+      type(ident.phone_ext) == 'string' and string.match(ident.phone_ext, '^%d+$') and
+      #ident.phone_ext <= 10 then
+    redis.call('HSET', p .. 'c:' .. cid, 'ext:' .. ident.phone, ident.phone_ext)
+  end
   return cid, matched, created
 end
 

@@ -226,7 +226,7 @@ local function idents_attach(p, cid, ids)
 end
 
 -- ARGV[2] {"fields":{..},"emails":[..],"phones":[..],"ext":[[s,v],..],
--- "actor":".."}: match by identities (ext, email, phone), then create the
+-- "phone_exts":{phone:ext},"actor":".."}: match by identities (ext, email, phone), then create the
 -- customer or fill in what changed. Empty fields never clear a value, so
 -- importing the same row twice changes nothing the second time.
 local function customer_upsert(keys, argv)
@@ -248,6 +248,14 @@ local function customer_upsert(keys, argv)
     if result == 'updated' then touch(p, cid, c, now) end
   end
   local added, conflicts = idents_attach(p, cid, ids)
+  -- {"+380671234567":"7"}: a number's extension, kept beside it
+  for ph, ext in pairs(type(a.phone_exts) == 'table' and a.phone_exts or {}) do
+    if type(ph) == 'string' and type(ext) == 'string' and string.match(ext, '^%d+$')
+        and #ext <= 10 and redis.call('HGET', ckey(p, cid), 'ext:' .. ph) ~= ext then
+      redis.call('HSET', ckey(p, cid), 'ext:' .. ph, ext)
+      added = added + 1
+    end
+  end
   if added > 0 and result == 'unchanged' then
     result = 'updated'
     redis.call('HSET', ckey(p, cid), 'updated', now)
