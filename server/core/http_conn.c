@@ -252,6 +252,13 @@ attach(struct http_conn *c)
 		return;
 	}
 	c->addr->n++;
+	/* TLS: the handshake's bytes never reach the input we watch, and
+	 * evhttp's timeout restarts on each of them; the first request's
+	 * header bound runs from the accept instead. */
+	if (c->tls) {
+		c->phase = C_HEAD;
+		arm(c, G.header_s);
+	}
 }
 
 static void

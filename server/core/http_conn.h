@@ -4,7 +4,8 @@
  * per-address limit; this module watches each connection's bytes as they
  * arrive (an evbuffer callback on the input, which runs before evhttp
  * parses them) and closes a connection whose headers are not complete
- * within http.header_timeout of their first byte, or whose body is not
+ * within http.header_timeout of their first byte (on TLS, of the accept:
+ * the handshake counts), or whose body is not
  * complete within http.body_timeout of the headers, refuses a connection
  * beyond http.max_per_ip from one address, and marks a request whose
  * framing is ambiguous (two different Content-Length values, or one with

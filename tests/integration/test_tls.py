@@ -83,6 +83,27 @@ def test_https(t, d, pki):
          r.stderr[-300:])
 
 
+def test_slow_handshake(t, d, pki):
+    import socket
+    s = socket.create_connection(("127.0.0.1", d.http_port))
+    s.settimeout(0.5)
+    t0, closed = time.time(), None
+    hello = bytes.fromhex("16030100c8010000c40303") + b"\x00" * 200
+    for b in hello[:40]:
+        try:
+            s.sendall(bytes([b]))
+            if s.recv(100) == b"":
+                closed = time.time() - t0
+                break
+        except socket.timeout:
+            continue
+        except OSError:
+            closed = time.time() - t0
+            break
+    t.ok(closed is not None and 2 < closed < 6, "a TLS handshake a byte every 0.5 s is "
+         "closed after http.header_timeout (3 s) from the accept (%s s)" % closed)
+
+
 def test_smtp(t, d, pki):
     r = s_client(["-connect", "127.0.0.1:%d" % d.smtp_port, "-starttls", "smtp",
                   "-CAfile", os.path.join(pki, "ca.pem")], data=b"QUIT\r\n")
@@ -152,7 +173,8 @@ def main():
     crt, key = os.path.join(pki, "server.pem"), os.path.join(pki, "server.key")
     d = TlsDaemon(redis, pki, crt, key)
     add_agent(redis, "ann@example.com")
-    Tap().run([lambda t: test_https(t, d, pki), lambda t: test_smtp(t, d, pki),
+    Tap().run([lambda t: test_https(t, d, pki), lambda t: test_slow_handshake(t, d, pki),
+               lambda t: test_smtp(t, d, pki),
                lambda t: test_reload(t, d, pki)])
 
 
@@ -162,6 +184,7 @@ class TlsDaemon(Daemon):
     def __init__(self, redis, pki, crt, key):
         self.pki = pki
         super().__init__(redis, conf="[http]\ncert = %s\nkey = %s\nrate_limit = 0\n"
+                         "header_timeout = 3\n"
                          "[smtp]\ncert = %s\nkey = %s\nrequire_tls = yes\n"
                          "[auth]\nscrypt_n = 1024\n" % (crt, key, crt, key))
 
