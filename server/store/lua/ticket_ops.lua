@@ -508,7 +508,9 @@ local function ticket_reply(keys, argv)
   local domain = (type(a.domain) == 'string' and a.domain ~= '') and a.domain or 'rxdesk.invalid'
   local msgid = '<RX-' .. n .. '.' .. redis.call('INCR', p .. 'seq:msg') .. '.' .. now ..
     '@' .. domain .. '>'
-  local refs = thread_refs(p, n)
+  -- only a reply that leaves as mail needs the References (two log reads:
+  -- a third of a chat reply's time in Redis)
+  local refs = (t.channel == 'email' or t.channel == 'form') and thread_refs(p, n) or ''
   local id = redis.call('XADD', rx.tkey(p, n) .. ':log', '*', 'type', 'message',
     'direction', 'out', 'channel', t.channel, 'author', author, 'text', text,
     'subject', reply_subject(t), 'msgid', msgid, 'ts', now)
