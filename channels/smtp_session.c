@@ -545,6 +545,9 @@ cmd_starttls(struct session *s, const char *arg)
 	reset_txn(s);
 	bufferevent_setcb(tls, on_read, on_write, on_event, s);
 	bufferevent_enable(tls, EV_READ | EV_WRITE);
+	/* the handshake is bounded like a command: its bytes restart the idle
+	 * timeout but never reach process(); BEV_EVENT_CONNECTED ends it */
+	bound_arm(s, s->p->command_timeout);
 }
 
 static void
@@ -730,6 +733,10 @@ on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct session *s = arg;
 
+	if (what & BEV_EVENT_CONNECTED) {
+		evtimer_del(s->bound);		/* the TLS handshake is done */
+		return;
+	}
 	if ((what & BEV_EVENT_TIMEOUT) && s->state != S_CLOSING) {
 		reply(s, "421 4.4.2 %s Idle timeout, closing", s->p->hostname);
 		close_later(s);

@@ -102,6 +102,29 @@ def test_slow_handshake(t, d, pki):
             break
     t.ok(closed is not None and 2 < closed < 6, "a TLS handshake a byte every 0.5 s is "
          "closed after http.header_timeout (3 s) from the accept (%s s)" % closed)
+    s = socket.create_connection(("127.0.0.1", d.smtp_port))
+    s.settimeout(2)
+    s.recv(200)
+    s.sendall(b"EHLO a\r\n")
+    time.sleep(0.3)
+    s.recv(500)
+    s.sendall(b"STARTTLS\r\n")
+    s.recv(200)
+    s.settimeout(0.5)
+    t0, closed = time.time(), None
+    for b in hello[:40]:
+        try:
+            s.sendall(bytes([b]))
+            if s.recv(100) == b"":
+                closed = time.time() - t0
+                break
+        except socket.timeout:
+            continue
+        except OSError:
+            closed = time.time() - t0
+            break
+    t.ok(closed is not None and 2 < closed < 6, "a STARTTLS handshake a byte every 0.5 s "
+         "is closed after smtp.command_timeout (3 s) (%s s)" % closed)
 
 
 def test_smtp(t, d, pki):
@@ -186,6 +209,7 @@ class TlsDaemon(Daemon):
         super().__init__(redis, conf="[http]\ncert = %s\nkey = %s\nrate_limit = 0\n"
                          "header_timeout = 3\n"
                          "[smtp]\ncert = %s\nkey = %s\nrequire_tls = yes\n"
+                         "command_timeout = 3\n"
                          "[auth]\nscrypt_n = 1024\n" % (crt, key, crt, key))
 
     def request(self, method, path, body=None, headers=None, port=None):
