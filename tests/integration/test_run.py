@@ -21,6 +21,12 @@ class Terminal:
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
             try:
+                # A terminal's job hears Ctrl-C even when the test itself was
+                # started in the background, where a shell ignores SIGINT
+                # and SIGQUIT for its children (and bash cannot trap a
+                # signal it was started ignoring).
+                for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP):
+                    signal.signal(sig, signal.SIG_DFL)
                 os.execvpe(argv[0], argv, env)
             finally:
                 os._exit(127)
