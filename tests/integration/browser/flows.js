@@ -69,7 +69,9 @@ async function chat(browser, errors) {
   check(tab !== null, "the chat arrives on the desk as a tab", tab ? null : {
     tickets: await desk.textContent("#tickets"), widget: await logText(cust) });
   if (!tab) return;
-  await tab.click();
+  // the tab bar is drawn again on every event: click through a locator,
+  // which finds the tab anew, not the element first seen
+  await desk.locator("#chat-tabs button[role=tab]").first().click();
   await desk.waitForFunction(() => document.querySelector("#ticket").textContent.includes("for a 6-year-old"),
     null, { timeout: 10000 });
   check(!(await desk.$("#t-chat[hidden]")), "the open chat shows its bar (transfer, end)");
