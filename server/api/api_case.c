@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "server/api/api_case.h"
+#include "server/api/api_error.h"
 #include "server/auth/auth.h"
 #include "server/cases/case_csv.h"
 #include "server/cases/cases.h"
@@ -33,30 +34,6 @@ static struct {
 
 /* --- answers ----------------------------------------------------------- */
 
-void
-api_case_error(struct http_req *r, const char *err)
-{
-	const char *code, *colon;
-	char msg[256], field[32];
-	int status;
-
-	if (err && strncmp(err, "UNAVAILABLE: ", 13) == 0) {
-		http_error(r, 503, "not_configured", err + 13, NULL);
-		return;
-	}
-	if ((status = store_error_http(err, &code, msg, sizeof(msg))) == 503) {
-		http_unavailable(r);
-		return;
-	}
-	if (status == 400 && (colon = strchr(msg, ':')) != NULL &&
-	    (size_t)(colon - msg) < sizeof(field)) {
-		snprintf(field, sizeof(field), "%.*s", (int)(colon - msg), msg);
-		http_error(r, 422, "invalid", msg, field);
-		return;
-	}
-	http_error(r, status, code, msg, NULL);
-}
-
 static void
 on_case(json_t *res, const char *err, void *arg)
 {
@@ -65,7 +42,7 @@ on_case(json_t *res, const char *err, void *arg)
 	if (r == NULL)
 		return;
 	if (err)
-		api_case_error(r, err);
+		api_error_reply(r, err);
 	else
 		http_reply_json(r, 200, json_incref(json_object_get(res, "case")));
 }
@@ -246,7 +223,7 @@ on_list(json_t *res, const char *err, void *arg)
 	if (r == NULL)
 		return;
 	if (err)
-		api_case_error(r, err);
+		api_error_reply(r, err);
 	else
 		http_reply_json(r, 200, json_incref(res));
 }
@@ -287,7 +264,7 @@ on_duplicates(json_t *res, const char *err, void *arg)
 	if (r == NULL)
 		return;
 	if (err)
-		api_case_error(r, err);
+		api_error_reply(r, err);
 	else
 		http_reply_json(r, 200, json_pack("{s:O,s:O,s:O}", "case",
 		    json_object_get(json_object_get(res, "case"), "id"), "number",
@@ -325,7 +302,7 @@ opened(void *arg, json_t *res, const char *err, int full)
 	if (r == NULL)
 		return;
 	if (err) {
-		api_case_error(r, err);
+		api_error_reply(r, err);
 		return;
 	}
 	http_reply_json(r, 201, full ? json_incref(c) : json_pack("{s:O,s:O,s:O,s:O}",
@@ -396,7 +373,7 @@ on_csv(json_t *res, const char *err, void *arg)
 	if (r == NULL)
 		return;
 	if (err) {
-		api_case_error(r, err);
+		api_error_reply(r, err);
 		return;
 	}
 	b = evbuffer_new();
@@ -456,7 +433,7 @@ on_e2b_one(json_t *res, const char *err, void *arg)
 	if (r == NULL)
 		return;
 	if (err) {
-		api_case_error(r, err);
+		api_error_reply(r, err);
 		return;
 	}
 	list = json_pack("[O]", json_object_get(res, "case"));
@@ -472,7 +449,7 @@ on_e2b_batch(json_t *res, const char *err, void *arg)
 	if (r == NULL)
 		return;
 	if (err)
-		api_case_error(r, err);
+		api_error_reply(r, err);
 	else
 		reply_e2b(r, json_object_get(res, "items"));
 }

@@ -19,10 +19,8 @@ typedef struct json_t json_t;
 int api_case_start(struct event_base *, const struct config *, const char **cause);
 
 /* For the safety desk's other endpoints (api_complaint.c): */
-/* Answer R for a store error reason (BADARG "field: ..." is a 422). */
-void api_case_error(struct http_req *r, const char *err);
-/* A state change on a cookie session from elsewhere, or a body that is not
- * JSON: 1 after the refusal (403 origin_refused, 415). */
+/* A state change's body that is not JSON: 1 after the refusal (415; a
+ * cookie session's origin is auth's check, made before). */
 int api_case_refused(struct http_req *r);
 /* The body as a JSON object (new reference; "" is {} when EMPTY_OK);
  * NULL after a 400. */

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "server/api/api_case.h"
+#include "server/api/api_error.h"
 #include "server/api/api_complaint.h"
 #include "server/auth/auth.h"
 #include "server/core/http.h"
@@ -25,7 +26,7 @@ on_json(json_t *res, const char *err, void *arg)
 	if (r == NULL)
 		return;
 	if (err)
-		api_case_error(r, err);
+		api_error_reply(r, err);
 	else
 		http_reply_json(r, 200, json_incref(res));
 }
@@ -38,7 +39,7 @@ on_created(json_t *res, const char *err, void *arg)
 	if (r == NULL)
 		return;
 	if (err)
-		api_case_error(r, err);
+		api_error_reply(r, err);
 	else
 		http_reply_json(r, 201, json_incref(res));
 }
@@ -195,7 +196,7 @@ on_csv(json_t *res, const char *err, void *arg)
 	if (r == NULL)
 		return;
 	if (err) {
-		api_case_error(r, err);
+		api_error_reply(r, err);
 		return;
 	}
 	b = evbuffer_new();

@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 
+#include "server/api/api_error.h"
 #include "server/api/api_screening.h"
 #include "server/auth/auth.h"
 #include "server/core/config.h"
@@ -115,27 +116,6 @@ parse_decision(struct http_req *r, json_t *o, json_t *args)
 	return 0;
 }
 
-/* The function's BADARG reads "field: message": a 422 naming the field. */
-static void
-reply_error(struct http_req *r, const char *err)
-{
-	const char *code, *colon;
-	char msg[256], field[32];
-	int status = store_error_http(err, &code, msg, sizeof(msg));
-
-	if (status == 503) {
-		http_unavailable(r);
-		return;
-	}
-	if (status == 400 && (colon = strchr(msg, ':')) != NULL &&
-	    (size_t)(colon - msg) < sizeof(field)) {
-		snprintf(field, sizeof(field), "%.*s", (int)(colon - msg), msg);
-		http_error(r, 422, "invalid", msg, field);
-		return;
-	}
-	http_error(r, status, code, msg, NULL);
-}
-
 static void
 on_decided(json_t *res, const char *err, void *arg)
 {
@@ -144,7 +124,7 @@ on_decided(json_t *res, const char *err, void *arg)
 	if (r == NULL)
 		return;
 	if (err)
-		reply_error(r, err);
+		api_error_reply(r, err);
 	else
 		http_reply_json(r, 200, json_incref(res));
 }

@@ -5,6 +5,7 @@ librxcore_la_SOURCES += \
 	server/api/agentws.c server/api/agentws.h \
 	server/api/api_agent.c server/api/api_agent.h \
 	server/api/api_case.c server/api/api_case.h \
+	server/api/api_error.c server/api/api_error.h \
 	server/api/api_complaint.c server/api/api_complaint.h \
 	server/api/api_console.c server/api/api_console.h \
 	server/api/api_customer.c server/api/api_customer.h \
